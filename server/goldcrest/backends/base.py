@@ -1,0 +1,113 @@
+"""The one interface every model backend implements: async, streaming, cancellable.
+
+Backends know nothing of LSP or of tasks. A task describes what it wants as a
+``GenerationRequest``; a backend turns it into its own API call and yields text chunks. Cancelling
+the consuming task (as happens when the LSP request is cancelled) closes the stream, and a backend
+must stop generating when that happens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """What to generate. Exactly one of ``fim`` (prefix/suffix infilling) or ``messages`` (chat).
+
+    ``fim_template`` is the family's raw FIM template from prompts/ (with ``{prefix}`` and
+    ``{suffix}``) for backends that must build the FIM prompt themselves; backends with native
+    infilling (Ollama's ``suffix``) ignore it.
+    """
+
+    messages: tuple[Message, ...] = ()
+    prefix: str | None = None
+    suffix: str | None = None
+    fim_template: str | None = None
+    temperature: float = 0.1
+    max_tokens: int = 128
+    stop: tuple[str, ...] = ()
+    json_schema: dict[str, Any] | None = None
+    seed: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_fim(self) -> bool:
+        return self.prefix is not None
+
+    def fingerprint(self) -> str:
+        """Stable hash of everything that shapes the answer, for the answer cache."""
+        blob = json.dumps(asdict(self), sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class BackendStatus:
+    """What ``goldcrest doctor`` and backend selection need to know."""
+
+    name: str
+    available: bool
+    model: str
+    detail: str
+    remedy: str = ""
+
+
+@dataclass
+class Usage:
+    """Tokens a call used, filled in by the backend while it streams."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class BackendError(RuntimeError):
+    """A backend could not answer. ``user_message`` says what is wrong and how to fix it."""
+
+    def __init__(self, user_message: str, *, transient: bool = True) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+        self.transient = transient
+
+
+class Backend(ABC):
+    """A model behind one async streaming interface."""
+
+    name: str
+    model: str
+    #: prompt family (a key of prompts/families.toml), e.g. "qwen2.5-coder"; "" when unknown.
+    family: str = ""
+    #: True when the backend fills a FIM hole natively from prefix + suffix.
+    native_fim: bool = False
+
+    @abstractmethod
+    def stream(self, request: GenerationRequest, usage: Usage | None = None) -> AsyncIterator[str]:
+        """Yield text chunks as the model produces them; raise BackendError on failure."""
+
+    @abstractmethod
+    async def status(self) -> BackendStatus:
+        """Check, cheaply and without generating, whether this backend can answer now."""
+
+    async def supports_fim(self) -> bool:
+        """Whether FIM requests work (natively or through a family template)."""
+        return self.native_fim
+
+    async def warm_up(self) -> None:  # noqa: B027 - optional hook
+        """Get ready for a first request (load weights, open connections)."""
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release connections or model memory."""
+
+    async def generate(self, request: GenerationRequest, usage: Usage | None = None) -> str:
+        """The whole answer as one string."""
+        return "".join([chunk async for chunk in self.stream(request, usage)])

@@ -1,0 +1,212 @@
+"""The engine: cache → backend choice → model call, with health tracking and user reporting.
+
+Tasks hand it a GenerationRequest and get text back (or None). Everything about *which* model
+answers, what happens when it is down, and telling the user about it lives here, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from .backends.base import Backend, BackendError, GenerationRequest, Usage
+from .backends.embedded import EmbeddedBackend
+from .backends.ollama import OllamaBackend
+from .cache import AnswerCache
+from .config import Settings
+from .prompts import family_for_model
+from .stats import Stats
+
+log = logging.getLogger(__name__)
+
+PROBE_INTERVAL_S = 30.0
+BACKOFF_S = (2.0, 5.0, 15.0, 30.0)
+NO_BACKEND = (
+    "Goldcrest has no model to use: start Ollama (`ollama serve`) or install the embedded "
+    'model with `pip install "goldcrest[embedded]"`. Run `goldcrest doctor` for details.'
+)
+
+
+class Reporter(Protocol):
+    """How the engine talks to the user; the server implements it with LSP messages."""
+
+    def problem(self, key: str, message: str) -> None:
+        """Something the user must act on; shown once until ``resolved`` is called."""
+
+    def resolved(self, key: str, message: str) -> None:
+        """The problem behind ``key`` went away."""
+
+    def status(self, state: str, backend: str, model: str) -> None:
+        """ready / thinking / offline, for status bars."""
+
+
+@dataclass
+class Answer:
+    text: str
+    backend: str
+    model: str
+    cached: bool
+    usage: Usage = field(default_factory=Usage)
+
+
+@dataclass
+class _Health:
+    failures: int = 0
+    down_until: float = 0.0
+
+
+def build_backends(settings: Settings) -> dict[str, Backend]:
+    """The backends the settings describe, by name (no network or model loading here)."""
+    ollama_family = family_for_model(settings.ollama.model).name
+    return {
+        "ollama": OllamaBackend(settings.ollama, family=ollama_family),
+        "embedded": EmbeddedBackend(settings.embedded, settings.cache_dir()),
+    }
+
+
+class Engine:
+    def __init__(
+        self,
+        settings: Settings,
+        reporter: Reporter,
+        stats: Stats | None = None,
+        backends: dict[str, Backend] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.reporter = reporter
+        self.stats = stats or Stats()
+        self.backends = backends if backends is not None else build_backends(settings)
+        self.cache = AnswerCache(
+            settings.cache_dir() / "answers" if settings.cache.enabled else None,
+            settings.cache.size_limit_mb,
+        )
+        self._health: dict[str, _Health] = {}
+        self._choice: Backend | None = None
+        self._probed_at = -PROBE_INTERVAL_S
+        self._probe: asyncio.Task[None] | None = None
+
+    async def aclose(self) -> None:
+        if self._probe is not None:
+            self._probe.cancel()
+        for backend in self.backends.values():
+            await backend.aclose()
+        self.cache.close()
+
+    # -- choosing a backend ------------------------------------------------------------------
+    async def refresh_choice(self) -> Backend | None:
+        """Decide which backend serves requests now (probes Ollama in 'auto' mode)."""
+        self._probed_at = time.monotonic()
+        wanted = self.settings.backend
+        if wanted != "auto":
+            self._choice = self.backends.get(wanted)
+        else:
+            ollama = self.backends.get("ollama")
+            status = await ollama.status() if ollama is not None else None
+            if status is not None and status.available:
+                self._choice = ollama
+            else:
+                self._choice = self.backends.get("embedded")
+        if self._choice is None:
+            self.reporter.problem("no-backend", NO_BACKEND)
+        else:
+            log.info("using backend %s (%s)", self._choice.name, self._choice.model)
+        return self._choice
+
+    async def backend(self) -> Backend | None:
+        """The current backend; re-probes in the background, never on the keystroke path."""
+        if self._choice is None and self._probe is None:
+            return await self.refresh_choice()
+        stale = time.monotonic() - self._probed_at > PROBE_INTERVAL_S
+        if (
+            self.settings.backend == "auto"
+            and stale
+            and (self._probe is None or self._probe.done())
+        ):
+            self._probe = asyncio.create_task(self._background_probe())
+        return self._choice
+
+    async def _background_probe(self) -> None:
+        try:
+            await self.refresh_choice()
+        except Exception:  # a probe must never take the server down
+            log.exception("backend probe failed")
+
+    # -- calling it ---------------------------------------------------------------------------
+    def _healthy(self, backend: Backend) -> bool:
+        return time.monotonic() >= self._health.setdefault(backend.name, _Health()).down_until
+
+    def _failed(self, backend: Backend, error: BackendError) -> None:
+        health = self._health.setdefault(backend.name, _Health())
+        pause = BACKOFF_S[min(health.failures, len(BACKOFF_S) - 1)]
+        health.failures += 1
+        health.down_until = time.monotonic() + (pause if error.transient else 10 * pause)
+        self.reporter.problem(f"backend:{backend.name}", error.user_message)
+        self.reporter.status("offline", backend.name, backend.model)
+
+    def _succeeded(self, backend: Backend) -> None:
+        health = self._health.setdefault(backend.name, _Health())
+        if health.failures:
+            self.reporter.resolved(
+                f"backend:{backend.name}", f"Goldcrest: {backend.name} is answering again."
+            )
+        health.failures, health.down_until = 0, 0.0
+
+    async def generate(
+        self,
+        task: str,
+        request: GenerationRequest,
+        *,
+        backend: Backend,
+        timeout_s: float,
+        stop_when: Callable[[str], bool] | None = None,
+    ) -> Answer | None:
+        """Answer ``request`` from the cache or ``backend``; None when the backend failed.
+
+        ``stop_when`` sees the text so far and may end the stream early (the answer is complete).
+        Cancelling the calling task closes the backend stream.
+        """
+        cacheable = request.temperature <= 0.2
+        key = AnswerCache.key(backend.name, backend.model, request.fingerprint())
+        if cacheable and (hit := self.cache.get(key)) is not None:
+            self.stats.add(backend.model, task, "cache_hits")
+            return Answer(hit, backend.name, backend.model, cached=True)
+        if not self._healthy(backend):
+            self.stats.add(backend.model, task, "skipped_unhealthy")
+            return None
+        usage, parts = Usage(), []
+        self.stats.add(backend.model, task, "requests")
+        self.reporter.status("thinking", backend.name, backend.model)
+        try:
+            async with asyncio.timeout(timeout_s):
+                stream = backend.stream(request, usage)
+                try:
+                    async for chunk in stream:
+                        parts.append(chunk)
+                        if stop_when is not None and stop_when("".join(parts)):
+                            break
+                finally:
+                    await stream.aclose()
+        except TimeoutError:
+            self._failed(
+                backend,
+                BackendError(
+                    f"Goldcrest: {backend.name} ({backend.model}) did not answer within "
+                    f"{timeout_s:g} s. A smaller model or a larger timeout may help."
+                ),
+            )
+            return None
+        except BackendError as exc:
+            self._failed(backend, exc)
+            return None
+        self._succeeded(backend)
+        self.reporter.status("ready", backend.name, backend.model)
+        self.stats.add(backend.model, task, "prompt_tokens", usage.prompt_tokens)
+        self.stats.add(backend.model, task, "completion_tokens", usage.completion_tokens)
+        text = "".join(parts)
+        if cacheable:
+            self.cache.put(key, text)
+        return Answer(text, backend.name, backend.model, cached=False, usage=usage)

@@ -1,0 +1,15 @@
+"""Thin LSP handlers: decode params, call a task, encode the answer. One module per capability."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..server import GoldcrestServer
+
+
+def register_all(server: GoldcrestServer) -> None:
+    from . import completion, configuration, documents
+
+    for module in (configuration, documents, completion):
+        module.register(server)

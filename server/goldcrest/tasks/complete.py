@@ -1,0 +1,234 @@
+"""Code completion at the cursor: context, prompt, model call, post-processing, validation.
+
+Each step is its own function so it can be tested alone; ``complete`` strings them together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ..backends.base import Backend, GenerationRequest, Message
+from ..config import CompletionSettings
+from ..context.scope import enclosing_block_range, enclosing_scopes, used_definitions
+from ..documents import Document
+from ..engine import Engine
+from ..prompts import Family, family, fill, load
+from ..validate import check_splice
+from .completion_text import Cursor, cut_block, mode, tidy
+from .typeahead import TypeAhead
+
+TASK = "complete"
+CHARS_PER_TOKEN = 3.5
+_NEXT_LINES = 6
+
+
+@dataclass(frozen=True)
+class CompletionContext:
+    """Everything the prompt says about the cursor's surroundings."""
+
+    prefix: str
+    suffix: str
+    facts: tuple[str, ...]
+    cursor: Cursor
+    path: str
+    language: str
+    comment: str  # the language's line comment marker, for facts written into code
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    text: str
+    offset: int
+    backend: str
+    model: str
+    source: str  # "model", "cache" or "typeahead"
+
+
+def _trim_prefix(prefix: str, budget: int, comment: str) -> str:
+    """Keep the file's head (imports) and the text nearest the cursor; drop the middle."""
+    if len(prefix) <= budget:
+        return prefix
+    head_budget = budget // 6
+    head = prefix[:head_budget]
+    head = head[: head.rfind("\n") + 1] if "\n" in head else ""
+    tail = prefix[-(budget - len(head)) :]
+    tail = tail[tail.find("\n") + 1 :] if "\n" in tail else tail
+    marker = f"{comment} …\n" if comment else "\n"
+    return head + marker + tail
+
+
+def _trim_suffix(suffix: str, budget: int) -> str:
+    if len(suffix) <= budget:
+        return suffix
+    cut = suffix[:budget]
+    return cut[: cut.rfind("\n") + 1] if "\n" in cut else cut
+
+
+def gather(
+    doc: Document, offset: int, open_docs: Iterable[Document], budget_tokens: int
+) -> CompletionContext:
+    """Prefix and suffix within the token budget, plus facts the visible text does not show."""
+    text = doc.text
+    budget = int(budget_tokens * CHARS_PER_TOKEN)
+    line_start = text.rfind("\n", 0, offset) + 1
+    line_end = text.find("\n", offset)
+    line_end = len(text) if line_end < 0 else line_end
+    cursor = Cursor(
+        line_before=text[line_start:offset],
+        line_after=text[offset:line_end],
+        next_lines=tuple(text[line_end + 1 :].split("\n", _NEXT_LINES)[:_NEXT_LINES]),
+        block_style=doc.language.block_style,
+    )
+    suffix = _trim_suffix(text[offset:], budget // 5)
+    prefix_budget = budget - len(suffix) - budget // 5
+    prefix = _trim_prefix(text[:offset], prefix_budget, doc.language.line_comment)
+    visible_from = offset - len(prefix)
+
+    facts: list[str] = []
+    for scope in enclosing_scopes(doc, offset):
+        if scope.start < visible_from:
+            facts.append(f"inside {scope.kind} {scope.name}: {scope.header}")
+    for definition in used_definitions(doc, offset, open_docs):
+        if definition.uri == doc.uri and definition.start_line >= text.count("\n", 0, visible_from):
+            continue  # already in the visible prefix or suffix
+        where = definition.uri.rsplit("/", 1)[-1]
+        doc_line = f"  # {definition.docstring}" if definition.docstring else ""
+        facts.append(f"{where}: {definition.signature}{doc_line}")
+    fact_budget = budget // 5
+    kept, used = [], 0
+    for fact in facts:
+        used += len(fact) + 1
+        if used > fact_budget:
+            break
+        kept.append(fact)
+    return CompletionContext(
+        prefix,
+        suffix,
+        tuple(kept),
+        cursor,
+        doc.uri.rsplit("/", 1)[-1],
+        doc.language.id,
+        doc.language.line_comment,
+    )
+
+
+def _facts_block(ctx: CompletionContext, comment: str) -> str:
+    if not ctx.facts:
+        return ""
+    header = load("complete")["facts_header"]
+    lead = f"{comment} " if comment else ""
+    return "".join(f"{lead}{line}\n" for line in (header, *ctx.facts)) + "\n"
+
+
+def build_request(
+    ctx: CompletionContext, fam: Family, fim: bool, settings: CompletionSettings
+) -> GenerationRequest:
+    """A FIM request for FIM-capable models, a short chat prompt with one example otherwise."""
+    line_mode = mode(ctx.cursor) == "line"
+    stop = (*fam.stop, "\n") if line_mode else fam.stop
+    common = {
+        "temperature": settings.temperature,
+        "max_tokens": settings.max_tokens,
+        "stop": stop,
+        "extra": {"mode": "line" if line_mode else "block"},
+    }
+    if fim:
+        return GenerationRequest(
+            prefix=_facts_block(ctx, ctx.comment) + ctx.prefix,
+            suffix=ctx.suffix,
+            fim_template=fam.fim,
+            **common,
+        )
+    spec = load("complete")
+    messages = [Message("system", spec["system"])]
+    for example in spec.get("examples", ()):
+        messages += [Message("user", example["user"]), Message("assistant", example["assistant"])]
+    facts = _facts_block(ctx, "") if ctx.facts else ""
+    user = fill(
+        spec["user"],
+        facts=facts,
+        path=ctx.path,
+        language=ctx.language,
+        prefix=ctx.prefix,
+        suffix=ctx.suffix,
+    )
+    messages.append(Message("user", user))
+    return GenerationRequest(messages=tuple(messages), **common)
+
+
+def _block_finished(cursor: Cursor, max_lines: int):
+    """A stop test for streaming: true once the model has written past the enclosing block."""
+
+    def finished(text: str) -> bool:
+        complete = text[: text.rfind("\n")] if "\n" in text else ""
+        if not complete.strip():
+            return False
+        return complete.count("\n") >= max_lines or len(
+            cut_block(complete, cursor, max_lines)
+        ) < len(complete.rstrip())
+
+    return finished
+
+
+def candidates(text: str) -> list[str]:
+    """What to try to show, best first: the whole suggestion, then just its first line."""
+    first = text.split("\n", 1)[0]
+    return [text, first] if "\n" in text and first.strip() else [text]
+
+
+async def complete(
+    doc: Document,
+    offset: int,
+    open_docs: Iterable[Document],
+    engine: Engine,
+    typeahead: TypeAhead,
+) -> Suggestion | None:
+    """A validated suggestion for the cursor at ``offset`` in ``doc``, or None."""
+    settings = engine.settings.completion
+    if (rest := typeahead.lookup(doc.uri, doc.text, offset)) is not None:
+        return Suggestion(rest, offset, "", "", "typeahead")
+    backend = await engine.backend()
+    if backend is None:
+        return None
+    fam = family(backend.family)
+    use_fim = fam.fim is not None and await backend.supports_fim()
+    ctx = gather(doc, offset, open_docs, settings.context_tokens)
+    request = build_request(ctx, fam, use_fim, settings)
+    answer = await engine.generate(
+        TASK,
+        request,
+        backend=backend,
+        timeout_s=settings.timeout_s,
+        stop_when=_block_finished(ctx.cursor, settings.max_lines)
+        if mode(ctx.cursor) == "block"
+        else None,
+    )
+    if answer is None:
+        return None
+    text = tidy(answer.text, ctx.cursor, fam.stop, settings.max_lines)
+    if text is None:
+        engine.stats.add(backend.model, TASK, "empty")
+        return None
+    return _first_valid(doc, offset, text, backend, engine, answer.cached, typeahead)
+
+
+def _first_valid(
+    doc: Document,
+    offset: int,
+    text: str,
+    backend: Backend,
+    engine: Engine,
+    cached: bool,
+    typeahead: TypeAhead,
+) -> Suggestion | None:
+    scope = enclosing_block_range(doc, offset)
+    for candidate in candidates(text):
+        verdict = check_splice(doc, offset, offset, candidate, scope)
+        engine.stats.add(backend.model, TASK, "validations")
+        if verdict.ok:
+            typeahead.remember(doc.uri, doc.text, offset, candidate)
+            source = "cache" if cached else "model"
+            return Suggestion(candidate, offset, backend.name, backend.model, source)
+        engine.stats.add(backend.model, TASK, "rejections")
+    return None

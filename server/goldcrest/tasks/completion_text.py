@@ -1,0 +1,182 @@
+"""Post-processing of a raw completion, as good completion tools do it.
+
+Pure functions over strings, each doing one thing, so each can be tested on its own: strip what
+is not code, decide single vs multi-line, cut at the end of the enclosing block, drop what
+duplicates the text after the cursor, and balance brackets.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+OPENERS = {"(": ")", "[": "]", "{": "}"}
+CLOSERS = {v: k for k, v in OPENERS.items()}
+_FENCE = re.compile(r"^\s*```[\w+-]*[ \t]*\n(.*?)(\n\s*```\s*)?$", re.DOTALL)
+_BLOCK_OPENERS = (":", "{", "=>")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """What post-processing needs to know about where the cursor is."""
+
+    line_before: str  # text of the cursor's line before the cursor
+    line_after: str  # text of the cursor's line after the cursor
+    next_lines: tuple[str, ...]  # a few lines after the cursor's line
+    block_style: Literal["indent", "brace"]
+
+
+def mode(cursor: Cursor) -> Literal["line", "block"]:
+    """One line when mid-line or after code; a block on a blank line or after a block opener."""
+    if cursor.line_after.strip(" \t)]}\"'`;,"):
+        return "line"
+    before = cursor.line_before.rstrip()
+    if not before or before.endswith(_BLOCK_OPENERS):
+        return "block"
+    return "line"
+
+
+def strip_non_code(text: str, stops: tuple[str, ...]) -> str:
+    """Remove anything after a stop marker, and markdown fences that chat models add."""
+    for stop in stops:
+        if stop and stop in text:
+            text = text[: text.index(stop)]
+    if match := _FENCE.match(text):
+        text = match.group(1)
+    return text
+
+
+def scan(text: str) -> Iterator[tuple[str, bool]]:
+    """Each character with whether it is code (not inside a simple string literal)."""
+    quote = None
+    escaped = False
+    for c in text:
+        if quote:
+            yield c, False
+            if escaped:
+                escaped = False
+            elif c == "\\":
+                escaped = True
+            elif c == quote or c == "\n":
+                quote = None
+        elif c in "\"'`":
+            quote = c
+            yield c, False
+        else:
+            yield c, True
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
+
+
+def _next_code(cursor: Cursor) -> str:
+    """The first code that follows the cursor in the document."""
+    if cursor.line_after.strip():
+        return cursor.line_after.strip()
+    return next((line.strip() for line in cursor.next_lines if line.strip()), "")
+
+
+def cut_block(text: str, cursor: Cursor, max_lines: int) -> str:
+    """Keep a multi-line completion inside the block the cursor is in."""
+    if cursor.block_style == "indent":
+        return _cut_indented(text, cursor, max_lines)
+    return _cut_braced(text, cursor, max_lines)
+
+
+def _cut_indented(text: str, cursor: Cursor, max_lines: int) -> str:
+    blank_line = not cursor.line_before.strip()
+    threshold = len(cursor.line_before) if blank_line else _indent(cursor.line_before) + 1
+    lines = text.split("\n")
+    kept = [lines[0]]
+    for line in lines[1:]:
+        if line.strip():
+            indent = _indent(line)
+            if indent < threshold:
+                break
+            if threshold == 0 and indent == 0 and not kept[-1].strip():
+                break  # a new top-level statement after a blank line starts something else
+        kept.append(line)
+    return "\n".join(kept[:max_lines]).rstrip()
+
+
+def _cut_braced(text: str, cursor: Cursor, max_lines: int) -> str:
+    depth, out = 0, []
+    for c, code in scan(text):
+        if code and c in OPENERS:
+            depth += 1
+        elif code and c in CLOSERS:
+            depth -= 1
+            if depth < 0:
+                # The completion closes the enclosing block: keep the closer only if the
+                # document does not already have it.
+                if not _next_code(cursor).startswith(c):
+                    out.append(c)
+                break
+        out.append(c)
+    return "\n".join("".join(out).split("\n")[:max_lines]).rstrip()
+
+
+def drop_suffix_overlap(text: str, cursor: Cursor) -> str:
+    """Drop text the model repeated from after the cursor."""
+    after = cursor.line_after.strip()
+    if after and text.rstrip().endswith(after):
+        text = text.rstrip()[: -len(after)]
+    following = next((line.strip() for line in cursor.next_lines if line.strip()), None)
+    if following and len(following) > 2:
+        lines = text.split("\n")
+        for i, line in enumerate(lines[1:], start=1):
+            if line.strip() == following:
+                return "\n".join(lines[:i]).rstrip()
+    return text
+
+
+def balance_brackets(text: str, cursor: Cursor) -> str:
+    """Close what a one-line completion opens and leaves open; drop closers nothing opened.
+
+    A closer the completion does not open is kept when it matches a bracket open before the
+    cursor that the rest of the line does not close (``foo(a`` + ``, b)``).
+    """
+    outer = _unclosed(cursor.line_before)
+    supplied = [c for c, code in scan(cursor.line_after) if code and c in CLOSERS]
+    stack: list[str] = []
+    out: list[str] = []
+    for c, code in scan(text):
+        if code and c in OPENERS:
+            stack.append(c)
+        elif code and c in CLOSERS:
+            if stack and stack[-1] == CLOSERS[c]:
+                stack.pop()
+            elif outer and outer[-1] == CLOSERS[c] and len(outer) > len(supplied):
+                outer.pop()
+            else:
+                continue
+        out.append(c)
+    result = "".join(out)
+    if stack and "\n" not in result:
+        result = result.rstrip() + "".join(OPENERS[c] for c in reversed(stack))
+    return result
+
+
+def _unclosed(line: str) -> list[str]:
+    stack: list[str] = []
+    for c, code in scan(line):
+        if code and c in OPENERS:
+            stack.append(c)
+        elif code and c in CLOSERS and stack and stack[-1] == CLOSERS[c]:
+            stack.pop()
+    return stack
+
+
+def tidy(raw: str, cursor: Cursor, stops: tuple[str, ...], max_lines: int) -> str | None:
+    """The whole pipeline: the text to show at the cursor, or None when nothing useful is left."""
+    text = strip_non_code(raw, stops).replace("\r\n", "\n")
+    if mode(cursor) == "line":
+        text = text.split("\n", 1)[0]
+        text = balance_brackets(drop_suffix_overlap(text, cursor), cursor)
+    else:
+        text = drop_suffix_overlap(cut_block(text, cursor, max_lines), cursor)
+    text = text.rstrip()
+    return text if text.strip() else None

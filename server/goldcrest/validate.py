@@ -1,0 +1,85 @@
+"""Validation by parsing: an edit is shown only if it adds no syntax errors where it lands.
+
+The edit is spliced into the document and re-parsed incrementally with tree-sitter. Errors that
+were already in the enclosing scope are tolerated (the user is mid-edit); new ones reject the edit.
+Documents without a grammar cannot be checked and pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import tree_sitter
+
+from .documents import Document
+from .languages import LanguageInfo, new_parser
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    reason: str = ""
+    checked: bool = True
+
+
+@cache
+def _parser(language: LanguageInfo) -> tree_sitter.Parser | None:
+    return new_parser(language)
+
+
+def error_rows(node: tree_sitter.Node, start_byte: int, end_byte: int) -> list[int]:
+    """Rows (0-based) of the ERROR and MISSING nodes overlapping [start_byte, end_byte]."""
+    rows, stack = [], [node]
+    while stack:
+        current = stack.pop()
+        if current.end_byte < start_byte or current.start_byte > end_byte:
+            continue
+        if current.is_error or current.is_missing:
+            rows.append(current.start_point[0])
+        if current.has_error:
+            stack.extend(current.children)
+    return rows
+
+
+def _point(text: str, offset: int) -> tuple[int, int]:
+    """tree-sitter point (row, byte column) of a str offset."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset), len(text[line_start:offset].encode())
+
+
+def check_splice(
+    doc: Document, start: int, end: int, new_text: str, scope: tuple[int, int]
+) -> Verdict:
+    """Would replacing ``doc.text[start:end]`` with ``new_text`` add errors inside ``scope``?
+
+    Offsets are str offsets into ``doc.text``; ``scope`` is the enclosing block's range before
+    the edit.
+    """
+    parser = _parser(doc.language)
+    if doc.tree is None or parser is None:
+        return Verdict(True, "no grammar for this language", checked=False)
+    text = doc.text
+    scope_start_b, scope_end_b = doc.byte_at(scope[0]), doc.byte_at(scope[1])
+    before = len(error_rows(doc.tree.root_node, scope_start_b, scope_end_b))
+
+    new_full = text[:start] + new_text + text[end:]
+    start_b, old_end_b = doc.byte_at(start), doc.byte_at(end)
+    new_end_b = start_b + len(new_text.encode())
+    tree = doc.tree.copy()
+    tree.edit(
+        start_byte=start_b,
+        old_end_byte=old_end_b,
+        new_end_byte=new_end_b,
+        start_point=_point(text, start),
+        old_end_point=_point(text, end),
+        new_end_point=_point(new_full, start + len(new_text)),
+    )
+    new_tree = parser.parse(new_full.encode(), tree)
+    delta = new_end_b - old_end_b
+    after = error_rows(new_tree.root_node, scope_start_b, scope_end_b + delta)
+    if len(after) > before:
+        return Verdict(
+            False, f"adds {len(after) - before} syntax error(s), first at line {min(after) + 1}"
+        )
+    return Verdict(True)
