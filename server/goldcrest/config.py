@@ -71,10 +71,15 @@ class Settings(_Section):
     )
 
     def cache_dir(self) -> Path:
-        """Where the answer cache and the assembled embedded model live."""
+        """Where the answer cache lives."""
         if self.cache.directory:
             return Path(self.cache.directory).expanduser()
-        return Path(platformdirs.user_cache_dir(APP))
+        return Path(platformdirs.user_cache_dir(APP)) / "answers"
+
+
+def models_dir() -> Path:
+    """Where the assembled embedded model lives: one copy per user, whatever the cache setting."""
+    return Path(platformdirs.user_cache_dir(APP)) / "models"
 
 
 class ConfigError(ValueError):

@@ -17,7 +17,7 @@ from .backends.base import Backend, BackendError, GenerationRequest, Usage
 from .backends.embedded import EmbeddedBackend
 from .backends.ollama import OllamaBackend
 from .cache import AnswerCache
-from .config import Settings
+from .config import Settings, models_dir
 from .prompts import family_for_model
 from .stats import Stats
 
@@ -64,7 +64,7 @@ def build_backends(settings: Settings) -> dict[str, Backend]:
     ollama_family = family_for_model(settings.ollama.model).name
     return {
         "ollama": OllamaBackend(settings.ollama, family=ollama_family),
-        "embedded": EmbeddedBackend(settings.embedded, settings.cache_dir()),
+        "embedded": EmbeddedBackend(settings.embedded, models_dir()),
     }
 
 
@@ -81,7 +81,7 @@ class Engine:
         self.stats = stats or Stats()
         self.backends = backends if backends is not None else build_backends(settings)
         self.cache = AnswerCache(
-            settings.cache_dir() / "answers" if settings.cache.enabled else None,
+            settings.cache_dir() if settings.cache.enabled else None,
             settings.cache.size_limit_mb,
         )
         self._health: dict[str, _Health] = {}

@@ -85,7 +85,7 @@ class Backend(ABC):
 
     name: str
     model: str
-    #: prompt family (a key of prompts/families.toml), e.g. "qwen2.5-coder"; "" when unknown.
+    #: prompt family (a key of prompts/families.toml), e.g. "qwen2_5_coder"; "" when unknown.
     family: str = ""
     #: True when the backend fills a FIM hole natively from prefix + suffix.
     native_fim: bool = False

@@ -41,9 +41,9 @@ class EmbeddedBackend(Backend):
 
     name = "embedded"
 
-    def __init__(self, settings: EmbeddedSettings, cache_dir: Path) -> None:
+    def __init__(self, settings: EmbeddedSettings, models_dir: Path) -> None:
         self._settings = settings
-        self._cache_dir = cache_dir
+        self._models_dir = models_dir
         self._llama: Any = None
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="goldcrest-llama")
         self._load_lock = asyncio.Lock()
@@ -65,7 +65,7 @@ class EmbeddedBackend(Backend):
             if not path.is_file():
                 raise ModelFileError(f"The configured model file {path} does not exist.")
             return path
-        return ensure_default_model(self._cache_dir)
+        return ensure_default_model(self._models_dir)
 
     def _load_blocking(self) -> Any:
         from llama_cpp import Llama

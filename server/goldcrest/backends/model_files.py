@@ -62,9 +62,9 @@ def _is_verified(path: Path) -> bool:
     return marker.read_text().strip() == f"{EXPECTED_SHA256} {path.stat().st_mtime_ns}"
 
 
-def ensure_default_model(cache_dir: Path) -> Path:
-    """Return the path of the verified default model, assembling it into ``cache_dir`` once."""
-    target = cache_dir / "models" / MODEL_FILE
+def ensure_default_model(models_dir: Path) -> Path:
+    """Return the path of the verified default model, assembling it into ``models_dir`` once."""
+    target = models_dir / MODEL_FILE
     if _is_verified(target):
         return target
     parts = part_paths()

@@ -1,0 +1,1 @@
+"""What the model needs to know about the code around the cursor, from tree-sitter."""
