@@ -24,6 +24,8 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _LONE_CR = re.compile(r"\r(?!\n)")
 
 Position = tuple[int, int]
+Change = tuple[Position | None, Position | None, str]
+"""(start, end, text), as in ``TextChange``; plain tuples are accepted too."""
 
 
 class TextChange(NamedTuple):
@@ -160,7 +162,7 @@ class Document:
 
     # -- edits -------------------------------------------------------------------------------
 
-    def apply_changes(self, version: int, changes: Iterable[TextChange | tuple]) -> None:
+    def apply_changes(self, version: int, changes: Iterable[Change]) -> None:
         """Apply LSP content changes in order; refuse (unchanged) a version that is not newer."""
         if version <= self.version:
             raise StaleVersionError(
@@ -246,8 +248,8 @@ class Document:
         if self._parser is None or self.binary or self.too_large:
             self.tree = None
             return
-        old_tree = self.tree
-        if old_tree is not None and edit is not None:
+        if self.tree is not None and edit is not None:
+            old_tree = self.tree.copy()  # cheap; whoever still holds the old tree keeps it valid
             old_tree.edit(*edit)
             self.tree = self._parser.parse(self.source, old_tree)
         else:
@@ -265,7 +267,7 @@ class DocumentStore:
         self._docs[uri] = doc
         return doc
 
-    def change(self, uri: str, version: int, changes: Iterable[TextChange | tuple]) -> Document:
+    def change(self, uri: str, version: int, changes: Iterable[Change]) -> Document:
         doc = self._docs.get(uri)
         if doc is None:
             raise UnknownDocumentError(uri)

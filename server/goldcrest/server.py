@@ -19,6 +19,7 @@ from .backends.base import BackendError
 from .config import ConfigError, Settings, merge
 from .documents import DocumentStore
 from .engine import Engine
+from .protocol import GoldcrestProtocol
 from .stats import Stats
 from .tasks.typeahead import TypeAhead
 
@@ -79,7 +80,7 @@ class _LogForwarder(logging.Handler):
 
 class GoldcrestServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("goldcrest", __version__)
+        super().__init__("goldcrest", __version__, protocol_cls=GoldcrestProtocol)
         self.settings = Settings()
         self.documents = DocumentStore()
         self.stats = Stats()

@@ -11,6 +11,7 @@ response at once so Ollama stops generating.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from typing import Any
@@ -25,6 +26,8 @@ from .base import Backend, BackendError, BackendStatus, GenerationRequest, Usage
 
 #: How long status() and the FIM probe may take: both run before a user sees anything.
 PROBE_TIMEOUT_S = 1.5
+#: After an inconclusive FIM probe, how long to go on with the family's guess before asking again.
+FIM_REPROBE_S = 60.0
 
 
 class _Cut(Exception):
@@ -59,6 +62,7 @@ class OllamaBackend(Backend):
         # A guess until /api/show answers: FIM families usually have an infilling template.
         self.native_fim = self._family_has_fim()
         self._fim_probed = False
+        self._fim_probe_after = 0.0
         try:
             self._client = ollama.AsyncClient(host=settings.host, timeout=settings.timeout_s)
         except ValueError as exc:
@@ -140,11 +144,13 @@ class OllamaBackend(Backend):
 
     async def supports_fim(self) -> bool:
         """Native infilling when /api/show lists "insert", else through the family's template."""
-        if not self._fim_probed:
+        if not self._fim_probed and time.monotonic() >= self._fim_probe_after:
             capabilities = await self._capabilities()
             if capabilities is not None:
                 self.native_fim = "insert" in capabilities
                 self._fim_probed = True
+            else:  # unknown for now: use the family's guess, and don't ask on every keystroke
+                self._fim_probe_after = time.monotonic() + FIM_REPROBE_S
         return self.native_fim or self._family_has_fim()
 
     async def _capabilities(self) -> list[str] | None:

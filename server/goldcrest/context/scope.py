@@ -8,23 +8,30 @@ statement of a Python function, though tree-sitter ends the function at the last
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 from itertools import chain
 from weakref import WeakKeyDictionary
 
 import tree_sitter
 from tree_sitter import Node
 
-from goldcrest.context.symbols import Definition, classify, extract_definitions, header
+from goldcrest.context.symbols import (
+    Definition,
+    classify,
+    declaration_types,
+    extract_definitions,
+    header,
+)
 from goldcrest.documents import Document
-from goldcrest.languages import ts_language
+from goldcrest.languages import new_parser, ts_language
 
 
 @dataclass(frozen=True)
 class Scope:
-    """An enclosing declaration; ``start``/``end`` are ``str`` offsets into the document."""
+    """An enclosing declaration; ``start``/``end`` are ``str`` offsets into the document, and
+    ``end`` reaches at least the cursor (a Python block goes on under its last statement)."""
 
     kind: str
     name: str
@@ -51,22 +58,51 @@ def _closed(node: Node) -> bool:
 
 
 def enclosing_scopes(doc: Document, offset: int) -> list[Scope]:
-    """Declarations around ``offset``, innermost first ([] without a syntax tree)."""
-    tree, parser_name = doc.tree, doc.language.parser_name
-    if tree is None or parser_name is None:
+    """Declarations around ``offset``, innermost first ([] without a syntax tree).
+
+    Half-typed code can make tree-sitter fold a whole class into an ERROR node; then the cursor
+    line is blanked (same byte length, so offsets hold) and the file parsed once more.
+    """
+    tree = doc.tree
+    if tree is None:
         return []
-    text = doc.text
-    offset = min(max(offset, 0), len(text))
-    probe = offset  # just after the last non-blank character before the cursor
+    offset = min(max(offset, 0), len(doc.text))
+    scopes = _scopes_in(doc, tree, offset, blank_line=False)
+    if not scopes and _inside_error(tree, doc.byte_at(offset)):
+        text, source = doc.text, doc.source
+        line_start = doc.byte_at(text.rfind("\n", 0, offset) + 1)
+        line_end = source.find(b"\n", line_start)
+        line_end = len(source) if line_end < 0 else line_end
+        patched = source[:line_start] + b" " * (line_end - line_start) + source[line_end:]
+        parser = new_parser(doc.language)
+        if parser is not None:
+            scopes = _scopes_in(doc, parser.parse(patched), offset, blank_line=True)
+    return scopes
+
+
+def _inside_error(tree: tree_sitter.Tree, byte: int) -> bool:
+    node: Node | None = tree.root_node.descendant_for_byte_range(max(byte - 1, 0), byte)
+    while node is not None:
+        if node.is_error:
+            return True
+        node = node.parent
+    return False
+
+
+def _scopes_in(doc: Document, tree: tree_sitter.Tree, offset: int, blank_line: bool) -> list[Scope]:
+    parser_name = doc.language.parser_name
+    assert parser_name is not None
+    text, source = doc.text, doc.source
+    line_start = text.rfind("\n", 0, offset) + 1
+    line_prefix = text[line_start:offset]
+    blank_prefix = blank_line or not line_prefix.strip()
+    probe = line_start if blank_line else offset  # after the last non-blank before the cursor
     while probe > 0 and text[probe - 1].isspace():
         probe -= 1
     if probe == 0:
         return []
     cursor_byte = doc.byte_at(offset)
-    line_prefix = text[text.rfind("\n", 0, offset) + 1 : offset]
-    blank_prefix = not line_prefix.strip()
     brace = doc.language.block_style == "brace"
-    source = doc.source
     node = tree.root_node.descendant_for_byte_range(doc.byte_at(probe - 1), doc.byte_at(probe))
     scopes = []
     while node is not None:
@@ -79,15 +115,8 @@ def enclosing_scopes(doc: Document, offset: int) -> list[Scope]:
         ):
             start = doc.offset_of_byte(node.start_byte)
             end = max(doc.offset_of_byte(node.end_byte), offset)
-            scopes.append(
-                Scope(
-                    declaration.kind,
-                    declaration.name,
-                    start,
-                    end,
-                    header(node, source, parser_name),
-                )
-            )
+            node_header = header(node, source, parser_name)
+            scopes.append(Scope(declaration.kind, declaration.name, start, end, node_header))
         node = node.parent
     return scopes
 
@@ -100,23 +129,37 @@ def enclosing_block_range(doc: Document, offset: int) -> tuple[int, int]:
     return 0, len(doc.text)
 
 
-@cache
+@lru_cache(maxsize=8192)
 def _is_keyword(language: tree_sitter.Language, word: str) -> bool:
     return bool(language.id_for_node_kind(word, False))
 
 
-def _tree_identifiers(doc: Document, lo: int, hi: int, cursor: int) -> list[tuple[int, int, str]]:
+def _is_declared_name(node: Node, declarations: Collection[str]) -> bool:
+    """The name a function or class is declared with is not a use of that name."""
+    parent = node.parent
+    return (
+        parent is not None
+        and parent.type in declarations
+        and parent.child_by_field_name("name") == node
+    )
+
+
+def _tree_identifiers(
+    doc: Document, tree: tree_sitter.Tree, lo: int, hi: int, cursor: int
+) -> list[tuple[int, int, str]]:
     """(distance to cursor, start, name) of identifier nodes within the byte range."""
-    assert doc.tree is not None
     language = ts_language(doc.language)
+    declarations = declaration_types(doc.language.parser_name or "")
     source = doc.source
     found = []
-    stack = [doc.tree.root_node]
+    stack = [tree.root_node]
     while stack:
         node = stack.pop()
         if node.end_byte <= lo or node.start_byte >= hi:
             continue
         if node.type.endswith("identifier") and node.type != "statement_identifier":
+            if _is_declared_name(node, declarations):
+                continue
             name = source[node.start_byte : node.end_byte].decode("utf-8", "replace")
             if language is None or not _is_keyword(language, name):
                 start, end = node.start_byte, node.end_byte
@@ -134,7 +177,13 @@ def identifiers_near(
 ) -> list[str]:
     """Names used in the enclosing function (else in a window of lines), nearest first."""
     offset = min(max(offset, 0), len(doc.text))
-    function = next((s for s in enclosing_scopes(doc, offset) if s.kind in _FUNCTION_KINDS), None)
+    return _identifiers_near(doc, offset, enclosing_scopes(doc, offset), lines_before, lines_after)
+
+
+def _identifiers_near(
+    doc: Document, offset: int, scopes: list[Scope], lines_before: int, lines_after: int
+) -> list[str]:
+    function = next((s for s in scopes if s.kind in _FUNCTION_KINDS), None)
     if function is not None:
         lo, hi = function.start, function.end
     else:
@@ -142,7 +191,8 @@ def identifiers_near(
         lo = doc.offset_at(max(line - lines_before, 0), 0)
         hi = doc.offset_at(line + lines_after + 1, 0)
     if doc.tree is not None:
-        found = _tree_identifiers(doc, doc.byte_at(lo), doc.byte_at(hi), doc.byte_at(offset))
+        span = doc.byte_at(lo), doc.byte_at(hi), doc.byte_at(offset)
+        found = _tree_identifiers(doc, doc.tree, *span)
     else:
         found = []
         for match in _WORD.finditer(doc.text, lo, hi):
@@ -170,11 +220,14 @@ def used_definitions(
 ) -> list[Definition]:
     """Definitions (from ``doc`` and ``documents``) of names used near the cursor, nearest use
     first, same file first on ties; the scopes containing the cursor are left out."""
-    rank = {name: i for i, name in enumerate(identifiers_near(doc, offset))}
+    offset = min(max(offset, 0), len(doc.text))
+    scopes = enclosing_scopes(doc, offset)
+    names = _identifiers_near(doc, offset, scopes, lines_before=30, lines_after=5)
+    rank = {name: i for i, name in enumerate(names)}
     if not rank:
         return []
     cursor_line = doc.position_at(offset)[0]
-    own = {(s.name, doc.position_at(s.start)[0]) for s in enclosing_scopes(doc, offset)}
+    own = {(s.name, doc.position_at(s.start)[0]) for s in scopes}
     seen: set[str] = set()
     candidates = []
     for other in chain([doc], documents):

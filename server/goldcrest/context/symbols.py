@@ -9,6 +9,7 @@ file costs a few hundred node visits. ``classify`` is shared with scope lookup s
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
@@ -119,6 +120,9 @@ _C_DECLARATORS = {
 }  # fmt: skip
 _C_SPECIFIERS = {"struct_specifier", "union_specifier", "enum_specifier", "class_specifier"}
 _COMMENTS = {"comment", "line_comment", "block_comment"}
+_TRAILING_COMMA = re.compile(r",\s*\n\s*([)\]}])")  # of a one-item-per-line list
+_AFTER_OPEN = re.compile(r"([(\[])\s*\n\s*")
+_BEFORE_CLOSE = re.compile(r"\s*\n\s*([)\]])")
 _COMMENT_MARKER = re.compile(r"^\s*(?:/\*+|\*+/?|//[/!]?|#+)?\s?")
 
 
@@ -134,9 +138,10 @@ def _first_line(text: str) -> str:
 
 def one_line(text: str) -> str:
     """Collapse a (possibly multi-line) header to one line of at most ``MAX_SIGNATURE`` chars."""
-    text = re.sub(r",\s*\n\s*([)\]}])", r"\1", text)  # trailing comma of a one-per-line list
-    text = re.sub(r"([(\[])\s*\n\s*", r"\1", text)
-    text = re.sub(r"\s*\n\s*([)\]])", r"\1", text)
+    if "\n" in text:
+        text = _TRAILING_COMMA.sub(r"\1", text)
+        text = _AFTER_OPEN.sub(r"\1", text)
+        text = _BEFORE_CLOSE.sub(r"\1", text)
     text = " ".join(text.split())
     if len(text) > MAX_SIGNATURE:
         text = text[: MAX_SIGNATURE - 1].rstrip() + "…"
@@ -182,6 +187,11 @@ def _container(node: Node, source: bytes) -> str | None:
     if parent.type == "impl_item":
         return _strip_generics(_text(source, parent.child_by_field_name("type")))
     return _text(source, parent.child_by_field_name("name")) or None
+
+
+def declaration_types(parser_name: str) -> Collection[str]:
+    """Node types that declare a function, class or similar for that grammar."""
+    return _SCOPES.get(parser_name, {}).keys()
 
 
 def classify(node: Node, source: bytes, parser_name: str) -> Declaration | None:
@@ -264,7 +274,7 @@ def _docstring(node: Node, source: bytes, parser_name: str) -> str:
                 return _first_line(_text(source, content[0])) if content else ""
     anchor = node
     while anchor.parent is not None and anchor.parent.type in (
-        "export_statement", "decorated_definition", "template_declaration",
+        "export_statement", "decorated_definition", "template_declaration", "expression_statement",
         "lexical_declaration", "variable_declaration", "type_declaration", "var_declaration",
         "const_declaration", "var_spec_list", "declaration", "type_definition",
     ):  # fmt: skip
@@ -377,8 +387,8 @@ class _Extractor:
                 if name is not None and name.type == "identifier":
                     signature = one_line(_first_line(_text(src, node))).rstrip(";")
                     self.add(declarator, _text(src, name), "variable", signature, None)
-        elif kind in ("var_declaration", "const_declaration", "var_spec_list"):
-            self.go_values(node, "var" if kind != "const_declaration" else "const")
+        elif kind in ("var_declaration", "const_declaration"):
+            self.go_values(node, "var" if kind == "var_declaration" else "const")
         elif kind == "type_declaration":
             for spec in node.named_children:
                 if spec.type in ("type_spec", "type_alias"):
