@@ -174,6 +174,7 @@ class _Server(ThreadingHTTPServer):
 
 def _make_handler(fake: FakeOllama) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        disable_nagle_algorithm = True  # as real servers do; else delayed ACKs add ~40 ms
         protocol_version = "HTTP/1.1"
 
         def log_message(self, format: str, *args: Any) -> None:

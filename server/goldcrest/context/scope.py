@@ -203,10 +203,15 @@ def _identifiers_near(
     return list(dict.fromkeys(name for _, _, name in found))
 
 
-def definitions_of(doc: Document) -> list[Definition]:
-    """``extract_definitions`` for a document, cached until its text changes."""
+def definitions_of(doc: Document, *, allow_stale: bool = False) -> list[Definition]:
+    """``extract_definitions`` for a document, cached until its text changes.
+
+    With ``allow_stale`` the last result is returned even if the text changed since: extracting
+    a large file takes tens of milliseconds, too much for every keystroke, and prompt facts
+    a keystroke old are as good. The document feature refreshes the cache when typing pauses.
+    """
     cached = _definitions_cache.get(doc)
-    if cached is not None and cached[0] is doc.text:
+    if cached is not None and (allow_stale or cached[0] is doc.text):
         return cached[1]
     found = []
     if doc.tree is not None:
@@ -235,7 +240,7 @@ def used_definitions(
             continue
         seen.add(other.uri)
         same_file = other.uri == doc.uri
-        for definition in definitions_of(other):
+        for definition in definitions_of(other, allow_stale=True):
             position = rank.get(definition.name)
             if position is None:
                 continue

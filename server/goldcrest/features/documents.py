@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from ..context.scope import definitions_of
 from ..documents import StaleVersionError, UnknownDocumentError
 from .convert import text_change
 
@@ -14,6 +16,23 @@ if TYPE_CHECKING:
     from ..server import GoldcrestServer
 
 log = logging.getLogger(__name__)
+
+
+IDLE_S = 0.3
+_pending: dict[str, asyncio.TimerHandle] = {}
+
+
+def _refresh_when_idle(ls: GoldcrestServer, uri: str) -> None:
+    """Re-extract the document's definitions once typing pauses, off the keystroke path."""
+    if (handle := _pending.pop(uri, None)) is not None:
+        handle.cancel()
+
+    def refresh() -> None:
+        _pending.pop(uri, None)
+        if (doc := ls.documents.get(uri)) is not None:
+            definitions_of(doc)
+
+    _pending[uri] = asyncio.get_running_loop().call_later(IDLE_S, refresh)
 
 
 def register(server: GoldcrestServer) -> None:
@@ -39,6 +58,7 @@ def register(server: GoldcrestServer) -> None:
             ls.documents.open(
                 uri, language.id if language else full.language_id, version, full.source
             )
+        _refresh_when_idle(ls, uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: GoldcrestServer, params: types.DidCloseTextDocumentParams) -> None:
