@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 from pathlib import Path
 
+import pytest
 from lsprotocol import types
 
 from conftest import end_of, inline, ollama_options, open_doc
@@ -169,3 +170,71 @@ async def test_utf16_positions_with_emoji_and_cjk(start_server, fake_ollama, tmp
     assert pos.character == len('    s = "😀漢字"; t = ') + 1  # the emoji is two UTF-16 units
     assert await inline(lsp, uri, pos) == ["s + s"]
     assert fake_ollama.last("/api/generate")["prompt"].endswith('s = "😀漢字"; t = ')
+
+
+LANGUAGE_CASES = [
+    ("add.js", "javascript", "function add(a, b) {\n  return ", "\n}\n", "a + b;", "a + (b;"),
+    (
+        "add.ts",
+        "typescript",
+        "function add(a: number, b: number): number {\n  return ",
+        "\n}\n",
+        "a + b;",
+        "a + b +;",
+    ),
+    (
+        "max.go",
+        "go",
+        "package main\n\nfunc Max(a, b int) int {\n\tif a > b {\n\t\treturn ",
+        "\n\t}\n\treturn b\n}\n",
+        "a",
+        "a b c",
+    ),
+    ("lib.rs", "rust", "fn add(a: i32, b: i32) -> i32 {\n    ", "\n}\n", "a + b", "a b c"),
+    (
+        "Add.java",
+        "java",
+        "class Add {\n    int add(int a, int b) {\n        return ",
+        "\n    }\n}\n",
+        "a + b;",
+        "a + b +;",
+    ),
+    ("add.c", "c", "int add(int a, int b) {\n    return ", "\n}\n", "a + b;", "a + b +;"),
+    ("add.cpp", "cpp", "int add(int a, int b) {\n    return ", "\n}\n", "a + b;", "a + b +;"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "language", "before", "after", "good", "bad"),
+    LANGUAGE_CASES,
+    ids=[case[1] for case in LANGUAGE_CASES],
+)
+async def test_every_language_shows_good_and_withholds_broken(
+    start_server, fake_ollama, tmp_path, name, language, before, after, good, bad
+):
+    fake_ollama.push(Reply(chunks=[bad]))
+    fake_ollama.default = Reply(chunks=[good])
+    options = ollama_options(fake_ollama)
+    options["cache"] = {"enabled": False}  # the second ask must reach the model again
+    lsp = await start_server(options)
+    uri = open_doc(lsp, tmp_path / name, before + after, language)
+    position = end_of(before + after, before)
+    assert await inline(lsp, uri, position) == []
+    assert await inline(lsp, uri, position) == [good]
+
+
+async def test_chat_models_get_the_chat_prompt(start_server, fake_ollama, tmp_path):
+    fake_ollama.capabilities = ["completion"]
+    fake_ollama.models = ["qwen3:8b"]
+    fake_ollama.default = Reply(chunks=["```python\nmath.pi * r ** 2\n```"])
+    options = ollama_options(fake_ollama)
+    options["ollama"]["model"] = "qwen3:8b"
+    lsp = await start_server(options)
+    uri = open_doc(lsp, tmp_path / "geo.py", PY, "python")
+    assert await inline(lsp, uri, end_of(PY, "    return ")) == ["math.pi * r ** 2"]
+    sent = fake_ollama.last("/api/chat")
+    assert sent["think"] is False
+    assert sent["messages"][0]["role"] == "system"
+    assert "MUST" in sent["messages"][0]["content"]
+    assert "<CURSOR>" in sent["messages"][-1]["content"]
+    assert fake_ollama.bodies("/api/generate") == []

@@ -13,7 +13,9 @@ from conftest import end_of, inline, open_doc
 
 pytestmark = pytest.mark.model
 
-EMBEDDED = {"backend": "embedded", "completion": {"timeout_s": 240, "max_tokens": 48}}
+# "auto" with no Ollama answering: the embedded model must take over by itself.
+NO_OLLAMA = {"backend": "auto", "ollama": {"host": "http://127.0.0.1:9"}}
+EMBEDDED = {**NO_OLLAMA, "completion": {"timeout_s": 240, "max_tokens": 48}}
 
 
 def _ts_ok(language, text: str) -> bool:

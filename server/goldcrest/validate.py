@@ -28,18 +28,33 @@ def _parser(language: LanguageInfo) -> tree_sitter.Parser | None:
     return new_parser(language)
 
 
-def error_rows(node: tree_sitter.Node, start_byte: int, end_byte: int) -> list[int]:
-    """Rows (0-based) of the ERROR and MISSING nodes overlapping [start_byte, end_byte]."""
-    rows, stack = [], [node]
+@dataclass(frozen=True)
+class SyntaxProblem:
+    start_byte: int
+    end_byte: int
+    row: int
+
+
+def syntax_problems(node: tree_sitter.Node, start_byte: int, end_byte: int) -> list[SyntaxProblem]:
+    """The ERROR and MISSING nodes overlapping [start_byte, end_byte]."""
+    found, stack = [], [node]
     while stack:
         current = stack.pop()
         if current.end_byte < start_byte or current.start_byte > end_byte:
             continue
         if current.is_error or current.is_missing:
-            rows.append(current.start_point[0])
+            found.append(
+                SyntaxProblem(current.start_byte, current.end_byte, current.start_point[0])
+            )
         if current.has_error:
             stack.extend(current.children)
-    return rows
+    return found
+
+
+def _caused_by_insertion(problem: SyntaxProblem, start: int, end: int) -> bool:
+    """An error wholly inside the inserted text, other than "something must follow" at its end."""
+    at_end = problem.start_byte == problem.end_byte == end
+    return start <= problem.start_byte and problem.end_byte <= end and not at_end
 
 
 def _point(text: str, offset: int) -> tuple[int, int]:
@@ -53,6 +68,9 @@ def check_splice(
 ) -> Verdict:
     """Would replacing ``doc.text[start:end]`` with ``new_text`` add errors inside ``scope``?
 
+    Rejected: more errors in the scope than before, or an error inside the new text itself (an
+    error that was already at the cursor may be swapped for one the new text makes).
+
     Offsets are str offsets into ``doc.text``; ``scope`` is the enclosing block's range before
     the edit.
     """
@@ -61,7 +79,7 @@ def check_splice(
         return Verdict(True, "no grammar for this language", checked=False)
     text = doc.text
     scope_start_b, scope_end_b = doc.byte_at(scope[0]), doc.byte_at(scope[1])
-    before = len(error_rows(doc.tree.root_node, scope_start_b, scope_end_b))
+    before = len(syntax_problems(doc.tree.root_node, scope_start_b, scope_end_b))
 
     new_full = text[:start] + new_text + text[end:]
     start_b, old_end_b = doc.byte_at(start), doc.byte_at(end)
@@ -77,9 +95,11 @@ def check_splice(
     )
     new_tree = parser.parse(new_full.encode(), tree)
     delta = new_end_b - old_end_b
-    after = error_rows(new_tree.root_node, scope_start_b, scope_end_b + delta)
+    after = syntax_problems(new_tree.root_node, scope_start_b, scope_end_b + delta)
     if len(after) > before:
-        return Verdict(
-            False, f"adds {len(after) - before} syntax error(s), first at line {min(after) + 1}"
-        )
+        first = min(problem.row for problem in after) + 1
+        return Verdict(False, f"adds {len(after) - before} syntax error(s), first at line {first}")
+    inside = [p for p in after if _caused_by_insertion(p, start_b, new_end_b)]
+    if inside:
+        return Verdict(False, f"the new text has a syntax error at line {inside[0].row + 1}")
     return Verdict(True)
