@@ -42,14 +42,6 @@ def part_paths() -> list[Path]:
     return paths
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(8 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _verified_marker(path: Path) -> Path:
     return path.with_suffix(".verified")
 
@@ -92,8 +84,3 @@ def ensure_default_model(models_dir: Path) -> Path:
     _verified_marker(target).write_text(f"{EXPECTED_SHA256} {target.stat().st_mtime_ns}")
     return target
 
-
-def verify_file(path: Path) -> None:
-    """Check a previously assembled default model in full (used by ``goldcrest doctor``)."""
-    if path.stat().st_size != EXPECTED_SIZE or _sha256(path) != EXPECTED_SHA256:
-        raise ModelFileError(f"{path} is not the official model file; delete it to rebuild it.")
