@@ -34,7 +34,11 @@ async def start_server(tmp_path: Path) -> AsyncIterator[Start]:
     Each test gets its own answer cache and user config dir, so nothing leaks between tests.
     """
     started: list[LanguageClient] = []
-    env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "config"))
+    env = dict(
+        os.environ,
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_STATE_HOME=str(tmp_path / "state"),  # spend counters and the cloud audit log
+    )
 
     async def start(
         options: dict[str, Any] | None = None,

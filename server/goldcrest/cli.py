@@ -1,4 +1,4 @@
-"""The ``goldcrest`` command: serve, doctor, and --version."""
+"""The ``goldcrest`` command: serve, doctor, eval, and --version."""
 
 from __future__ import annotations
 
@@ -35,6 +35,23 @@ def _doctor(args: argparse.Namespace) -> int:
     return asyncio.run(run_doctor(Path(args.workspace).resolve(), print))
 
 
+def _eval(args: argparse.Namespace) -> int:
+    from .evaluation.command import run_command
+
+    return run_command(args)
+
+
+def _stats(args: argparse.Namespace) -> int:
+    from .config import load_files
+    from .stats_report import report
+
+    settings, problems = load_files(Path(args.workspace).resolve())
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    path = Path(args.db) if args.db else settings.spend_path()
+    return report(path, args.days, args.json, print)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="goldcrest",
@@ -50,6 +67,78 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = commands.add_parser("doctor", help="say which backends answer and what to fix")
     doctor.add_argument("--workspace", default=".", help="folder whose goldcrest.toml applies")
     doctor.set_defaults(run=_doctor)
+
+    stats = commands.add_parser(
+        "stats", help="requests, tokens, validations, escalations and cloud cost per tier"
+    )
+    stats.add_argument("--workspace", default=".", help="folder whose goldcrest.toml applies")
+    stats.add_argument("--db", help="counters file (default: spend.database or the state dir)")
+    stats.add_argument("--days", type=int, help="only the last N days (default: all)")
+    stats.add_argument("--json", action="store_true", help="machine-readable output")
+    stats.set_defaults(run=_stats)
+
+    evaluate = commands.add_parser(
+        "eval",
+        help="score models on test-backed task suites, with and without Goldcrest",
+        description="Run task suites through the engine the editor features use, score the "
+        "answers with the suites' tests (sandboxed), and write a table, report.json (every "
+        "item, for diffing runs) and chart.png. Results are cached per item in the output "
+        "folder: an interrupted run resumes where it stopped.",
+    )
+    evaluate.add_argument(
+        "--models",
+        action="append",
+        metavar="SPECS",
+        help="comma-separated: embedded, embedded:/path/model.gguf, ollama:<tag>, or routed "
+        "(the tiers in goldcrest.toml) (default: embedded)",
+    )
+    evaluate.add_argument(
+        "--suite",
+        action="append",
+        metavar="NAMES",
+        help="comma-separated suites (default: all): completion-single, completion-multi, "
+        "completion-span (HumanEval infilling), bugs, fix (QuixBugs)",
+    )
+    evaluate.add_argument(
+        "--baseline",
+        action="append",
+        choices=("naive", "fim-raw"),
+        help="also run a reference on the same model (repeatable): naive = a one-line "
+        "instruction and the code, raw output, no context or validation; fim-raw = the "
+        "model's own FIM prompt, raw output (completion only)",
+    )
+    evaluate.add_argument("--limit", type=int, metavar="N", help="at most N items per suite")
+    evaluate.add_argument(
+        "--sample", type=int, metavar="SEED", help="shuffle items with SEED before --limit"
+    )
+    evaluate.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        metavar="N",
+        help="runs per item, for consistency (default: 3)",
+    )
+    evaluate.add_argument(
+        "--data", metavar="DIR", help="evaluation data folder (default: ../shared/eval)"
+    )
+    evaluate.add_argument(
+        "--out",
+        default="goldcrest-eval",
+        metavar="DIR",
+        help="where results go (default: ./goldcrest-eval)",
+    )
+    evaluate.add_argument(
+        "--fresh", action="store_true", help="ignore cached results in --out and start over"
+    )
+    evaluate.add_argument(
+        "--test-timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="seconds one item's tests may run (default: 10)",
+    )
+    evaluate.add_argument("--workspace", default=".", help="folder whose goldcrest.toml applies")
+    evaluate.set_defaults(run=_eval)
     return parser
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 APP = "goldcrest"
 
@@ -58,6 +58,106 @@ class CacheSettings(_Section):
     size_limit_mb: int = Field(256, ge=1, description="Disk budget for cached answers.")
 
 
+TASKS = ("complete", "bugs", "fix", "refactor", "explain")
+#: What a tier that sends code off the machine serves unless configured: no keystroke waits on it.
+CLOUD_TASKS = ("bugs", "fix", "refactor", "explain")
+
+
+class TierSettings(_Section):
+    """One model in the ordered list the router chooses from (cheapest and most local first)."""
+
+    name: str = Field(description="Shown to the user and used in stats, e.g. 'local-8b', 'cloud'.")
+    backend: Literal["embedded", "ollama", "openai", "anthropic"] = Field(
+        description="'openai' is any OpenAI-compatible server (OpenAI, vLLM, llama.cpp, LiteLLM)."
+    )
+    model: str | None = Field(None, description="Model name; unset: the backend section's model.")
+    base_url: str | None = Field(None, description="Server address; unset: the provider default.")
+    api_key: SecretStr | None = Field(None, description="Key; prefer api_key_env.")
+    api_key_env: str | None = Field(None, description="Environment variable holding the key.")
+    family: str | None = Field(None, description="Prompt family; guessed from the model name.")
+    fim: bool = Field(False, description="openai: the server fills FIM holes at /v1/completions.")
+    cloud: bool | None = Field(
+        None,
+        description="Code sent to it leaves the machine (privacy rules, budget). "
+        "Unset: true for openai/anthropic, false for embedded/ollama.",
+    )
+    tasks: list[str] | None = Field(
+        None, description=f"Tasks it may serve. Unset: all, or {list(CLOUD_TASKS)} when cloud."
+    )
+    timeout_s: float = Field(30.0, gt=0, description="Longest one call to it may take.")
+
+    @model_validator(mode="after")
+    def _known_tasks(self) -> TierSettings:
+        unknown = set(self.tasks or ()) - set(TASKS)
+        if unknown:
+            raise ValueError(f"unknown task(s) {sorted(unknown)}; known: {list(TASKS)}")
+        return self
+
+    @property
+    def is_cloud(self) -> bool:
+        return self.cloud if self.cloud is not None else self.backend in ("openai", "anthropic")
+
+    @property
+    def serves(self) -> tuple[str, ...]:
+        if self.tasks is not None:
+            return tuple(self.tasks)
+        return CLOUD_TASKS if self.is_cloud else TASKS
+
+
+class RoutingSettings(_Section):
+    """The router's policy as data. Default: start at the cheapest tier that serves the task;
+    each hard signal (large, deep, branchy, wide) starts one tier higher; a tier that failed
+    validation on most recent similar requests is skipped; an answer that fails validation
+    escalates to the next tier while the task's latency budget lasts."""
+
+    large_chars: int = Field(6000, ge=1, description="Code + context above this is 'large'.")
+    deep_nesting: int = Field(5, ge=1, description="Nesting depth from this on is 'deep'.")
+    many_branches: int = Field(12, ge=1, description="Branch count from this on is 'branchy'.")
+    wide_lines: int = Field(80, ge=1, description="A selection of this many lines is 'wide'.")
+    failure_rate: float = Field(
+        0.6, gt=0, le=1, description="Skip a tier that failed this share of similar requests."
+    )
+    min_history: int = Field(3, ge=1, description="Similar requests needed before skipping.")
+    history_s: float = Field(900.0, gt=0, description="How long a failure is remembered.")
+    accept_score: float = Field(
+        1.0, ge=0, le=1, description="Valid answers scoring lower escalate (kept as fallback)."
+    )
+    budget_s: dict[str, float] = Field(
+        default_factory=dict,
+        description="Latency budget per task for all tiers together, e.g. {complete = 3}; "
+        "unset: the task's own timeout (completion.timeout_s for completion).",
+    )
+
+
+class CloudSettings(_Section):
+    enabled: bool = Field(
+        False, description="Allow cloud tiers for this workspace; off unless switched on."
+    )
+    daily_budget_usd: float | None = Field(
+        None, ge=0, description="Estimated cloud spend per day after which requests stay local."
+    )
+    prices: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="USD per million tokens by model: {input = .., output = ..}.",
+    )
+
+
+class PrivacySettings(_Section):
+    redact: bool = Field(True, description="Replace secrets with placeholders before sending.")
+    extra_patterns: list[str] = Field(
+        default_factory=list, description="More regular expressions whose matches are secret."
+    )
+    audit_log: str | None = Field(
+        None, description="JSON-lines log of every cloud request; unset: the platform log dir."
+    )
+
+
+class SpendSettings(_Section):
+    database: str | None = Field(
+        None, description="SQLite file of per-tier counters; unset: the platform state dir."
+    )
+
+
 class Settings(_Section):
     backend: Literal["auto", "ollama", "embedded"] = Field(
         "auto", description="'auto': Ollama when it answers, else the embedded model."
@@ -66,6 +166,14 @@ class Settings(_Section):
     embedded: EmbeddedSettings = Field(default_factory=EmbeddedSettings)
     completion: CompletionSettings = Field(default_factory=CompletionSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
+    tiers: list[TierSettings] = Field(
+        default_factory=list,
+        description="Ordered models to route between; empty: the one 'backend' chooses.",
+    )
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    cloud: CloudSettings = Field(default_factory=CloudSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    spend: SpendSettings = Field(default_factory=SpendSettings)
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="How much goes to the editor's log (window/logMessage)."
     )
@@ -75,6 +183,18 @@ class Settings(_Section):
         if self.cache.directory:
             return Path(self.cache.directory).expanduser()
         return Path(platformdirs.user_cache_dir(APP)) / "answers"
+
+    def audit_path(self) -> Path:
+        """Where every cloud request is logged."""
+        if self.privacy.audit_log:
+            return Path(self.privacy.audit_log).expanduser()
+        return Path(platformdirs.user_log_dir(APP)) / "cloud-audit.jsonl"
+
+    def spend_path(self) -> Path:
+        """Where per-tier counters persist between server runs."""
+        if self.spend.database:
+            return Path(self.spend.database).expanduser()
+        return Path(platformdirs.user_state_dir(APP)) / "spend.sqlite"
 
 
 def models_dir() -> Path:

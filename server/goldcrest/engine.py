@@ -2,6 +2,8 @@
 
 Tasks hand it a GenerationRequest and get text back (or None). Everything about *which* model
 answers, what happens when it is down, and telling the user about it lives here, once.
+``generate`` calls one given backend; ``answer`` routes a request over the configured tiers and
+escalates until the task's validation accepts an answer (see routing/).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from .backends.base import Backend, BackendError, GenerationRequest, Usage
 from .backends.embedded import EmbeddedBackend
@@ -19,10 +21,16 @@ from .backends.ollama import OllamaBackend
 from .cache import AnswerCache
 from .config import Settings, models_dir
 from .prompts import family_for_model
+from .routing import cascade
+from .routing.features import RouteFeatures
+from .routing.router import FailureHistory, route
+from .routing.tiers import build_tiers, single
+from .spend import SpendLedger
 from .stats import Stats
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 PROBE_INTERVAL_S = 30.0
 BACKOFF_S = (2.0, 5.0, 15.0, 30.0)
 NO_BACKEND = (
@@ -40,8 +48,10 @@ class Reporter(Protocol):
     def resolved(self, key: str, message: str) -> None:
         """The problem behind ``key`` went away."""
 
-    def status(self, state: str, backend: str, model: str) -> None:
-        """ready / thinking / offline, for status bars."""
+    def status(
+        self, state: str, backend: str, model: str, tier: str = "", message: str = ""
+    ) -> None:
+        """ready / thinking / offline, for status bars; ``tier`` names the tier that answered."""
 
 
 @dataclass
@@ -84,7 +94,10 @@ class Engine:
             settings.cache_dir() if settings.cache.enabled else None,
             settings.cache.size_limit_mb,
         )
-        self._health: dict[str, _Health] = {}
+        self.tiers = build_tiers(settings, self.backends)
+        self.history = FailureHistory()
+        self.ledger = SpendLedger(settings.spend_path())
+        self._health: dict[tuple[str, str], _Health] = {}
         self._choice: Backend | None = None
         self._probed_at = -PROBE_INTERVAL_S
         self._probe: asyncio.Task[None] | None = None
@@ -92,9 +105,11 @@ class Engine:
     async def aclose(self) -> None:
         if self._probe is not None:
             self._probe.cancel()
-        for backend in self.backends.values():
+        owned = {id(b): b for b in (*self.backends.values(), *(t.backend for t in self.tiers))}
+        for backend in owned.values():
             await backend.aclose()
         self.cache.close()
+        self.ledger.close()
 
     # -- choosing a backend ------------------------------------------------------------------
     async def refresh_choice(self) -> Backend | None:
@@ -136,11 +151,12 @@ class Engine:
             log.exception("backend probe failed")
 
     # -- calling it ---------------------------------------------------------------------------
-    def _healthy(self, backend: Backend) -> bool:
-        return time.monotonic() >= self._health.setdefault(backend.name, _Health()).down_until
+    def healthy(self, backend: Backend) -> bool:
+        """False while ``backend`` backs off after a failure."""
+        return time.monotonic() >= self._health.setdefault(_key(backend), _Health()).down_until
 
     def _failed(self, backend: Backend, error: BackendError) -> None:
-        health = self._health.setdefault(backend.name, _Health())
+        health = self._health.setdefault(_key(backend), _Health())
         pause = BACKOFF_S[min(health.failures, len(BACKOFF_S) - 1)]
         health.failures += 1
         health.down_until = time.monotonic() + (pause if error.transient else 10 * pause)
@@ -148,7 +164,7 @@ class Engine:
         self.reporter.status("offline", backend.name, backend.model)
 
     def _succeeded(self, backend: Backend) -> None:
-        health = self._health.setdefault(backend.name, _Health())
+        health = self._health.setdefault(_key(backend), _Health())
         if health.failures:
             self.reporter.resolved(
                 f"backend:{backend.name}", f"Goldcrest: {backend.name} is answering again."
@@ -174,7 +190,7 @@ class Engine:
         if cacheable and (hit := self.cache.get(key)) is not None:
             self.stats.add(backend.model, task, "cache_hits")
             return Answer(hit, backend.name, backend.model, cached=True)
-        if not self._healthy(backend):
+        if not self.healthy(backend):
             self.stats.add(backend.model, task, "skipped_unhealthy")
             return None
         usage, parts = Usage(), []
@@ -210,3 +226,55 @@ class Engine:
         if cacheable:
             self.cache.put(key, text)
         return Answer(text, backend.name, backend.model, cached=False, usage=usage)
+
+    async def answer(
+        self,
+        task: str,
+        build: cascade.Build,
+        features: RouteFeatures,
+        *,
+        validate: cascade.Validate[T],
+        budget_s: float,
+        stop_when: Callable[[str], bool] | None = None,
+    ) -> cascade.Routed[T] | None:
+        """Route a request over the tiers and escalate until ``validate`` accepts an answer.
+
+        ``build`` makes the request for a given backend (FIM or chat, the family's stops);
+        ``validate`` returns a ``Checked`` value or None. ``budget_s`` bounds all tiers together
+        (``routing.budget_s`` overrides it per task). Without configured tiers this is one
+        ``generate`` call on ``backend()``.
+        """
+        if self.tiers:
+            tiers = self.tiers
+        elif (backend := await self.backend()) is not None:
+            tiers = [single(backend)]
+        else:
+            return None
+        path = route(self.settings.routing, features, tiers, self.history)
+        if path.reasons:
+            log.debug("%s routed past the first tier: %s", task, ", ".join(path.reasons))
+        routed = await cascade.run(
+            self,
+            task,
+            path,
+            build,
+            validate,
+            features,
+            budget_s=self.settings.routing.budget_s.get(task, budget_s),
+            stop_when=stop_when,
+        )
+        if routed is not None and self.tiers:
+            how = f" after {routed.escalations} escalation(s)" if routed.escalations else ""
+            self.reporter.status(
+                "ready",
+                routed.answer.backend,
+                routed.answer.model,
+                tier=routed.tier,
+                message=f"Goldcrest: {task} answered by {routed.tier}{how}.",
+            )
+        return routed
+
+
+def _key(backend: Backend) -> tuple[str, str]:
+    """Health is per backend and model: two Ollama tiers fail independently."""
+    return backend.name, backend.model

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -23,6 +23,9 @@ from .protocol import GoldcrestProtocol
 from .stats import Stats
 from .tasks.typeahead import TypeAhead
 
+if TYPE_CHECKING:
+    from .workspace.indexer import WorkspaceIndex
+
 log = logging.getLogger(__name__)
 
 STATUS_NOTIFICATION = "goldcrest/status"
@@ -32,7 +35,7 @@ _LEVELS = {
     "warning": logging.WARNING,
     "error": logging.ERROR,
 }
-_BACKEND_SECTIONS = ("backend", "ollama", "embedded", "cache")
+_BACKEND_SECTIONS = ("backend", "ollama", "embedded", "cache", "tiers", "spend")
 
 
 class LspReporter:
@@ -53,8 +56,10 @@ class LspReporter:
             self._shown.discard(key)
             self._server.show(message, types.MessageType.Info)
 
-    def status(self, state: str, backend: str, model: str) -> None:
-        self._server.notify_status(state, backend, model)
+    def status(
+        self, state: str, backend: str, model: str, tier: str = "", message: str = ""
+    ) -> None:
+        self._server.notify_status(state, backend, model, tier, message)
 
 
 class _LogForwarder(logging.Handler):
@@ -87,6 +92,7 @@ class GoldcrestServer(LanguageServer):
         self.reporter = LspReporter(self)
         self.engine = Engine(self.settings, self.reporter, self.stats)
         self.typeahead = TypeAhead()
+        self.index: WorkspaceIndex | None = None  # built once the workspace folders are known
         self._inflight: dict[str, asyncio.Task[Any]] = {}
         self._forwarder = _LogForwarder(self)
         logging.getLogger("goldcrest").addHandler(self._forwarder)
@@ -98,15 +104,17 @@ class GoldcrestServer(LanguageServer):
     def log(self, message: str, kind: types.MessageType = types.MessageType.Log) -> None:
         self.window_log_message(types.LogMessageParams(type=kind, message=message))
 
-    def notify_status(self, state: str, backend: str, model: str) -> None:
+    def notify_status(
+        self, state: str, backend: str, model: str, tier: str = "", message: str = ""
+    ) -> None:
         self.protocol.notify(
             STATUS_NOTIFICATION,
             {
                 "state": state,
                 "backend": backend,
                 "model": model,
-                "tier": backend or None,
-                "message": None,
+                "tier": tier or backend or None,
+                "message": message or None,
             },
         )
 

@@ -9,7 +9,8 @@ if TYPE_CHECKING:
 
 
 def register_all(server: GoldcrestServer) -> None:
-    from . import completion, configuration, documents
+    from . import code_actions, commands, completion, configuration, documents, hover, workspace
 
-    for module in (configuration, documents, completion):
+    modules = (configuration, documents, completion, commands, code_actions, hover, workspace)
+    for module in modules:
         module.register(server)

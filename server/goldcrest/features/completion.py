@@ -24,7 +24,9 @@ async def suggest(ls: GoldcrestServer, uri: str, position: types.Position) -> Su
     key = f"complete:{uri}"
     ls.supersede(key)
     try:
-        return await complete(doc, offset(doc, position), ls.documents, ls.engine, ls.typeahead)
+        return await complete(
+            doc, offset(doc, position), ls.documents, ls.engine, ls.typeahead, ls.index
+        )
     except Exception:  # never a traceback in the editor: log it, show nothing
         log.exception("completion failed for %s", uri)
         return None

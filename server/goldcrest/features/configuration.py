@@ -10,6 +10,7 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from ..config import ConfigError, load_files, merge
+from .workspace import start_indexing
 
 if TYPE_CHECKING:
     from ..server import GoldcrestServer
@@ -49,8 +50,10 @@ def register(server: GoldcrestServer) -> None:
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: GoldcrestServer, params: types.InitializedParams) -> None:
-        """Choose a backend in the background so the first completion need not wait."""
+        """Choose a backend in the background so the first completion need not wait; start
+        indexing the workspace."""
         asyncio.get_running_loop().create_task(ls.warm_up())
+        start_indexing(ls)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(

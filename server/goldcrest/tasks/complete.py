@@ -12,9 +12,12 @@ from ..backends.base import Backend, GenerationRequest, Message
 from ..config import CompletionSettings
 from ..context.scope import enclosing_block_range, enclosing_scopes, used_definitions
 from ..documents import Document
-from ..engine import Engine
+from ..engine import Answer, Engine
 from ..prompts import Family, family, fill, load
+from ..routing.cascade import Checked
+from ..routing.features import measure
 from ..validate import check_splice
+from ..workspace.retrieval import Retriever, as_facts, describe
 from .completion_text import Cursor, cut_block, mode, tidy
 from .typeahead import TypeAhead
 
@@ -66,9 +69,15 @@ def _trim_suffix(suffix: str, budget: int) -> str:
 
 
 def gather(
-    doc: Document, offset: int, open_docs: Iterable[Document], budget_tokens: int
+    doc: Document,
+    offset: int,
+    open_docs: Iterable[Document],
+    budget_tokens: int,
+    retriever: Retriever | None = None,
 ) -> CompletionContext:
-    """Prefix and suffix within the token budget, plus facts the visible text does not show."""
+    """Prefix and suffix within the token budget, plus facts the visible text does not show:
+    the file's own first, then the workspace's from ``retriever``, whose share of the budget
+    (a quarter at most) comes out of the prefix only when there is something to say."""
     text = doc.text
     budget = int(budget_tokens * CHARS_PER_TOKEN)
     line_start = text.rfind("\n", 0, offset) + 1
@@ -81,7 +90,18 @@ def gather(
         block_style=doc.language.block_style,
     )
     suffix = _trim_suffix(text[offset:], budget // 5)
-    prefix_budget = budget - len(suffix) - budget // 5
+    open_docs = list(open_docs)
+    nearby = used_definitions(doc, offset, open_docs)
+    workspace: list[str] = []
+    if retriever is not None:
+        least_prefix = budget - len(suffix) - budget // 5 - budget // 4
+        visible = (
+            doc.position_at(offset - least_prefix)[0],
+            doc.position_at(offset + len(suffix))[0],
+        )
+        found = retriever.retrieve(doc, offset, open_docs, visible)
+        workspace = as_facts(found, budget // 4, nearby)
+    prefix_budget = budget - len(suffix) - budget // 5 - sum(len(f) + 1 for f in workspace)
     prefix = _trim_prefix(text[:offset], prefix_budget, doc.language.line_comment)
     visible_from = offset - len(prefix)
 
@@ -89,12 +109,10 @@ def gather(
     for scope in enclosing_scopes(doc, offset):
         if scope.start < visible_from:
             facts.append(f"inside {scope.kind} {scope.name}: {scope.header}")
-    for definition in used_definitions(doc, offset, open_docs):
+    for definition in nearby:
         if definition.uri == doc.uri and definition.start_line >= text.count("\n", 0, visible_from):
             continue  # already in the visible prefix or suffix
-        where = definition.uri.rsplit("/", 1)[-1]
-        doc_line = f"  # {definition.docstring}" if definition.docstring else ""
-        facts.append(f"{where}: {definition.signature}{doc_line}")
+        facts.append(describe(definition.uri.rsplit("/", 1)[-1], definition))
     fact_budget = budget // 5
     kept, used = [], 0
     for fact in facts:
@@ -105,7 +123,7 @@ def gather(
     return CompletionContext(
         prefix,
         suffix,
-        tuple(kept),
+        tuple(kept + workspace),
         cursor,
         doc.uri.rsplit("/", 1)[-1],
         doc.language.id,
@@ -183,52 +201,55 @@ async def complete(
     open_docs: Iterable[Document],
     engine: Engine,
     typeahead: TypeAhead,
+    retriever: Retriever | None = None,
 ) -> Suggestion | None:
-    """A validated suggestion for the cursor at ``offset`` in ``doc``, or None."""
+    """A validated suggestion for the cursor at ``offset`` in ``doc``, or None; ``retriever``
+    adds what the workspace index knows to the prompt."""
     settings = engine.settings.completion
     if (rest := typeahead.lookup(doc.uri, doc.text, offset)) is not None:
         return Suggestion(rest, offset, "", "", "typeahead")
-    backend = await engine.backend()
-    if backend is None:
-        return None
-    fam = family(backend.family)
-    use_fim = fam.fim is not None and await backend.supports_fim()
-    ctx = gather(doc, offset, open_docs, settings.context_tokens)
-    request = build_request(ctx, fam, use_fim, settings)
-    answer = await engine.generate(
+    ctx = gather(doc, offset, open_docs, settings.context_tokens, retriever)
+
+    async def build(backend: Backend) -> GenerationRequest:
+        fam = family(backend.family)
+        use_fim = fam.fim is not None and await backend.supports_fim()
+        return build_request(ctx, fam, use_fim, settings)
+
+    def validate(answer: Answer, backend: Backend) -> Checked[Suggestion] | None:
+        text = tidy(answer.text, ctx.cursor, family(backend.family).stop, settings.max_lines)
+        if text is None:
+            engine.stats.add(backend.model, TASK, "empty")
+            return None
+        return _first_valid(doc, offset, text, backend, engine, answer.cached)
+
+    routed = await engine.answer(
         TASK,
-        request,
-        backend=backend,
-        timeout_s=settings.timeout_s,
+        build,
+        measure(doc, offset, offset, TASK, len(ctx.prefix) + len(ctx.suffix)),
+        validate=validate,
+        budget_s=settings.timeout_s,
         stop_when=_block_finished(ctx.cursor, settings.max_lines)
         if mode(ctx.cursor) == "block"
         else None,
     )
-    if answer is None:
+    if routed is None:
         return None
-    text = tidy(answer.text, ctx.cursor, fam.stop, settings.max_lines)
-    if text is None:
-        engine.stats.add(backend.model, TASK, "empty")
-        return None
-    return _first_valid(doc, offset, text, backend, engine, answer.cached, typeahead)
+    typeahead.remember(doc.uri, doc.text, offset, routed.value.text)
+    return routed.value
 
 
 def _first_valid(
-    doc: Document,
-    offset: int,
-    text: str,
-    backend: Backend,
-    engine: Engine,
-    cached: bool,
-    typeahead: TypeAhead,
-) -> Suggestion | None:
+    doc: Document, offset: int, text: str, backend: Backend, engine: Engine, cached: bool
+) -> Checked[Suggestion] | None:
+    """The first candidate that parses; only its first line scores lower (a higher tier may
+    give the whole)."""
     scope = enclosing_block_range(doc, offset)
-    for candidate in candidates(text):
+    for rank, candidate in enumerate(candidates(text)):
         verdict = check_splice(doc, offset, offset, candidate, scope)
         engine.stats.add(backend.model, TASK, "validations")
         if verdict.ok:
-            typeahead.remember(doc.uri, doc.text, offset, candidate)
             source = "cache" if cached else "model"
-            return Suggestion(candidate, offset, backend.name, backend.model, source)
+            suggestion = Suggestion(candidate, offset, backend.name, backend.model, source)
+            return Checked(suggestion, 1.0 if rank == 0 else 0.5)
         engine.stats.add(backend.model, TASK, "rejections")
     return None

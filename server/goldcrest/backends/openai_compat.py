@@ -1,0 +1,156 @@
+"""The OpenAI-compatible backend: OpenAI itself, vLLM, a llama.cpp server, LM Studio, a LiteLLM
+proxy or a team's GPU box, through the official ``openai`` SDK with a configurable base URL.
+
+Chat goes to /v1/chat/completions (structured output as ``response_format`` JSON schema); FIM
+goes to /v1/completions with the family's raw template, only when the tier says the server takes
+raw prompts (hosted chat models do not). The SDK's own retries are off: the engine decides what
+a failure means. Closing the stream closes the HTTP response, so the server stops generating.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import openai
+
+from ..prompts import fill
+from .base import Backend, BackendError, BackendStatus, GenerationRequest, Usage
+
+#: How long status() may take: it runs before a user sees anything.
+PROBE_TIMEOUT_S = 1.5
+DEFAULT_URL = "https://api.openai.com/v1"
+
+
+class OpenAICompatBackend(Backend):
+    """Generates through any server that speaks the OpenAI API."""
+
+    name = "openai"
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        api_key: str | None,
+        base_url: str | None = None,
+        family: str = "",
+        fim: bool = False,
+        timeout_s: float = 30.0,
+    ) -> None:
+        self.model = model
+        self.family = family
+        self.base_url = base_url or DEFAULT_URL
+        self._fim = fim
+        # Servers without auth (llama.cpp, vLLM) accept any key; the SDK insists on one.
+        self._client = openai.AsyncOpenAI(
+            api_key=api_key or "unused",
+            base_url=self.base_url,
+            timeout=timeout_s,
+            max_retries=0,
+        )
+
+    async def supports_fim(self) -> bool:
+        return self._fim
+
+    async def stream(
+        self, request: GenerationRequest, usage: Usage | None = None
+    ) -> AsyncIterator[str]:
+        """Yield text as the server streams it; closing this generator drops the connection."""
+        try:
+            if request.is_fim:
+                if not (self._fim and request.fim_template):
+                    raise BackendError(
+                        f"{self.model} at {self.base_url} is not set up for fill-in-the-middle.",
+                        transient=False,
+                    )
+                prompt = fill(
+                    request.fim_template, prefix=request.prefix or "", suffix=request.suffix or ""
+                )
+                chunks = await self._client.completions.create(
+                    model=self.model, prompt=prompt, **_common(request)
+                )
+            else:
+                chunks = await self._client.chat.completions.create(
+                    model=self.model,
+                    messages=[{"role": m.role, "content": m.content} for m in request.messages],
+                    **_common(request),
+                    **_response_format(request),
+                )
+            try:
+                async for chunk in chunks:
+                    if chunk.usage is not None and usage is not None:
+                        usage.prompt_tokens = chunk.usage.prompt_tokens or 0
+                        usage.completion_tokens = chunk.usage.completion_tokens or 0
+                    if chunk.choices:
+                        choice = chunk.choices[0]
+                        text = choice.text if request.is_fim else choice.delta.content
+                        if text:
+                            yield text
+            finally:
+                await chunks.close()
+        except openai.OpenAIError as exc:
+            raise BackendError(self._describe(exc), transient=_transient(exc)) from exc
+
+    async def status(self) -> BackendStatus:
+        """List the server's models, briefly; a hosted API answers this without generating."""
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT_S):
+                await self._client.models.list()
+        except (openai.OpenAIError, TimeoutError) as exc:
+            return BackendStatus(self.name, False, self.model, self._describe(exc))
+        return BackendStatus(self.name, True, self.model, f"{self.base_url} answers.")
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    def _describe(self, exc: BaseException) -> str:
+        """What went wrong and what to do, in words a user can act on (never the key)."""
+        where = f"{self.model} at {self.base_url}"
+        if isinstance(exc, openai.APITimeoutError | TimeoutError):
+            return f"{where} did not answer in time. Try again, or raise the tier's timeout_s."
+        if isinstance(exc, openai.APIConnectionError):
+            return f"Could not reach {self.base_url}. Check the tier's base_url and the network."
+        if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
+            return f"{self.base_url} refused the API key. Check the tier's api_key_env."
+        if isinstance(exc, openai.NotFoundError):
+            return f"{self.base_url} has no model {self.model}. Check the tier's model name."
+        if isinstance(exc, openai.RateLimitError):
+            return f"{where} is rate-limiting or out of quota. Goldcrest stays local meanwhile."
+        if isinstance(exc, openai.APIStatusError):
+            return f"{where} failed with HTTP {exc.status_code}. Try again later."
+        return f"{where} failed: {type(exc).__name__}."
+
+
+def _common(request: GenerationRequest) -> dict[str, Any]:
+    """Sampling options shared by chat and raw completions."""
+    options: dict[str, Any] = {
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "temperature": request.temperature,
+        "max_tokens": request.max_tokens,
+    }
+    if request.stop:
+        # OpenAI takes at most four stops; the task's own (e.g. "\n" for one line) come last.
+        options["stop"] = list(request.stop)[-4:]
+    if request.seed is not None:
+        options["seed"] = request.seed
+    return options
+
+
+def _response_format(request: GenerationRequest) -> dict[str, Any]:
+    if request.json_schema is None:
+        return {}
+    schema = {"name": "answer", "schema": request.json_schema}
+    return {"response_format": {"type": "json_schema", "json_schema": schema}}
+
+
+def _transient(exc: BaseException) -> bool:
+    """Whether trying again soon may help (not for a bad key, model or request)."""
+    return not isinstance(
+        exc,
+        openai.AuthenticationError
+        | openai.PermissionDeniedError
+        | openai.NotFoundError
+        | openai.BadRequestError,
+    )

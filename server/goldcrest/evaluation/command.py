@@ -1,0 +1,67 @@
+"""``goldcrest eval`` from parsed arguments: check them, then run, with plain-words errors."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from ..config import ConfigError, load_files
+from .data import default_data_dir
+from .models import settings_for
+from .runner import EvalOptions, evaluate
+from .suites import build_suites
+
+
+def _names(values: list[str] | None) -> list[str]:
+    """Repeated and comma-separated option values, in order, without duplicates."""
+    names = [n.strip() for v in values or () for n in v.split(",") if n.strip()]
+    return list(dict.fromkeys(names))
+
+
+def _fail(message: str) -> int:
+    print(f"goldcrest eval: {message}", file=sys.stderr)
+    return 2
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Exit status 0 when results were produced, 1 when none could be, 2 for bad arguments."""
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(name)s: %(message)s")
+    data_dir = Path(args.data).expanduser() if args.data else default_data_dir()
+    if data_dir is None or not data_dir.is_dir():
+        return _fail(f"no evaluation data at {data_dir or '../shared/eval'}; point --data at it.")
+    if args.repeats < 1 or (args.limit is not None and args.limit < 1):
+        return _fail("--repeats and --limit must be at least 1.")
+    settings, problems = load_files(Path(args.workspace).resolve())
+    for problem in problems:
+        print(f"! {problem}", file=sys.stderr)
+    suites = build_suites(data_dir, args.test_timeout)
+    wanted = _names(args.suite) or list(suites)
+    if unknown := [n for n in wanted if n not in suites]:
+        return _fail(f"unknown suite {', '.join(unknown)}; known: {', '.join(suites)}.")
+    models = _names(args.models) or ["embedded"]
+    try:
+        for spec in models:
+            settings_for(spec, settings)
+        for name in wanted:
+            suites[name].items()
+    except ConfigError as exc:
+        return _fail(str(exc))
+    except (OSError, ValueError, KeyError) as exc:
+        return _fail(f"cannot read suite data in {data_dir}: {exc}")
+    options = EvalOptions(
+        models=tuple(models),
+        suites=tuple(wanted),
+        baselines=tuple(_names(args.baseline)),
+        data_dir=data_dir,
+        out_dir=Path(args.out),
+        limit=args.limit,
+        seed=args.sample,
+        repeats=args.repeats,
+        timeout_s=args.test_timeout,
+        fresh=args.fresh,
+    )
+    results = asyncio.run(evaluate(options, settings, suites))
+    return 0 if results else 1

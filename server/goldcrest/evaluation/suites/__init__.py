@@ -1,0 +1,21 @@
+"""What a suite is, and which suites there are.
+
+A suite turns data items into attempts made through Goldcrest's own task code (variant
+``goldcrest``) or through a baseline that calls the same engine with a bare prompt, then scores
+each attempt. The runner owns timing, repeats, caching and reporting, so a suite for a new editor
+action is just these four methods.
+"""
+
+from __future__ import annotations
+
+from itertools import chain
+from pathlib import Path
+
+from .base import Suite
+from .completion import completion_suites
+from .quixbugs import quixbugs_suites
+
+
+def build_suites(data_dir: Path, timeout_s: float) -> dict[str, Suite]:
+    """Every suite by name, over the data in ``data_dir``."""
+    return dict(chain(completion_suites(data_dir, timeout_s), quixbugs_suites(data_dir, timeout_s)))

@@ -1,0 +1,152 @@
+"""Code actions: cheap to list (no model call), the edit computed on codeAction/resolve.
+
+Clients that cannot resolve an action's edit (Neovim 0.7) get the same actions carrying a
+command instead, which computes and applies the edit on the server.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from ..tasks.explain import subject_at
+from ..tasks.refactor import Kind
+from ..tasks.rewrite import find_target
+from .commands import EXPLAIN, FIX, LIST_BUGS, REFACTOR, Args
+from .convert import lsp_position, offset
+from .diagnostics import SOURCE, refresh_findings
+from .edits import STALE, fix_outcome, is_stale, lsp_workspace_edit, refactor_outcome, tell
+
+if TYPE_CHECKING:
+    from ..server import GoldcrestServer
+
+QUICKFIX = types.CodeActionKind.QuickFix
+REWRITE = types.CodeActionKind.RefactorRewrite
+EXTRACT = types.CodeActionKind.RefactorExtract
+OTHER = types.CodeActionKind.Empty
+REFACTORS: tuple[tuple[str, Kind, types.CodeActionKind], ...] = (
+    ("Goldcrest: Simplify", "simplify", REWRITE),
+    ("Goldcrest: Add type hints", "type_hints", REWRITE),
+    ("Goldcrest: Add docstring", "docstring", REWRITE),
+)
+_TITLE_CHARS = 60
+
+
+def _can_resolve_edits(ls: GoldcrestServer) -> bool:
+    document = ls.client_capabilities.text_document
+    code_action = document.code_action if document is not None else None
+    support = code_action.resolve_support if code_action is not None else None
+    return support is not None and "edit" in support.properties
+
+
+def _short(message: str) -> str:
+    first = message.strip().split("\n", 1)[0]
+    return first if len(first) <= _TITLE_CHARS else first[: _TITLE_CHARS - 1].rstrip() + "…"
+
+
+def _action(
+    ls: GoldcrestServer,
+    title: str,
+    kind: types.CodeActionKind,
+    command: str,
+    args: dict[str, Any],
+    diagnostics: list[types.Diagnostic] | None = None,
+) -> types.CodeAction:
+    """An edit to resolve later when the client can, else a command that applies it."""
+    if command in (FIX, REFACTOR) and _can_resolve_edits(ls):
+        data = {"command": command, "args": args}
+        return types.CodeAction(title=title, kind=kind, diagnostics=diagnostics, data=data)
+    call = types.Command(title=title, command=command, arguments=[args])
+    return types.CodeAction(title=title, kind=kind, diagnostics=diagnostics, command=call)
+
+
+def _range(params_range: types.Range) -> dict[str, Any]:
+    return {
+        "start": {"line": params_range.start.line, "character": params_range.start.character},
+        "end": {"line": params_range.end.line, "character": params_range.end.character},
+    }
+
+
+def _wanted(kind: types.CodeActionKind, only: list[str] | None) -> bool:
+    return only is None or any(kind == o or kind.startswith(f"{o}.") for o in only)
+
+
+def list_actions(ls: GoldcrestServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    """The Goldcrest actions that fit the range; computed from the syntax tree only."""
+    uri = params.text_document.uri
+    doc = ls.documents.get(uri)
+    if doc is None or doc.binary or doc.too_large:
+        return []
+    refresh_findings(ls, uri)
+    start, end = offset(doc, params.range.start), offset(doc, params.range.end)
+    selected = bool(doc.text[start:end].strip())
+    here = {"uri": uri, "range": _range(params.range)}
+    actions = []
+    ours = [d for d in params.context.diagnostics if d.source == SOURCE]
+    for diagnostic in ours:
+        args = {"uri": uri, "range": _range(diagnostic.range), "message": diagnostic.message}
+        title = f"Goldcrest: Fix {_short(diagnostic.message)}"
+        actions.append(_action(ls, title, QUICKFIX, FIX, args, [diagnostic]))
+    if selected and not ours:
+        actions.append(_action(ls, "Goldcrest: Fix bugs in selection", QUICKFIX, FIX, here))
+    target = find_target(doc, start, end)
+    if target.name is not None:
+        for title, kind, action_kind in REFACTORS:
+            actions.append(_action(ls, title, action_kind, REFACTOR, here | {"kind": kind}))
+    if selected:
+        args = here | {"kind": "extract_function"}
+        actions.append(_action(ls, "Goldcrest: Extract function", EXTRACT, REFACTOR, args))
+    if subject_at(doc, start, ls.documents) is not None:
+        args = {"uri": uri, "position": _range(params.range)["start"], "show": True}
+        actions.append(_action(ls, "Goldcrest: Explain", OTHER, EXPLAIN, args))
+    if target.name is not None:
+        span = types.Range(start=lsp_position(doc, target.start), end=lsp_position(doc, target.end))
+        args = {"uri": uri, "range": _range(span)}
+        actions.append(_action(ls, "Goldcrest: List bugs in function", OTHER, LIST_BUGS, args))
+    return [a for a in actions if _wanted(a.kind or OTHER, params.context.only)]
+
+
+async def resolve_action(ls: GoldcrestServer, action: types.CodeAction) -> types.CodeAction:
+    """Compute the action's edit (a model call, validated), pinned to the document version."""
+    data = action.data if isinstance(action.data, dict) else {}
+    try:
+        args = Args.model_validate(data.get("args"))
+    except ValueError:
+        return action
+    if args.range is None:
+        return action
+    if data.get("command") == FIX:
+        outcome = await fix_outcome(ls, args.uri, args.range.lsp(), args.message)
+    elif data.get("command") == REFACTOR and args.kind is not None:
+        outcome = await refactor_outcome(ls, args.uri, args.range.lsp(), args.kind)
+    else:
+        return action
+    if outcome.edit is None:
+        tell(ls, action.title, outcome.problem)
+    elif is_stale(ls, outcome.edit):
+        tell(ls, action.title, STALE)
+    else:
+        action.edit = lsp_workspace_edit(ls, outcome.edit)
+    return action
+
+
+def register(server: GoldcrestServer) -> None:
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(
+            code_action_kinds=[QUICKFIX, REWRITE, EXTRACT, OTHER], resolve_provider=True
+        ),
+    )
+    def code_action(
+        ls: GoldcrestServer, params: types.CodeActionParams
+    ) -> list[types.CodeAction] | None:
+        """Fix, refactor, explain and list-bugs actions for the range (no model call)."""
+        return list_actions(ls, params) or None
+
+    @server.feature(types.CODE_ACTION_RESOLVE)
+    async def code_action_resolve(
+        ls: GoldcrestServer, action: types.CodeAction
+    ) -> types.CodeAction:
+        """The edit of a fix or refactor action."""
+        return await resolve_action(ls, action)

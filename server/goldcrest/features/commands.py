@@ -1,0 +1,142 @@
+"""workspace/executeCommand for every action, so clients can bind keys to them.
+
+goldcrest.listBugs  [{uri, range?}]        findings as diagnostics (no range: whole file)
+goldcrest.fix       [{uri, range, message?}] the server applies the fix (workspace/applyEdit)
+goldcrest.refactor  [{uri, range, kind}]   kind: simplify|extract_function|type_hints|docstring
+goldcrest.explain   [{uri, position}]      returns markdown (``show: true`` also shows it)
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from lsprotocol import types
+from pydantic import BaseModel, ValidationError
+
+from ..server import GoldcrestServer
+from ..tasks.explain import explain
+from ..tasks.refactor import Kind
+from ..tasks.structured import action_settings
+from .convert import offset
+from .diagnostics import refresh_findings, scan
+from .edits import apply, fix_outcome, refactor_outcome, tell
+from .hover import explanations
+
+log = logging.getLogger(__name__)
+
+LIST_BUGS = "goldcrest.listBugs"
+FIX = "goldcrest.fix"
+REFACTOR = "goldcrest.refactor"
+EXPLAIN = "goldcrest.explain"
+COMMANDS = (LIST_BUGS, FIX, REFACTOR, EXPLAIN)
+
+
+class _Position(BaseModel):
+    line: int
+    character: int
+
+    def lsp(self) -> types.Position:
+        return types.Position(line=self.line, character=self.character)
+
+
+class _Range(BaseModel):
+    start: _Position
+    end: _Position
+
+    def lsp(self) -> types.Range:
+        return types.Range(start=self.start.lsp(), end=self.end.lsp())
+
+
+class Args(BaseModel):
+    """The one argument object every Goldcrest command takes."""
+
+    uri: str
+    range: _Range | None = None
+    position: _Position | None = None
+    kind: Kind | None = None
+    message: str | None = None
+    show: bool = False
+
+
+def parse_args(ls: GoldcrestServer, command: str, args: tuple[Any, ...], *need: str) -> Args | None:
+    """The command's argument, or None after telling the user what is wrong with it."""
+    try:
+        parsed = Args.model_validate(args[0] if args else {})
+    except ValidationError as exc:
+        problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+    else:
+        missing = [name for name in need if getattr(parsed, name) is None]
+        if not missing:
+            return parsed
+        problem = "missing " + ", ".join(missing)
+    ls.show(f"Goldcrest: bad arguments for {command}: {problem}.", types.MessageType.Error)
+    return None
+
+
+def register(server: GoldcrestServer) -> None:
+    @server.command(LIST_BUGS)
+    async def list_bugs(ls: GoldcrestServer, *args: Any) -> dict[str, Any] | None:
+        """Scan the file or the functions in the range; findings arrive as diagnostics."""
+        parsed = parse_args(ls, LIST_BUGS, args)
+        doc = ls.documents.get(parsed.uri) if parsed else None
+        if parsed is None or doc is None:
+            return None
+        lines = (parsed.range.start.line, parsed.range.end.line) if parsed.range else None
+        key = f"bugs:{doc.uri}"
+        ls.supersede(key)
+        try:
+            summary = await scan(ls, doc, lines)
+        finally:
+            ls.finished(key)
+        if summary.problems:
+            tell(ls, "Goldcrest: list bugs", "; ".join(summary.problems))
+        return {
+            "findings": summary.findings,
+            "units": summary.units,
+            "problems": list(summary.problems),
+            "cancelled": summary.cancelled,
+        }
+
+    @server.command(FIX)
+    async def fix(ls: GoldcrestServer, *args: Any) -> dict[str, Any] | None:
+        """Fix the bug at the range and apply the edit."""
+        parsed = parse_args(ls, FIX, args, "range")
+        if parsed is None or parsed.range is None:
+            return None
+        outcome = await fix_outcome(ls, parsed.uri, parsed.range.lsp(), parsed.message)
+        applied = await apply(ls, outcome, "Goldcrest: fix")
+        refresh_findings(ls, parsed.uri)
+        return {"applied": applied, "problem": outcome.problem}
+
+    @server.command(REFACTOR)
+    async def refactor(ls: GoldcrestServer, *args: Any) -> dict[str, Any] | None:
+        """Refactor the function at the range and apply the edit."""
+        parsed = parse_args(ls, REFACTOR, args, "range", "kind")
+        if parsed is None or parsed.range is None or parsed.kind is None:
+            return None
+        outcome = await refactor_outcome(ls, parsed.uri, parsed.range.lsp(), parsed.kind)
+        applied = await apply(ls, outcome, f"Goldcrest: {parsed.kind.replace('_', ' ')}")
+        refresh_findings(ls, parsed.uri)
+        return {"applied": applied, "problem": outcome.problem}
+
+    @server.command(EXPLAIN)
+    async def explain_command(ls: GoldcrestServer, *args: Any) -> str | None:
+        """Markdown about the function or class at the position, waiting for the model."""
+        parsed = parse_args(ls, EXPLAIN, args, "position")
+        doc = ls.documents.get(parsed.uri) if parsed else None
+        if parsed is None or parsed.position is None or doc is None:
+            return None
+        text = await explain(
+            doc,
+            offset(doc, parsed.position.lsp()),
+            ls.engine,
+            explanations(ls),
+            budget_s=action_settings(ls.settings).timeout_s,
+            documents=ls.documents,
+        )
+        if text is None:
+            tell(ls, "Goldcrest: explain", "put the cursor on a function or class name")
+        elif parsed.show:
+            ls.show(text, types.MessageType.Info)
+        return text

@@ -1,0 +1,51 @@
+"""The local audit log: one JSON line per cloud request — what was sent, to whom, when, size.
+
+The log holds the request exactly as sent (already redacted), so a user can check what left the
+machine. Writing comes before sending: a request that cannot be logged is not sent.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import asdict
+from pathlib import Path
+
+from ..backends.base import GenerationRequest
+
+
+class AuditLog:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def record(
+        self,
+        *,
+        tier: str,
+        provider: str,
+        url: str,
+        model: str,
+        task: str,
+        file: str | None,
+        request: GenerationRequest,
+        redactions: Mapping[str, int],
+    ) -> None:
+        """Append one entry; raises OSError when the log cannot be written."""
+        sent = asdict(request)
+        size = len(json.dumps(sent, ensure_ascii=False).encode())
+        entry = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "tier": tier,
+            "provider": provider,
+            "url": url,
+            "model": model,
+            "task": task,
+            "file": file,
+            "bytes": size,
+            "redactions": dict(redactions),
+            "sent": sent,
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(entry, ensure_ascii=False) + "\n")

@@ -1,0 +1,75 @@
+"""The one gate every cloud request passes: ignored files stay, secrets go, the log records."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..backends.base import GenerationRequest
+from ..config import Settings
+from .audit import AuditLog
+from .ignore import ignored_by
+from .redact import RULES, compile_extra, redact_request
+
+
+class Withheld(Exception):
+    """The request may not go to a cloud tier; the message says why (no secret in it).
+
+    ``fixable``: the user must act (a broken setting), rather than a file being excluded."""
+
+    def __init__(self, message: str, *, fixable: bool = False) -> None:
+        super().__init__(message)
+        self.fixable = fixable
+
+
+class CloudGuard:
+    def __init__(self, settings: Settings) -> None:
+        self._redact = settings.privacy.redact
+        try:
+            self._rules = RULES + compile_extra(settings.privacy.extra_patterns)
+            self._bad_rule = ""
+        except re.error as exc:
+            self._rules = RULES
+            self._bad_rule = f"privacy.extra_patterns has a bad pattern ({exc})"
+        self.audit = AuditLog(settings.audit_path())
+
+    def prepare(
+        self,
+        request: GenerationRequest,
+        *,
+        file: Path | None,
+        tier: str,
+        provider: str,
+        url: str,
+        model: str,
+        task: str,
+    ) -> GenerationRequest:
+        """The request as it may be sent, already audited; raises Withheld when it may not."""
+        if self._bad_rule:
+            raise Withheld(
+                f"Goldcrest: {self._bad_rule}; nothing is sent to the cloud until it is fixed.",
+                fixable=True,
+            )
+        if file is not None and (rule := ignored_by(file)) is not None:
+            raise Withheld(f"{file.name} is excluded from cloud requests by {rule}.")
+        redactions: dict[str, int] = {}
+        if self._redact:
+            request, redactions = redact_request(request, self._rules)
+        try:
+            self.audit.record(
+                tier=tier,
+                provider=provider,
+                url=url,
+                model=model,
+                task=task,
+                file=str(file) if file else None,
+                request=request,
+                redactions=redactions,
+            )
+        except OSError as exc:
+            raise Withheld(
+                f"Goldcrest: the cloud audit log {self.audit.path} cannot be written ({exc}); "
+                "nothing is sent to the cloud until it can.",
+                fixable=True,
+            ) from None
+        return request

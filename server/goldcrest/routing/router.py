@@ -1,0 +1,87 @@
+"""The router: which tier a request tries first, decided before any model is called.
+
+Policy is data (``[routing]`` in the settings). The documented default:
+
+1. Only tiers that serve the task are candidates, cheapest and most local first.
+2. Each hard signal — large (code + context over ``large_chars``), deep (nesting at least
+   ``deep_nesting``), branchy (at least ``many_branches`` branches), wide (a span of at least
+   ``wide_lines`` lines) — starts the request one tier higher.
+3. A tier that failed validation on at least ``failure_rate`` of at least ``min_history`` recent
+   similar requests (same task, language, size and complexity class, within ``history_s``) is
+   passed over for the next one.
+4. The tiers above the start are the escalation path; those below it are the fallback when
+   everything above fails (provider down, budget spent, file withheld from the cloud).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict, deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..config import RoutingSettings
+from .features import RouteFeatures
+from .tiers import Tier
+
+
+class FailureHistory:
+    """Recent validation outcomes per (request signature, tier); old ones are forgotten."""
+
+    def __init__(self) -> None:
+        self._events: defaultdict[tuple[str, str], deque[tuple[float, bool]]] = defaultdict(
+            lambda: deque(maxlen=20)
+        )
+
+    def add(self, signature: str, tier: str, failed: bool) -> None:
+        self._events[(signature, tier)].append((time.monotonic(), failed))
+
+    def failures(self, signature: str, tier: str, within_s: float) -> tuple[int, int]:
+        """(failed, seen) among outcomes newer than ``within_s`` seconds."""
+        since = time.monotonic() - within_s
+        recent = [failed for at, failed in self._events.get((signature, tier), ()) if at >= since]
+        return sum(recent), len(recent)
+
+
+@dataclass(frozen=True)
+class Route:
+    order: tuple[Tier, ...]
+    """Tiers to try, in order: the start, the escalations above it, then fallbacks below."""
+    reasons: tuple[str, ...]
+
+
+def signals(policy: RoutingSettings, features: RouteFeatures) -> list[str]:
+    """The hard signals a request shows, in words (for logs and the status message)."""
+    found = []
+    if features.code_chars + features.context_chars > policy.large_chars:
+        found.append("large")
+    if features.nesting >= policy.deep_nesting:
+        found.append(f"nesting {features.nesting}")
+    if features.branches >= policy.many_branches:
+        found.append(f"{features.branches} branches")
+    if features.span_lines >= policy.wide_lines:
+        found.append(f"{features.span_lines} lines")
+    return found
+
+
+def route(
+    policy: RoutingSettings,
+    features: RouteFeatures,
+    tiers: Sequence[Tier],
+    history: FailureHistory,
+) -> Route:
+    """Order the tiers that serve ``features.task`` for this request."""
+    candidates = [t for t in tiers if features.task in t.tasks]
+    if not candidates:
+        return Route((), ("no tier serves this task",))
+    reasons = signals(policy, features)
+    start = min(len(reasons), len(candidates) - 1)
+    signature = features.signature()
+    while start < len(candidates) - 1:
+        failed, seen = history.failures(signature, candidates[start].name, policy.history_s)
+        if seen < policy.min_history or failed / seen < policy.failure_rate:
+            break
+        reasons.append(f"{candidates[start].name} failed {failed}/{seen} similar requests")
+        start += 1
+    order = (*candidates[start:], *reversed(candidates[:start]))
+    return Route(order, tuple(reasons))

@@ -1,0 +1,93 @@
+"""Fixing one bug: the bug and its enclosing function in, the corrected function out.
+
+Best-of-N: several answers are sampled, the ones that do not parse are dropped, those passing
+the static checks win, and among equals the one most answers agree on (then the smallest change).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..backends.base import GenerationRequest
+from ..documents import Document
+from ..engine import Engine
+from .facts import facts_block
+from .rewrite import PARSES, Outcome, Rules, Target, best_rewrite, find_target, frozen_copy
+from .structured import ActionSettings, action_settings, chat_request
+
+TASK = "fix"
+RULES = Rules(keep_signature=False)
+
+
+def describe_bug(doc: Document, target: Target, start: int, end: int, message: str | None) -> str:
+    """What the prompt says is wrong: the reported message and the line it is on, else the
+    selected lines, else the whole function."""
+    line_start = doc.text.rfind("\n", 0, start) + 1
+    first_line = doc.line(doc.position_at(start)[0]).strip()
+    if message:
+        return f"{message}\nIt is on this line: {first_line}" if first_line else message
+    selected = doc.text[line_start:end].strip("\n")
+    whole = line_start <= target.start and end >= target.end
+    if selected.strip() and not whole:
+        return f"There is a bug in these lines; find it and fix it:\n{selected}"
+    return "There is a bug in this code; find it and fix it."
+
+
+def fix_request(
+    doc: Document,
+    target: Target,
+    bug: str,
+    facts: str,
+    settings: ActionSettings,
+    sample: int,
+    samples: int,
+) -> GenerationRequest:
+    """The fix prompt; one of several samples at the sampling temperature, or a single answer."""
+    values = {
+        "facts": facts,
+        "bug": bug,
+        "language": doc.language.id,
+        "code": target.code.rstrip(),
+    }
+    return chat_request(
+        "fix",
+        values,
+        temperature=settings.sample_temperature if samples > 1 else settings.temperature,
+        max_tokens=settings.max_tokens,
+        seed=sample + 1 if samples > 1 else None,
+    )
+
+
+async def propose_fix(
+    doc: Document,
+    start: int,
+    end: int,
+    engine: Engine,
+    *,
+    message: str | None = None,
+    documents: Iterable[Document] = (),
+    samples: int | None = None,
+) -> Outcome:
+    """A validated fix for the bug at ``doc.text[start:end]`` (``message`` says what it is, if
+    known), confined to the enclosing function; ``samples`` defaults to actions.best_of."""
+    settings = action_settings(engine.settings)
+    backend = await engine.backend()
+    if backend is None:
+        return Outcome(None, "no model is available")
+    snapshot = frozen_copy(doc)
+    target = find_target(snapshot, start, end)
+    bug = describe_bug(snapshot, target, start, end, message)
+    facts = facts_block(doc, target.start, documents)
+    n = samples or settings.best_of
+    return await best_rewrite(
+        snapshot,
+        target,
+        lambda i: fix_request(snapshot, target, bug, facts, settings, i, n),
+        samples=n,
+        rules=RULES,
+        min_level=PARSES,
+        engine=engine,
+        backend=backend,
+        task=TASK,
+        settings=settings,
+    )

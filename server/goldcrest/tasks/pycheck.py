@@ -1,0 +1,190 @@
+"""Cheap static checks of rewritten Python: it compiles, its names are defined, its signature and
+the names it defines stay as they were, and a refactor changes only what it is meant to."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import symtable
+from collections.abc import Iterator
+
+_MODULE_NAMES = {"__name__", "__file__", "__doc__", "__spec__", "__loader__", "__package__"}
+_BUILTINS = set(dir(builtins)) | _MODULE_NAMES
+
+
+def syntax_error(source: str) -> tuple[int, str] | None:
+    """(1-based line, message) of the first error ``compile`` finds, or None."""
+    try:
+        compile(source, "<candidate>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as exc:
+        return exc.lineno or 1, exc.msg
+    except ValueError as exc:  # e.g. null bytes
+        return 1, str(exc)
+    return None
+
+
+_DEFINITIONS = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+
+
+def defined_names(code: str) -> list[str]:
+    """Names of the functions and classes ``code`` defines at its top level, in order."""
+    return [node.name for node in ast.parse(code).body if isinstance(node, _DEFINITIONS)]
+
+
+def definitions_only(code: str) -> bool:
+    """Whether ``code`` holds nothing but definitions (no test call, import or print)."""
+    return all(isinstance(node, _DEFINITIONS) for node in ast.parse(code).body)
+
+
+def keep_definitions(code: str) -> str:
+    """Only the functions and classes of ``code`` (with their decorators): drops the usage
+    examples, prints and tests small models like to add after the function."""
+    body = ast.parse(code).body
+    lines = code.split("\n")
+    kept = []
+    for node in body:
+        if isinstance(node, _DEFINITIONS) and node.end_lineno is not None:
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            kept.append("\n".join(lines[first - 1 : node.end_lineno]))
+    return "\n\n".join(kept) + "\n"
+
+
+def _tables(table: symtable.SymbolTable) -> Iterator[symtable.SymbolTable]:
+    yield table
+    for child in table.get_children():
+        yield from _tables(child)
+
+
+def undefined_names(module: str, first_line: int, last_line: int) -> list[str]:
+    """Names the code on lines [first_line, last_line] (1-based) of ``module`` reads but nothing
+    defines: not a local, not a module-level name, not a builtin. [] when it cannot tell."""
+    if "import *" in module:
+        return []
+    try:
+        top = symtable.symtable(module, "<module>", "exec")
+    except SyntaxError:
+        return []
+    known = _BUILTINS | {
+        s.get_name() for s in top.get_symbols() if s.is_assigned() or s.is_imported()
+    }
+    missing: list[str] = []
+    for table in _tables(top):
+        if table.get_type() == "module" or not first_line <= table.get_lineno() <= last_line:
+            continue
+        for symbol in table.get_symbols():
+            name = symbol.get_name()
+            if symbol.is_referenced() and symbol.is_global() and name not in known:
+                missing.append(name)
+    return sorted(set(missing))
+
+
+def _function(code: str, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    for node in ast.parse(code).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
+            return node
+    return None
+
+
+def signature(code: str, name: str) -> tuple | None:
+    """What callers rely on in function ``name``: parameter names, kinds and which have
+    defaults, and whether it is async. None when ``code`` does not define it."""
+    node = _function(code, name)
+    if node is None:
+        return None
+    a = node.args
+    return (
+        isinstance(node, ast.AsyncFunctionDef),
+        tuple(p.arg for p in a.posonlyargs),
+        tuple(p.arg for p in a.args),
+        len(a.defaults),
+        a.vararg.arg if a.vararg else None,
+        tuple(p.arg for p in a.kwonlyargs),
+        tuple(d is not None for d in a.kw_defaults),
+        a.kwarg.arg if a.kwarg else None,
+    )
+
+
+class _StripDocstrings(ast.NodeTransformer):
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        super().generic_visit(node)
+        body = getattr(node, "body", None)
+        if (
+            isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Module)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
+            node.body = body[1:] or [ast.Pass()]
+        return node
+
+
+class _StripAnnotations(ast.NodeTransformer):
+    def visit_arg(self, node: ast.arg) -> ast.arg:
+        node.annotation = None
+        return node
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        node.returns = None
+        return self.generic_visit(node)
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> ast.AST:
+        node.returns = None
+        return self.generic_visit(node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> ast.AST | None:
+        if node.value is None:
+            return None
+        return ast.Assign(targets=[node.target], value=node.value, type_comment=None)
+
+
+def _dump(code: str, *strip: ast.NodeTransformer) -> str:
+    tree = ast.parse(code)
+    for transformer in strip:
+        tree = transformer.visit(tree)
+    return ast.dump(tree, include_attributes=False)
+
+
+def normalized(code: str) -> str:
+    """The code's syntax tree as text: equal for code that differs only in layout/comments."""
+    return _dump(code)
+
+
+def same_but_docstrings(old: str, new: str) -> bool:
+    return _dump(old, _StripDocstrings()) == _dump(new, _StripDocstrings())
+
+
+def same_but_annotations(old: str, new: str) -> bool:
+    return _dump(old, _StripAnnotations()) == _dump(new, _StripAnnotations())
+
+
+def docstring_of(code: str, name: str) -> str | None:
+    node = _function(code, name)
+    return ast.get_docstring(node) if node is not None else None
+
+
+def annotation_count(code: str) -> int:
+    """How many parameters, returns and variables ``code`` annotates."""
+    return sum(
+        (isinstance(node, ast.arg) and node.annotation is not None)
+        or (isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.returns is not None)
+        or isinstance(node, ast.AnnAssign)
+        for node in ast.walk(ast.parse(code))
+    )
+
+
+def uses(code: str, name: str, within: str | None) -> bool:
+    """Whether function ``within`` of ``code`` (all of ``code`` when None, except the
+    definition of ``name`` itself) reads ``name``, directly or as an attribute (``self.name``)."""
+    roots = [
+        node
+        for node in ast.parse(code).body
+        if (within is None and getattr(node, "name", None) != name)
+        or getattr(node, "name", None) == within
+    ]
+    return any(
+        (isinstance(node, ast.Name) and node.id == name)
+        or (isinstance(node, ast.Attribute) and node.attr == name)
+        for root in roots
+        for node in ast.walk(root)
+    )

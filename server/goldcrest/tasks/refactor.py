@@ -1,0 +1,104 @@
+"""Named single-purpose refactors, each with its own prompt and its own idea of what may change.
+
+All keep the function's name and parameters; extract_function may add one function, which the
+original must then use; type_hints and docstring may change nothing but annotations or the
+docstring (checked on the Python syntax tree).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Literal, get_args
+
+from ..documents import Document
+from ..engine import Engine
+from . import pycheck
+from .facts import facts_block
+from .rewrite import CLEAN, Outcome, Rules, best_rewrite, find_target, frozen_copy
+from .structured import action_settings, chat_request
+
+TASK = "refactor"
+Kind = Literal["simplify", "extract_function", "type_hints", "docstring"]
+KINDS: tuple[Kind, ...] = get_args(Kind)
+
+
+def _extracted(old: str, new: str) -> str:
+    added = set(pycheck.defined_names(new)) - set(pycheck.defined_names(old))
+    if len(added) != 1:
+        return "it does not add exactly one new function"
+    helper = added.pop()
+    original = next(iter(pycheck.defined_names(old)), None)
+    if not pycheck.uses(new, helper, within=original):
+        return f"the new function `{helper}` is never called"
+    return ""
+
+
+def _hinted(old: str, new: str) -> str:
+    if not pycheck.same_but_annotations(old, new):
+        return "it changes code besides the type hints"
+    if pycheck.annotation_count(new) <= pycheck.annotation_count(old):
+        return "it adds no type hints"
+    return ""
+
+
+def _documented(old: str, new: str) -> str:
+    if not pycheck.same_but_docstrings(old, new):
+        return "it changes code besides the docstring"
+    names = pycheck.defined_names(new)
+    if not names or not pycheck.docstring_of(new, names[0]):
+        return "it adds no docstring"
+    return ""
+
+
+RULES: dict[Kind, Rules] = {
+    "simplify": Rules(keep_signature=True),
+    "extract_function": Rules(keep_signature=True, new_functions=1, check=_extracted),
+    "type_hints": Rules(keep_signature=True, check=_hinted),
+    "docstring": Rules(keep_signature=True, check=_documented),
+}
+
+
+async def refactor(
+    doc: Document,
+    start: int,
+    end: int,
+    kind: Kind,
+    engine: Engine,
+    *,
+    documents: Iterable[Document] = (),
+) -> Outcome:
+    """A validated ``kind`` refactor of the function around ``doc.text[start:end]``."""
+    if kind == "extract_function" and not doc.text[start:end].strip():
+        return Outcome(None, "select the code to extract first")
+    settings = action_settings(engine.settings)
+    backend = await engine.backend()
+    if backend is None:
+        return Outcome(None, "no model is available")
+    snapshot = frozen_copy(doc)
+    target = find_target(snapshot, start, end)
+    if target.name is None and kind != "extract_function":
+        return Outcome(None, "put the cursor inside a function")
+    values = {
+        "facts": facts_block(doc, target.start, documents),
+        "language": doc.language.id,
+        "code": target.code.rstrip(),
+        "selection": doc.text[start:end].strip("\n"),
+    }
+    request = chat_request(
+        f"refactor_{kind}",
+        values,
+        temperature=settings.temperature,
+        max_tokens=settings.max_tokens,
+    )
+    return await best_rewrite(
+        snapshot,
+        target,
+        lambda _: request,
+        samples=1,
+        rules=RULES[kind],
+        min_level=CLEAN,
+        engine=engine,
+        backend=backend,
+        task=TASK,
+        settings=settings,
+    )

@@ -1,0 +1,279 @@
+"""The in-memory symbol index: definitions by name, files by base name, and chunk postings.
+
+Only the event loop's thread touches it, so lookups need no locks; the worker thread prepares
+``FileRecord``s and the loop applies them in small batches. Chunk texts stay on disk (in the
+store): memory holds what ranking needs, a few dozen bytes per chunk and per token.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import posixpath
+import re
+import sys
+from array import array
+from collections.abc import Callable, Iterable, Sequence
+from typing import NamedTuple
+
+from goldcrest.context.symbols import Definition
+
+from .imports import Binding, Import, resolve
+
+_K1, _B = 1.2, 0.75
+_RESOLVED_CACHE = 20_000
+MAX_POSTINGS = 5_000
+"""Most posting entries one similarity query visits: rare terms first, common ones dropped."""
+MIN_SHARE = 0.2
+"""A similar chunk must carry at least this share of the query's term weight (and share more
+than one term with it)."""
+
+
+class ChunkRef(NamedTuple):
+    """A chunk as ranking sees it; ``size`` is its number of distinct tokens."""
+
+    path: str
+    name: str
+    start_line: int
+    end_line: int
+    size: int
+
+
+# Memory holds plain tuples and ints where it can: the cyclic garbage collector stops tracking
+# exact tuples of atoms, so a large index does not lengthen its pauses. Named types are made
+# at the boundary, for the few items a lookup returns.
+Row = tuple[str, str, str, str, str, int, int, "str | None"]
+"""A definition's fields in ``Definition`` order."""
+
+
+class FileEntry(NamedTuple):
+    uri: str
+    language: str
+    mtime_ns: int
+    size: int
+    definitions: tuple[Row, ...]
+    imports: tuple[tuple[str, str, str | None, int], ...]  # Import fields
+    chunk_ids: tuple[int, ...]
+
+
+class FileRecord(NamedTuple):
+    """One file ready to apply: its entry and its chunks as (id, ref, tokens)."""
+
+    path: str
+    entry: FileEntry
+    chunks: tuple[tuple[int, ChunkRef, tuple[str, ...]], ...]
+
+
+_FEW = 8
+
+
+def _packed(ids: tuple[int, ...]) -> int | tuple[int, ...] | array[int]:
+    """The most compact (and least GC-visible) form of a postings list."""
+    if len(ids) == 1:
+        return ids[0]
+    return ids if len(ids) <= _FEW else array("i", ids)
+
+
+class SymbolIndex:
+    """Everything retrieval and workspace/symbol look up, kept in step file by file."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, FileEntry] = {}
+        self._paths: dict[str, str] = {}  # uri -> path
+        self._by_name: dict[str, tuple[Row, ...]] = {}
+        self._by_basename: dict[str, list[str]] = {}
+        self._resolved: dict[tuple[str, str, Import], Binding | None] = {}
+        self._chunks: dict[int, tuple[str, str, int, int, int]] = {}  # ChunkRef fields
+        # Postings: one chunk id, a tuple of a few, or an array of many.
+        self._postings: dict[str, int | tuple[int, ...] | array[int]] = {}
+        self._total_size = 0
+        self._stale = 0  # posting entries of removed chunks, dropped by compact()
+
+    # -- updates -----------------------------------------------------------------------------
+
+    def add(self, record: FileRecord) -> None:
+        """Add a file, replacing what was known of it."""
+        path, entry = record.path, record.entry
+        if path in self.files:
+            self._forget(path)
+        else:
+            self._resolved.clear()  # a new file may be what an import meant
+        self.files[path] = entry
+        self._paths[entry.uri] = path
+        self._by_basename.setdefault(posixpath.basename(path), []).append(path)
+        for row in entry.definitions:
+            self._by_name[row[0]] = (*self._by_name.get(row[0], ()), row)
+        postings = self._postings
+        for chunk_id, ref, chunk_tokens in record.chunks:
+            self._chunks[chunk_id] = tuple(ref)
+            self._total_size += ref.size
+            for token in chunk_tokens:
+                found = postings.get(token)
+                if found is None:
+                    postings[sys.intern(token)] = chunk_id
+                elif isinstance(found, array):
+                    found.append(chunk_id)
+                else:
+                    postings[token] = _packed(
+                        (found, chunk_id) if isinstance(found, int) else (*found, chunk_id)
+                    )
+
+    def remove(self, path: str) -> None:
+        """Forget a file (deleted, or now ignored)."""
+        if path in self.files:
+            self._forget(path)
+            self._resolved.clear()
+
+    def _forget(self, path: str) -> None:
+        entry = self.files.pop(path, None)
+        if entry is None:
+            return
+        self._paths.pop(entry.uri, None)
+        same_base = self._by_basename[posixpath.basename(path)]
+        same_base.remove(path)
+        if not same_base:
+            del self._by_basename[posixpath.basename(path)]
+        for name in {row[0] for row in entry.definitions}:
+            named = tuple(row for row in self._by_name[name] if row[4] != entry.uri)
+            if named:
+                self._by_name[name] = named
+            else:
+                del self._by_name[name]
+        for chunk_id in entry.chunk_ids:
+            size = self._chunks.pop(chunk_id)[4]
+            self._total_size -= size
+            self._stale += size
+
+    def needs_compaction(self) -> bool:
+        return self._stale > max(50_000, self._total_size)
+
+    def compact(self, tokens: Sequence[str]) -> None:
+        """Drop removed chunks from the postings of ``tokens`` (callers slice the vocabulary
+        so that no single call stalls the loop)."""
+        live = self._chunks
+        for token in tokens:
+            postings = self._postings.get(token)
+            if postings is None:
+                continue
+            ids = (postings,) if isinstance(postings, int) else postings
+            kept = tuple(c for c in ids if c in live)
+            self._stale -= len(ids) - len(kept)
+            if kept:
+                self._postings[token] = _packed(kept)
+            else:
+                del self._postings[token]
+        self._stale = max(self._stale, 0)
+
+    def vocabulary(self) -> list[str]:
+        return list(self._postings)
+
+    # -- lookups -----------------------------------------------------------------------------
+
+    def has(self, path: str) -> bool:
+        return path in self.files
+
+    def resolve(self, importing: str, language: str, imp: Import) -> Binding | None:
+        """``imports.resolve``, remembered until a file is added or removed."""
+        key = (importing, language, imp)
+        if key not in self._resolved:
+            if len(self._resolved) > _RESOLVED_CACHE:
+                self._resolved.clear()
+            self._resolved[key] = resolve(self, importing, language, imp)
+        return self._resolved[key]
+
+    def path_of(self, uri: str) -> str | None:
+        return self._paths.get(uri)
+
+    def named(self, basename: str) -> Sequence[str]:
+        return self._by_basename.get(basename, ())
+
+    def definitions(
+        self, name: str, in_file: Callable[[str], bool] | None = None
+    ) -> list[Definition]:
+        """Definitions of ``name``, optionally only those whose file URI passes ``in_file``
+        (tested before any object is made: a common name has thousands)."""
+        rows = self._by_name.get(name, ())
+        return [Definition(*row) for row in rows if in_file is None or in_file(row[4])]
+
+    def count(self, name: str) -> int:
+        return len(self._by_name.get(name, ()))
+
+    def file_definitions(self, path: str) -> list[Definition]:
+        entry = self.files.get(path)
+        return [Definition(*row) for row in entry.definitions] if entry else []
+
+    def chunk(self, chunk_id: int) -> ChunkRef | None:
+        fields = self._chunks.get(chunk_id)
+        return ChunkRef._make(fields) if fields else None
+
+    def counts(self) -> tuple[int, int, int]:
+        """(files, definitions, chunks)."""
+        definitions = sum(len(v) for v in self._by_name.values())
+        return len(self.files), definitions, len(self._chunks)
+
+    def symbols(self, query: str, limit: int) -> list[Definition]:
+        """Definitions whose name matches ``query``: exact, prefix, substring, then in-order
+        letters (``gcs`` finds ``GoldcrestServer``); case-insensitive, shorter names first."""
+        q = query.lower()
+        if not q:
+            names: Iterable[tuple[int, str]] = ((0, n) for n in sorted(self._by_name)[:limit])
+        else:
+            fuzzy = re.compile(".*?".join(map(re.escape, q)))
+            ranked = []
+            for name in self._by_name:
+                low = name.lower()
+                if q in low:
+                    grade = 0 if low == q else 1 if low.startswith(q) else 2
+                elif low[0] == q[0] and fuzzy.search(low):
+                    grade = 3
+                else:
+                    continue
+                ranked.append((grade, len(name), name))
+            names = ((g, n) for g, _, n in heapq.nsmallest(limit, ranked))
+        found: list[Definition] = []
+        for _, name in names:
+            found += (Definition(*row) for row in self._by_name[name][: limit - len(found)])
+            if len(found) >= limit:
+                break
+        return found
+
+    def similar(
+        self, query: Iterable[str], skip: Callable[[ChunkRef], bool], limit: int
+    ) -> list[tuple[float, int]]:
+        """(score, chunk id) of the chunks most like ``query`` tokens, best first: BM25 with
+        binary term frequency, rare terms first, within ``MAX_POSTINGS`` entries of work."""
+        count = len(self._chunks)
+        if not count:
+            return []
+        terms = sorted(
+            (1 if isinstance(postings, int) else len(postings), token)
+            for token in set(query)
+            if (postings := self._postings.get(token)) is not None
+        )
+        weights: dict[int, float] = {}
+        get = weights.get
+        visited = total = heaviest = 0.0
+        for df, token in terms:
+            idf = math.log(1 + (count - df + 0.5) / (df + 0.5))
+            total += idf
+            if visited + df > MAX_POSTINGS:
+                continue
+            visited += df
+            heaviest = max(heaviest, idf)
+            postings = self._postings[token]
+            for chunk_id in (postings,) if isinstance(postings, int) else postings:
+                weights[chunk_id] = get(chunk_id, 0.0) + idf
+        average = self._total_size / count
+        threshold = max(MIN_SHARE * total, heaviest * 1.001)
+        heap = []  # (-score, chunk id): popped best first, so ``skip`` sees only the best few
+        for chunk_id, weight in weights.items():
+            if weight >= threshold and (fields := self._chunks.get(chunk_id)) is not None:
+                norm = (_K1 + 1) / (1 + _K1 * (1 - _B + _B * fields[4] / average))
+                heap.append((-weight * norm, chunk_id))
+        heapq.heapify(heap)
+        found: list[tuple[float, int]] = []
+        while heap and len(found) < limit:
+            score, chunk_id = heapq.heappop(heap)
+            if not skip(ChunkRef._make(self._chunks[chunk_id])):
+                found.append((-score, chunk_id))
+        return found

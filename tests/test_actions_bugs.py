@@ -1,0 +1,230 @@
+"""List bugs end to end: the real server over stdio, a fake Ollama for formats and faults."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+
+from actions_support import (
+    bugs_json,
+    code_actions,
+    lines_range,
+    options,
+    run_command,
+    system_prompt,
+    until,
+    user_prompt,
+)
+from conftest import open_doc
+from fake_ollama import Reply
+
+PY = """import math
+
+
+def area(r):
+    return math.pi * r * 2
+
+
+def mean(xs):
+    return sum(xs) / len(xs)
+"""
+AREA_BUG = (5, "Area is pi * r ** 2, not pi * r * 2.")
+
+
+async def test_capabilities_advertise_actions(start_server, fake_ollama):
+    lsp = await start_server(options(fake_ollama))
+    caps = lsp.init_result.capabilities
+    assert set(caps.execute_command_provider.commands) >= {
+        "goldcrest.listBugs",
+        "goldcrest.fix",
+        "goldcrest.refactor",
+        "goldcrest.explain",
+    }
+    assert caps.code_action_provider.resolve_provider is True
+    assert caps.hover_provider
+
+
+async def test_whole_file_scan_publishes_diagnostics_with_progress(
+    start_server, fake_ollama, tmp_path: Path
+):
+    fake_ollama.push(Reply(chunks=[bugs_json(AREA_BUG)]))
+    fake_ollama.push(Reply(chunks=[bugs_json()]))
+    lsp = await start_server(options(fake_ollama))
+    uri = open_doc(lsp, tmp_path / "geo.py", PY, "python")
+    result = await run_command(lsp, "goldcrest.listBugs", {"uri": uri})
+    assert result["units"] == 2 and result["findings"] == 1
+    (diagnostic,) = lsp.diagnostics[uri]
+    assert diagnostic.source == "goldcrest"
+    assert diagnostic.message == AREA_BUG[1]
+    assert diagnostic.range.start == types.Position(line=4, character=4)
+    assert diagnostic.range.end == types.Position(
+        line=4, character=len("    return math.pi * r * 2")
+    )
+    sent = fake_ollama.bodies("/api/chat")
+    assert len(sent) == 2
+    assert sent[0]["format"]["properties"]["bugs"]["items"]["required"] == [
+        "line",
+        "end_line",
+        "message",
+        "severity",
+        "confidence",
+    ]
+    assert sent[0]["think"] is False and sent[0]["options"]["temperature"] == 0.1
+    assert "\n5 |     return math.pi * r * 2" in user_prompt(sent[0])
+    assert "MUST" in system_prompt(sent[0])
+    reports = _progress(lsp, "Goldcrest: listing bugs")
+    assert reports[0].kind == "begin" and reports[0].cancellable
+    assert [r.kind for r in reports[1:]] == ["report", "report", "end"]
+
+
+async def test_json_wrapped_in_prose_and_fences_is_read(start_server, fake_ollama, tmp_path):
+    fake_ollama.default = Reply(chunks=["Here you go:\n```json\n", bugs_json(AREA_BUG), "\n```"])
+    lsp = await start_server(options(fake_ollama))
+    uri = open_doc(lsp, tmp_path / "geo.py", PY, "python")
+    await run_command(lsp, "goldcrest.listBugs", {"uri": uri, "range": lines_range(3, 4)})
+    assert [d.message for d in lsp.diagnostics[uri]] == [AREA_BUG[1]]
+    assert len(fake_ollama.bodies("/api/chat")) == 1  # one function in the range
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param("I think the code is fine, but area may be wrong.", id="not-json"),
+        pytest.param('{"bugs": "area is wrong"}', id="wrong-shape"),
+        pytest.param('{"issues": [{"line": 5}]}', id="wrong-keys"),
+        pytest.param("ROLE: You are a careful code reviewer who finds bugs.", id="echoed-prompt"),
+    ],
+)
+async def test_unreadable_answers_give_no_diagnostic_and_a_message(
+    start_server, fake_ollama, tmp_path, answer
+):
+    fake_ollama.default = Reply(chunks=[answer])
+    lsp = await start_server(options(fake_ollama))
+    uri = open_doc(lsp, tmp_path / "geo.py", PY, "python")
+    result = await run_command(lsp, "goldcrest.listBugs", {"uri": uri, "range": lines_range(3, 4)})
+    assert result["findings"] == 0
+    assert not lsp.diagnostics.get(uri)
+    assert len(fake_ollama.bodies("/api/chat")) == 2  # one retry with a fresh sample
+    assert any("not readable JSON" in m.message for m in lsp.messages)
+
+
+async def test_bugs_outside_the_code_or_copied_from_the_prompt_are_dropped(
+    start_server, fake_ollama, tmp_path
+):
+    example = "items[len(items)] is out of range; the last item is items[len(items) - 1]."
+    fake_ollama.default = Reply(
+        chunks=[bugs_json((99, "Line 99 does not exist."), (1, "An import bug."), (5, example))]
+    )
+    lsp = await start_server(options(fake_ollama))
+    uri = open_doc(lsp, tmp_path / "geo.py", PY, "python")
+    await run_command(lsp, "goldcrest.listBugs", {"uri": uri, "range": lines_range(3, 4)})
+    assert not lsp.diagnostics.get(uri)
+
+
+async def test_model_timeout_gives_no_diagnostic_and_a_message(start_server, fake_ollama, tmp_path):
+    fake_ollama.default = Reply("slow", chunks=[bugs_json(AREA_BUG)], delay=5)
+    lsp = await start_server(options(fake_ollama))
+    uri = open_doc(lsp, tmp_path / "geo.py", PY, "python")
+    result = await run_command(lsp, "goldcrest.listBugs", {"uri": uri, "range": lines_range(3, 4)})
+    assert result["findings"] == 0 and result["problems"]
+    assert not lsp.diagnostics.get(uri)
+    assert any("list bugs" in m.message for m in lsp.messages)
+
+
+def _progress_token(lsp, title: str) -> str | None:
+    for token, reports in lsp.progress_reports.items():
+        if reports and getattr(reports[0], "title", None) == title:
+            return token
+    return None
+
+
+def _progress(lsp, title: str) -> list:
+    return lsp.progress_reports[_progress_token(lsp, title)]
+
+
+def _replace(lsp, uri: str, version: int, at: types.Position, text: str, length: int = 0) -> None:
+    end = types.Position(line=at.line, character=at.character + length)
+    lsp.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(start=at, end=end), text=text
+                )
+            ],
+        )
+    )
+
+
+def _insert_lines(lsp, uri: str, version: int, line: int, text: str) -> None:
+    _replace(lsp, uri, version, types.Position(line=line, character=0), text)
+
+
+async def test_edit_during_the_scan_moves_the_finding(start_server, fake_ollama, tmp_path):
+    fake_ollama.default = Reply(chunks=[bugs_json(AREA_BUG)], delay=1.0)
+    lsp = await start_server(options(fake_ollama))
+    uri = open_doc(lsp, tmp_path / "geo.py", PY, "python")
+    pending = asyncio.ensure_future(
+        run_command(lsp, "goldcrest.listBugs", {"uri": uri, "range": lines_range(3, 4)})
+    )
+    await until(lambda: fake_ollama.bodies("/api/chat"))
+    _insert_lines(lsp, uri, 2, 0, "# a comment\n# another\n")
+    await pending
+    (diagnostic,) = lsp.diagnostics[uri]
+    assert diagnostic.range.start.line == 6  # two lines lower, still on the buggy line
+
+
+async def test_finding_on_text_changed_during_the_scan_is_dropped(
+    start_server, fake_ollama, tmp_path
+):
+    fake_ollama.default = Reply(chunks=[bugs_json(AREA_BUG)], delay=1.0)
+    lsp = await start_server(options(fake_ollama))
+    uri = open_doc(lsp, tmp_path / "geo.py", PY, "python")
+    pending = asyncio.ensure_future(
+        run_command(lsp, "goldcrest.listBugs", {"uri": uri, "range": lines_range(3, 4)})
+    )
+    await until(lambda: fake_ollama.bodies("/api/chat"))
+    _replace(lsp, uri, 2, types.Position(line=4, character=22), "r ** 2", length=5)
+    await pending
+    assert not lsp.diagnostics.get(uri)
+
+
+async def test_rescan_replaces_findings_and_edits_drop_them(start_server, fake_ollama, tmp_path):
+    fake_ollama.push(Reply(chunks=[bugs_json(AREA_BUG)]))
+    fake_ollama.push(Reply(chunks=[bugs_json((9, "Division by zero when xs is empty."))]))
+    fake_ollama.push(Reply(chunks=[bugs_json()]))
+    lsp = await start_server(options(fake_ollama))
+    uri = open_doc(lsp, tmp_path / "geo.py", PY, "python")
+    await run_command(lsp, "goldcrest.listBugs", {"uri": uri})
+    assert len(lsp.diagnostics[uri]) == 2
+    _insert_lines(lsp, uri, 2, 4, "    # radius\n")  # area() changes but not its buggy line
+    await run_command(lsp, "goldcrest.listBugs", {"uri": uri, "range": lines_range(3, 5)})
+    assert [d.range.start.line for d in lsp.diagnostics[uri]] == [9]  # area's finding replaced
+    _insert_lines(lsp, uri, 3, 9, "    assert xs\n")  # the finding's own line is unchanged
+    _replace(lsp, uri, 4, types.Position(line=10, character=4), "return 0.0  # ")
+    await code_actions(
+        lsp,
+        uri,
+        types.Range(
+            start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)
+        ),
+    )
+    await until(lambda: not lsp.diagnostics[uri])
+
+
+async def test_cancelling_the_progress_stops_a_whole_file_scan(start_server, fake_ollama, tmp_path):
+    fake_ollama.default = Reply(chunks=[bugs_json()], delay=2.0)
+    lsp = await start_server(options(fake_ollama))
+    many = "".join(f"def f{i}(x):\n    return x + {i}\n\n\n" for i in range(6))
+    uri = open_doc(lsp, tmp_path / "many.py", many, "python")
+    pending = asyncio.ensure_future(run_command(lsp, "goldcrest.listBugs", {"uri": uri}))
+    token = await until(lambda: _progress_token(lsp, "Goldcrest: listing bugs"))
+    await until(lambda: fake_ollama.bodies("/api/chat"))
+    lsp.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    result = await asyncio.wait_for(pending, 5)
+    assert result["cancelled"] is True
+    assert len(fake_ollama.bodies("/api/chat")) < 6
+    assert lsp.progress_reports[token][-1].kind == "end"

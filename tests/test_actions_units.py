@@ -1,0 +1,173 @@
+"""The pure pieces behind the editor actions: reading JSON and code out of answers, judging
+rewrites, carrying findings over edits, the Python checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from goldcrest.documents import DocumentStore
+from goldcrest.tasks import pycheck
+from goldcrest.tasks.bugs import BugList, Finding, Unit, findings, units
+from goldcrest.tasks.code_answer import extract_code, reindent
+from goldcrest.tasks.findings import remap
+from goldcrest.tasks.rewrite import CLEAN, PARSES, REJECTED, Rules, find_target, judge, minimal_edit
+from goldcrest.tasks.structured import close_truncated, compact_schema, parse_answer
+
+BUG = '{"line": 2, "end_line": 2, "message": "wrong op", "severity": "error", "confidence": 0.8}'
+
+
+@pytest.mark.parametrize(
+    ("text", "raw_ok", "found"),
+    [
+        ('{"bugs": []}', True, 0),
+        (f'{{"bugs": [{BUG}]}}', True, 1),
+        (f'```json\n{{"bugs": [{BUG}]}}\n```', False, 1),
+        (f'Sure, here it is: {{"bugs": [{BUG}]}} Hope it helps!', False, 1),
+        (f"[{BUG}]", False, 1),  # a bare list where an object was asked for
+        (f'{{"bugs": [{BUG}, {{"line": 3, "end_li', False, 1),  # cut off at max_tokens
+        ('{"bugs": [{"line": "2", "message": "wrong op", "severity": "HIGH"}]}', False, 1),
+        ('{"issues": [{"line": 2}]}', False, None),  # an inner list is not the answer
+        ('{"bugs": "none"}', False, None),
+        ("ROLE: You are a careful code reviewer.", False, None),
+    ],
+)
+def test_bug_lists_are_read_tolerantly_but_only_in_the_right_shape(text, raw_ok, found):
+    parsed = parse_answer(text, BugList)
+    assert parsed.raw_ok is raw_ok
+    assert (None if parsed.value is None else len(parsed.value.bugs)) == found
+
+
+def test_lenient_fields_are_normalised():
+    parsed = parse_answer(
+        '{"bugs": [{"line": 4, "message": "x is off by one", "confidence": 85}]}', BugList
+    )
+    (bug,) = parsed.value.bugs
+    assert (bug.end_line, bug.severity, bug.confidence) == (4, "warning", 0.85)
+
+
+def test_close_truncated_keeps_complete_elements_only():
+    assert close_truncated('{"a": [1, 2, {"b": 3}, {"c"') == '{"a": [1, 2, {"b": 3}]}'
+    assert close_truncated('{"a": 1}') is None
+
+
+def test_schema_is_compact():
+    schema = compact_schema(BugList)
+    assert "$defs" not in schema and "title" not in str(schema)
+    assert schema["properties"]["bugs"]["maxItems"] == 5
+
+
+def _doc(text: str, uri: str = "file:///t.py"):
+    return DocumentStore().open(uri, "python", 1, text)
+
+
+def test_findings_keep_only_bugs_inside_the_unit():
+    doc_lines = ["def f(a, b):", "    return a - b", "", "x = 1"]
+    bugs = BugList.model_validate(
+        {
+            "bugs": [
+                {
+                    "line": 2,
+                    "end_line": 40,
+                    "message": "should add",
+                    "severity": "error",
+                    "confidence": 0.9,
+                },
+                {
+                    "line": 3,
+                    "end_line": 3,
+                    "message": "blank line",
+                    "severity": "error",
+                    "confidence": 0.9,
+                },
+                {
+                    "line": 4,
+                    "end_line": 4,
+                    "message": "outside",
+                    "severity": "error",
+                    "confidence": 0.9,
+                },
+                {
+                    "line": 2,
+                    "end_line": 2,
+                    "message": "unsure",
+                    "severity": "info",
+                    "confidence": 0.1,
+                },
+            ]
+        }
+    )
+    (kept,) = findings(bugs, Unit(0, 2, "f"), doc_lines, min_confidence=0.3)
+    assert (kept.start_line, kept.end_line, kept.message) == (1, 2, "should add")
+
+
+def test_units_skip_imports_and_docstrings():
+    text = 'import os\n\n\ndef f():\n    return 1\n\n\n"""\nDocs\nmore docs\n"""\n'
+    assert [(u.first_line, u.last_line, u.label) for u in units(_doc(text))] == [(3, 4, "f")]
+
+
+def test_findings_follow_moved_lines_and_drop_changed_ones():
+    old = "a\nb\nc\nd\n"
+    new = "new\na\nb\nC\nd\n"
+    items = [Finding(1, 1, "on b", "error", 1.0), Finding(2, 2, "on c", "error", 1.0)]
+    assert remap(items, old, new) == [Finding(2, 2, "on b", "error", 1.0)]
+
+
+@pytest.mark.parametrize(
+    ("answer", "code"),
+    [
+        ("```python\ndef f():\n    pass\n```", "def f():\n    pass\n"),
+        ("Fixed:\n```py\ndef f():\n    pass\n```\nExplanation...", "def f():\n    pass\n"),
+        ("def f():\n    pass", "def f():\n    pass\n"),
+        ("```python\nprint(1)\n```\n```python\ndef f():\n    pass\n```", "def f():\n    pass\n"),
+        ("Just prose, no fence but ``` marks", None),
+    ],
+)
+def test_code_is_read_from_answers(answer, code):
+    assert extract_code(answer, prefer="def f") == code
+
+
+def test_reindent_moves_code_to_the_target_indentation():
+    assert reindent("def m(self):\n    return 1\n", "    ") == "    def m(self):\n        return 1"
+
+
+SRC = "import os\n\nclass A:\n    def m(self, x):\n        y = x + 1\n        return y\n"
+
+
+@pytest.mark.parametrize(
+    ("answer", "level", "reason"),
+    [
+        ("def m(self, x):\n    y = x + 2\n    return y", CLEAN, ""),
+        ("def m(self, x):\n    return x + zz", PARSES, "undefined name(s) `zz`"),
+        ("def m(self, x):\n    y = x + 1  # same\n    return y", REJECTED, "changed nothing"),
+        ("def m(self, x)\n    return x", REJECTED, "fails to parse at line 1"),
+        ("def m(self, x, z):\n    return x + z", PARSES, "changes the parameters of `m`"),
+        ("def n(self, x):\n    return x + 2", REJECTED, "no longer defines `m`"),
+        ("def m(self, x):\n    return x + 2\n\ndef k():\n    pass", REJECTED, "adds functions"),
+        ("def m(self, x):\n    return x + 2\n\nprint(A().m(1))", CLEAN, ""),  # example dropped
+    ],
+)
+def test_judge_grades_rewrites(answer, level, reason):
+    doc = _doc(SRC)
+    target = find_target(doc, SRC.index("y = x"), SRC.index("y = x"))
+    assert (target.name, target.indent, target.first_line) == ("m", "    ", 3)
+    candidate = judge(doc, target, f"```python\n{answer}\n```", Rules(keep_signature=False))
+    assert candidate.level == level
+    assert reason in candidate.reason
+
+
+def test_minimal_edit_touches_only_changed_lines():
+    doc = _doc(SRC)
+    target = find_target(doc, SRC.index("y = x"), SRC.index("y = x"))
+    edit = minimal_edit(doc, target, "    def m(self, x):\n        y = x + 2\n        return y")
+    assert (edit.start, edit.end, edit.new_text) == ((4, 0), (4, 17), "        y = x + 2")
+
+
+def test_python_checks():
+    plain = "def f(x, y=1):\n    z = x + y\n    return z\n"
+    hinted = "def f(x: int, y: int = 1) -> int:\n    z: int = x + y\n    return z\n"
+    documented = 'def f(x, y=1):\n    """Add."""\n    z = x + y\n    return z\n'
+    assert pycheck.same_but_annotations(plain, hinted) and pycheck.annotation_count(hinted) == 4
+    assert pycheck.same_but_docstrings(plain, documented)
+    assert not pycheck.same_but_docstrings(plain, hinted)
+    assert pycheck.signature(plain, "f") == pycheck.signature(hinted, "f")
+    assert pycheck.uses("def g():\n    pass\n\ndef f():\n    return g()\n", "g", within="f")
