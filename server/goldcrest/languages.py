@@ -55,7 +55,8 @@ _BY_LANGUAGE_ID = {
     "cpp": "cpp",
 }
 
-_BY_EXTENSION = {
+#: File extension → language id, for files opened without a languageId and for the workspace scan.
+BY_EXTENSION = {
     ".py": "python",
     ".pyi": "python",
     ".js": "javascript",
@@ -119,7 +120,7 @@ def language_for(language_id: str | None, uri: str) -> LanguageInfo:
     key = _BY_LANGUAGE_ID.get(lang_id)
     ext = _extension(uri)
     if key is None:
-        key = _BY_EXTENSION.get(ext)
+        key = BY_EXTENSION.get(ext)
     if key is not None:
         return _KNOWN[key]
     if lang_id in _HASH_COMMENT or ext in _HASH_COMMENT:

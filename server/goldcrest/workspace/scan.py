@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from goldcrest.languages import _BY_EXTENSION, language_for
+from goldcrest.languages import BY_EXTENSION, language_for
 from goldcrest.privacy.ignore import ALWAYS
 
 from .ignore import Level, is_ignored, load_level
@@ -53,7 +53,7 @@ def _candidate(name: str) -> bool:
 def indexable_extensions() -> list[str]:
     """Extensions with a grammar, for the client's file watchers. ``languages`` keeps the
     table private; read it here, the one place outside that module that needs it."""
-    return sorted(ext for ext in _BY_EXTENSION if indexable("file" + ext))
+    return sorted(ext for ext in BY_EXTENSION if indexable("file" + ext))
 
 
 def _root_level(root: Path, extra: Sequence[str]) -> Level | None:
