@@ -86,3 +86,16 @@ def test_tidy_pipeline_single_line_and_empty():
     assert tidy("math.pi * r ** 2\nprint(1)", cur("    return "), (), 10) == "math.pi * r ** 2"
     assert tidy("\n\n", cur("    return "), (), 10) is None
     assert tidy("<|endoftext|>", cur("    return "), ("<|endoftext|>",), 10) is None
+
+
+def test_at_the_start_of_a_line_of_code_whole_lines_go_before_it():
+    c = cur("    ", "return total", ("",))
+    assert mode(c) == "block"
+    assert tidy("total = sum(xs)\n", c, (), 10) == "total = sum(xs)\n    "
+    assert tidy("total = sum(xs)\n    return total\n", c, (), 10) == "total = sum(xs)\n    "
+    assert tidy("return total", c, (), 10) is None  # only repeats the line that is there
+
+
+def test_at_column_zero_the_code_after_keeps_its_own_line():
+    c = cur("", "    return result", ())
+    assert tidy("    result = x * 2", c, (), 10) == "    result = x * 2\n"

@@ -18,7 +18,7 @@ from ..routing.cascade import Checked
 from ..routing.features import measure
 from ..validate import check_splice
 from ..workspace.retrieval import Retriever, as_facts, describe
-from .completion_text import Cursor, cut_block, mode, tidy
+from .completion_text import Cursor, block_cursor, candidates, cut_block, mode, tidy
 from .typeahead import TypeAhead
 
 TASK = "complete"
@@ -182,17 +182,10 @@ def _block_finished(cursor: Cursor, max_lines: int):
         complete = text[: text.rfind("\n")] if "\n" in text else ""
         if not complete.strip():
             return False
-        return complete.count("\n") >= max_lines or len(
-            cut_block(complete, cursor, max_lines)
-        ) < len(complete.rstrip())
+        cut = cut_block(complete, block_cursor(cursor), max_lines)
+        return complete.count("\n") >= max_lines or len(cut) < len(complete.rstrip())
 
     return finished
-
-
-def candidates(text: str) -> list[str]:
-    """What to try to show, best first: the whole suggestion, then just its first line."""
-    first = text.split("\n", 1)[0]
-    return [text, first] if "\n" in text and first.strip() else [text]
 
 
 async def complete(
@@ -220,7 +213,7 @@ async def complete(
         if text is None:
             engine.stats.add(backend.model, TASK, "empty")
             return None
-        return _first_valid(doc, offset, text, backend, engine, answer.cached)
+        return _first_valid(doc, offset, text, ctx.cursor, backend, engine, answer.cached)
 
     routed = await engine.answer(
         TASK,
@@ -239,12 +232,18 @@ async def complete(
 
 
 def _first_valid(
-    doc: Document, offset: int, text: str, backend: Backend, engine: Engine, cached: bool
+    doc: Document,
+    offset: int,
+    text: str,
+    cursor: Cursor,
+    backend: Backend,
+    engine: Engine,
+    cached: bool,
 ) -> Checked[Suggestion] | None:
     """The first candidate that parses; only its first line scores lower (a higher tier may
     give the whole)."""
     scope = enclosing_block_range(doc, offset)
-    for rank, candidate in enumerate(candidates(text)):
+    for rank, candidate in enumerate(candidates(text, cursor)):
         verdict = check_splice(doc, offset, offset, candidate, scope)
         engine.stats.add(backend.model, TASK, "validations")
         if verdict.ok:

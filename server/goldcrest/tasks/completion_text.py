@@ -28,8 +28,27 @@ class Cursor:
     block_style: Literal["indent", "brace"]
 
 
+def at_line_start(cursor: Cursor) -> bool:
+    """The cursor is before the code of its line: new whole lines go in front of that code."""
+    return not cursor.line_before.strip() and bool(cursor.line_after.strip())
+
+
+def as_blank_line(cursor: Cursor) -> Cursor:
+    """The cursor seen as on a blank line of its own, its line's code moved to the next line."""
+    following = (cursor.line_before + cursor.line_after, *cursor.next_lines)
+    return Cursor(cursor.line_before, "", following, cursor.block_style)
+
+
+def block_cursor(cursor: Cursor) -> Cursor:
+    """The cursor that block cutting should use."""
+    return as_blank_line(cursor) if at_line_start(cursor) else cursor
+
+
 def mode(cursor: Cursor) -> Literal["line", "block"]:
-    """One line when mid-line or after code; a block on a blank line or after a block opener."""
+    """One line when mid-line or after code; a block on a blank line, after a block opener, or
+    at the start of a line of code (whole lines are inserted before it)."""
+    if at_line_start(cursor):
+        return "block"
     if cursor.line_after.strip(" \t)]}\"'`;,"):
         return "line"
     before = cursor.line_before.rstrip()
@@ -173,6 +192,8 @@ def _unclosed(line: str) -> list[str]:
 def tidy(raw: str, cursor: Cursor, stops: tuple[str, ...], max_lines: int) -> str | None:
     """The whole pipeline: the text to show at the cursor, or None when nothing useful is left."""
     text = strip_non_code(raw, stops).replace("\r\n", "\n")
+    if at_line_start(cursor):
+        return _lines_before(text, cursor, max_lines)
     if mode(cursor) == "line":
         text = text.split("\n", 1)[0]
         text = balance_brackets(drop_suffix_overlap(text, cursor), cursor)
@@ -180,3 +201,21 @@ def tidy(raw: str, cursor: Cursor, stops: tuple[str, ...], max_lines: int) -> st
         text = drop_suffix_overlap(cut_block(text, cursor, max_lines), cursor)
     text = text.rstrip()
     return text if text.strip() else None
+
+
+def _lines_before(text: str, cursor: Cursor, max_lines: int) -> str | None:
+    """Whole lines to insert before the cursor's line of code, ending so that code keeps its
+    own line and indentation."""
+    blank = as_blank_line(cursor)
+    body = drop_suffix_overlap(cut_block(text, blank, max_lines), blank).rstrip()
+    if not body.strip() or body.split("\n", 1)[0].strip() == cursor.line_after.strip():
+        return None
+    return body + "\n" + cursor.line_before
+
+
+def candidates(text: str, cursor: Cursor) -> list[str]:
+    """What to try to show, best first: the whole suggestion, then just its first line."""
+    ending = "\n" + cursor.line_before if at_line_start(cursor) else ""
+    body = text[: len(text) - len(ending)] if ending else text
+    first = body.split("\n", 1)[0]
+    return [text, first + ending] if "\n" in body and first.strip() else [text]
