@@ -63,6 +63,21 @@ TASKS = ("complete", "bugs", "fix", "refactor", "explain")
 CLOUD_TASKS = ("bugs", "fix", "refactor", "explain")
 
 
+class IndexSettings(_Section):
+    enabled: bool = Field(True, description="Index the workspace's symbols for prompt context.")
+    max_files: int = Field(20000, ge=1, description="Index at most this many files.")
+    max_file_kb: int = Field(512, ge=1, description="Skip files larger than this (KB).")
+    exclude: list[str] = Field(
+        default_factory=list, description="Extra gitignore-style patterns to leave out."
+    )
+
+
+class EmbeddingSettings(_Section):
+    enabled: bool = Field(False, description="Also rank context semantically (Ollama embed API).")
+    model: str = Field("nomic-embed-text", description="Ollama embedding model.")
+    host: str | None = Field(None, description="Ollama address; unset: ollama.host.")
+
+
 class TierSettings(_Section):
     """One model in the ordered list the router chooses from (cheapest and most local first)."""
 
@@ -166,6 +181,8 @@ class Settings(_Section):
     embedded: EmbeddedSettings = Field(default_factory=EmbeddedSettings)
     completion: CompletionSettings = Field(default_factory=CompletionSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)
+    embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     tiers: list[TierSettings] = Field(
         default_factory=list,
         description="Ordered models to route between; empty: the one 'backend' chooses.",

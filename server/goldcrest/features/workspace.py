@@ -44,12 +44,11 @@ def _roots(ls: GoldcrestServer) -> list[Path]:
 
 def _embedder(ls: GoldcrestServer, index: WorkspaceIndex) -> Embedder | None:
     """An embedder when ``embeddings.enabled`` is set (off by default)."""
-    section = getattr(ls.settings, "embeddings", None)
-    if not getattr(section, "enabled", False):
+    section = ls.settings.embeddings
+    if not section.enabled:
         return None
-    host = getattr(section, "host", None) or ls.settings.ollama.host
-    model = getattr(section, "model", "nomic-embed-text")
-    return Embedder(ollama.AsyncClient(host=host), model, index.vectors)
+    host = section.host or ls.settings.ollama.host
+    return Embedder(ollama.AsyncClient(host=host), section.model, index.vectors)
 
 
 def start_indexing(ls: GoldcrestServer) -> None:

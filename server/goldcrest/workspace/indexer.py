@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from goldcrest import __version__
+from goldcrest.config import Settings
 from goldcrest.context import symbols
 from goldcrest.documents import Document
 from goldcrest.privacy.ignore import IGNORE_FILES
@@ -114,16 +115,10 @@ class IndexOptions:
     exclude: tuple[str, ...] = ()
 
     @classmethod
-    def from_settings(cls, settings: Any) -> IndexOptions:
-        """Read ``settings.index`` when the settings model has it, else the defaults."""
-        section = getattr(settings, "index", None)
-        default = cls()
-        return cls(
-            enabled=getattr(section, "enabled", default.enabled),
-            max_files=getattr(section, "max_files", default.max_files),
-            max_file_kb=getattr(section, "max_file_kb", default.max_file_kb),
-            exclude=tuple(getattr(section, "exclude", default.exclude)),
-        )
+    def from_settings(cls, settings: Settings) -> IndexOptions:
+        """The ``index`` section of the settings."""
+        section = settings.index
+        return cls(section.enabled, section.max_files, section.max_file_kb, tuple(section.exclude))
 
 
 @dataclass(frozen=True)
