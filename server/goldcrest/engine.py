@@ -218,6 +218,9 @@ class Engine:
         except BackendError as exc:
             self._failed(backend, exc)
             return None
+        except asyncio.CancelledError:  # the editor gave up on it: the backend is still fine
+            self.reporter.status("ready", backend.name, backend.model)
+            raise
         self._succeeded(backend)
         self.reporter.status("ready", backend.name, backend.model)
         self.stats.add(backend.model, task, "prompt_tokens", usage.prompt_tokens)
