@@ -13,7 +13,14 @@ that cancellation really closes the connection).
         ... OllamaSettings(host=fake.url) ...
         assert fake.last("/api/generate")["think"] is False
 
-Run it alone with ``python tests/fake_ollama.py --port 11434`` to point an editor at it.
+Run alone (standard library only, so any python3 will do), it serves until interrupted and
+prints ``READY http://127.0.0.1:PORT`` once it listens; the editor-client tests start it so:
+
+    python3 tests/fake_ollama.py --port 0 --rules clients/testing/rules.json --log requests.jsonl
+
+``--rules`` answers from a rules file (see ``Rules``), else every generation answers ``--text``;
+``--log`` appends one JSON line per request (method, path, body; for generation also the rule
+that answered and its text), what to read when a test's expected answer does not show up.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import re
 import sys
 import threading
 from collections.abc import Callable
@@ -93,6 +101,8 @@ class FakeOllama:
         #: the answer when nothing pushed matches; set it for behaviour that lasts.
         self.default = Reply()
         self.responder: Responder | None = None
+        #: called with every request as it arrives (one at a time), e.g. to log it
+        self.on_request: Callable[[Recorded], None] | None = None
         self.requests: list[Recorded] = []
         self.disconnects: list[Disconnect] = []
         self._queue: list[tuple[str | None, Reply]] = []
@@ -144,6 +154,8 @@ class FakeOllama:
     def _record(self, method: str, path: str, body: dict[str, Any]) -> Reply:
         with self._lock:
             self.requests.append(Recorded(method, path, body))
+            if self.on_request is not None:
+                self.on_request(self.requests[-1])
             for i, (wanted, reply) in enumerate(self._queue):
                 if wanted == path or (wanted is None and path in GENERATION):
                     del self._queue[i]
@@ -161,6 +173,46 @@ class FakeOllama:
         with self._lock:
             self.disconnects.append(disconnect)
         self._hung_up.set()
+
+
+class Rules:
+    """A responder answering from rules, as the editor-client tests' ``rules.json`` holds them.
+
+    A rule is ``{"path": "/api/generate" | "/api/chat" | null, "match": REGEX,
+    "suffix_match": REGEX, "response": TEXT}``. The first rule whose ``path`` fits (null or
+    absent: either), whose ``match`` is found in the prompt (generate: ``prompt``; chat: every
+    message's content joined by newlines) and whose ``suffix_match``, if any, is found in the FIM
+    ``suffix`` answers; no rule: an empty answer. Other keys (``comment``) are ignored. The answer
+    streams in word-sized pieces, as a model's tokens would.
+    """
+
+    def __init__(self, rules: list[dict[str, Any]]) -> None:
+        self.rules = rules
+
+    @classmethod
+    def load(cls, file: str) -> Rules:
+        with open(file, encoding="utf-8") as fh:
+            return cls(json.load(fh))
+
+    def pick(self, path: str, body: dict[str, Any]) -> tuple[int | None, str]:
+        """The index of the rule that answers and its text (None and "" when none does)."""
+        if path == "/api/chat":
+            text = "\n".join(str(m.get("content", "")) for m in body.get("messages") or [])
+        else:
+            text = str(body.get("prompt") or "")
+        suffix = str(body.get("suffix") or "")
+        for i, rule in enumerate(self.rules):
+            if rule.get("path") not in (None, path):
+                continue
+            if not re.search(rule.get("match", ""), text, re.S):
+                continue
+            if "suffix_match" in rule and not re.search(rule["suffix_match"], suffix, re.S):
+                continue
+            return i, str(rule.get("response", ""))
+        return None, ""
+
+    def __call__(self, path: str, body: dict[str, Any]) -> list[str]:
+        return re.findall(r"\s*\S+|\s+", self.pick(path, body)[1])
 
 
 class _Server(ThreadingHTTPServer):
@@ -312,17 +364,43 @@ def _tag_entry(name: str) -> dict[str, Any]:
     }
 
 
-def main() -> None:
+def _log_to(file: str, rules: Rules | None, text: str) -> Callable[[Recorded], None]:
+    """An ``on_request`` hook appending each request to ``file`` as one JSON line."""
+
+    def write(request: Recorded) -> None:
+        entry: dict[str, Any] = {
+            "method": request.method,
+            "path": request.path,
+            "body": request.body,
+        }
+        if request.path in GENERATION:
+            entry["rule"], entry["response"] = (
+                rules.pick(request.path, request.body) if rules else (None, text)
+            )
+        with open(file, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(entry) + "\n")
+
+    return write
+
+
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Serve a fake Ollama until interrupted.")
-    parser.add_argument("--port", type=int, default=11434)
+    parser.add_argument("--port", type=int, default=11434, help="0 picks a free port")
     parser.add_argument("--model", action="append", help="a model /api/tags lists (repeatable)")
     parser.add_argument("--text", default="hello world", help="what every generation answers")
-    args = parser.parse_args()
+    parser.add_argument("--rules", help="a JSON rules file choosing the answers (see Rules)")
+    parser.add_argument("--log", help="append every request to this file (JSON lines)")
+    parser.add_argument("--lifetime", type=float, help="exit after this many seconds")
+    args = parser.parse_args(argv)
     models = tuple(args.model or ("qwen2.5-coder:7b",))
+    rules = Rules.load(args.rules) if args.rules else None
     with FakeOllama(port=args.port, models=models, chunks=[args.text]) as fake:
-        print(f"fake Ollama at {fake.url}", flush=True)
+        fake.responder = rules
+        if args.log:
+            fake.on_request = _log_to(args.log, rules, args.text)
+        print(f"READY {fake.url}", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+            threading.Event().wait(args.lifetime)
 
 
 if __name__ == "__main__":

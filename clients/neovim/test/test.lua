@@ -2,7 +2,7 @@
 --
 --   nvim --headless -u NONE -c "luafile clients/neovim/test/test.lua"
 --
--- Uses only Neovim 0.7 APIs. Starts the scripted fake Ollama (clients/testing/fake_ollama.py) so
+-- Uses only Neovim 0.7 APIs. Starts the scripted fake Ollama (tests/fake_ollama.py) so
 -- the answers are deterministic, opens a Python file, and drives the plugin the way a user does:
 -- completion, hover, code actions, :GoldcrestBugs, a fix applied through vim.lsp.buf.code_action,
 -- :GoldcrestExplain, :GoldcrestDoctor. Prints one line per check and a final
@@ -21,6 +21,7 @@ end
 local HERE = script_dir()
 local PLUGIN = vim.fn.fnamemodify(HERE, ":h")
 local CLIENTS = vim.fn.fnamemodify(PLUGIN, ":h")
+local REPO = vim.fn.fnamemodify(CLIENTS, ":h")
 local GOLDCREST = os.getenv("GOLDCREST") or "goldcrest"
 local PYTHON = os.getenv("PYTHON") or "python3"
 local REAL = os.getenv("GOLDCREST_BACKEND") == "real"
@@ -198,7 +199,8 @@ local settings = { cache = { enabled = false }, log_level = "debug" }
 if not REAL then
   local url = nil
   fake_job = vim.fn.jobstart({
-    PYTHON, CLIENTS .. "/testing/fake_ollama.py",
+    PYTHON, REPO .. "/tests/fake_ollama.py",
+    "--port", "0",
     "--rules", CLIENTS .. "/testing/rules.json",
     "--model", MODEL,
     "--log", tmp .. "/fake-ollama.jsonl",

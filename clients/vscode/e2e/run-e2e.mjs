@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // End-to-end test of the Goldcrest extension in real VS Code (code-server), driven by Playwright.
 //
-// Starts a scripted fake Ollama (clients/testing/fake_ollama.py), installs goldcrest.vsix into a
+// Starts a scripted fake Ollama (tests/fake_ollama.py), installs goldcrest.vsix into a
 // throw-away code-server profile, opens a Python file in a temp workspace, and checks in the
 // browser that:
 //   1. ghost text from Goldcrest appears while typing and Tab accepts it;
@@ -100,7 +100,8 @@ async function waitFor(what, fn, timeoutMs, intervalMs = 250) {
 
 async function startFakeOllama() {
   const fake = start('fake-ollama', python, [
-    path.resolve(root, '..', 'testing', 'fake_ollama.py'),
+    path.resolve(root, '..', '..', 'tests', 'fake_ollama.py'),
+    '--port', '0',
     '--rules', path.resolve(root, '..', 'testing', 'rules.json'),
     '--model', 'qwen2.5-coder:1.5b',
     '--log', path.join(tmp, 'fake-ollama-requests.jsonl'),
