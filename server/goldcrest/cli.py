@@ -6,8 +6,10 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from pathlib import Path
+from typing import BinaryIO
 
 from . import __version__
 
@@ -26,8 +28,21 @@ def _serve(args: argparse.Namespace) -> int:
         host, _, port = args.tcp.rpartition(":")
         server.start_tcp(host or "127.0.0.1", int(port))
     else:
-        server.start_io()
+        server.start_io(sys.stdin.buffer, _private_stdout())
     return 0
+
+
+def _private_stdout() -> BinaryIO:
+    """The protocol's own copy of stdout; fd 1 then points at stderr.
+
+    llama.cpp silences model loading by pointing fd 1 at /dev/null for a moment; on the shared fd
+    that swallowed whatever the server wrote meanwhile (a lost request hangs its caller forever).
+    Native prints now land in the log instead of corrupting the protocol stream.
+    """
+    protocol = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    return protocol
 
 
 def _doctor(args: argparse.Namespace) -> int:

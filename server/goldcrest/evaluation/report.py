@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .results import ItemResult
+from .suites.base import GOLDCREST
 from .summary import Row
 
 _COLUMNS = (
@@ -90,7 +91,9 @@ def write_chart(path: Path, rows: Sequence[Row]) -> None:
     import matplotlib.pyplot as plt
 
     suites = sorted({r.suite for r in rows})
-    series = sorted({(r.model, r.variant) for r in rows})
+    series = sorted(
+        {(r.model, r.variant) for r in rows}, key=lambda s: (s[0], s[1] != GOLDCREST, s[1])
+    )
     rates = {(r.suite, r.model, r.variant): 100 * r.pass_rate for r in rows}
     width = 0.8 / max(len(series), 1)
     fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(suites) * max(len(series), 2) / 2), 4.5))
@@ -103,7 +106,7 @@ def write_chart(path: Path, rows: Sequence[Row]) -> None:
     ax.set_ylabel("pass@1 (%)")
     ax.set_ylim(0, 105)
     ax.set_title("Goldcrest eval: pass rate per task and model")
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

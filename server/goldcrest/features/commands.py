@@ -14,7 +14,7 @@ from typing import Any
 from lsprotocol import types
 from pydantic import BaseModel, ValidationError
 
-from ..server import GoldcrestServer
+from ..server import GoldcrestServer  # at run time: pygls reads command handlers' type hints
 from ..tasks.explain import explain
 from ..tasks.refactor import Kind
 from ..tasks.structured import action_settings
