@@ -24,14 +24,14 @@ from goldcrest.documents import DocumentStore
 from goldcrest.evaluation.data import default_data_dir, load_quixbugs
 from goldcrest.evaluation.models import open_engine
 from goldcrest.tasks.bugs import TASK, BugList, plan_scan
-from goldcrest.tasks.structured import action_settings, ask_json, parse_answer
+from goldcrest.tasks.structured import ask_json, parse_answer
 
 
 async def measure(spec: str, data: Path, limit: int | None, timeout_s: float) -> None:
     engine = await open_engine(spec, Settings())
     backend = await engine.backend()
     assert backend is not None
-    settings = action_settings(engine.settings)
+    settings = engine.settings.actions
     counts = {(mode, how): 0 for mode in ("plain", "schema") for how in ("raw", "handled")}
     asked = 0
     programs = load_quixbugs(data / "quixbugs")[:limit]

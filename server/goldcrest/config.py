@@ -173,6 +173,19 @@ class SpendSettings(_Section):
     )
 
 
+class ActionSettings(_Section):
+    """Settings of the editor actions (bugs, fix, refactor, explain)."""
+
+    best_of: int = Field(3, ge=1, le=8, description="Fix candidates sampled per request.")
+    temperature: float = Field(0.1, ge=0, le=2, description="Temperature of single answers.")
+    sample_temperature: float = Field(0.6, ge=0, le=2, description="Temperature for best-of-N.")
+    max_tokens: int = Field(640, ge=32, le=4096, description="Most tokens one answer may use.")
+    timeout_s: float = Field(120.0, gt=0, description="Give up on one model answer after this.")
+    min_confidence: float = Field(0.3, ge=0, le=1, description="Hide bugs the model doubts more.")
+    hover_budget_s: float = Field(0.8, gt=0, description="How long hover waits for the model.")
+    repair: bool = Field(True, description="Ask once for a corrected edit when one fails checks.")
+
+
 class Settings(_Section):
     backend: Literal["auto", "ollama", "embedded"] = Field(
         "auto", description="'auto': Ollama when it answers, else the embedded model."
@@ -181,6 +194,7 @@ class Settings(_Section):
     embedded: EmbeddedSettings = Field(default_factory=EmbeddedSettings)
     completion: CompletionSettings = Field(default_factory=CompletionSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
+    actions: ActionSettings = Field(default_factory=ActionSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
     embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     tiers: list[TierSettings] = Field(

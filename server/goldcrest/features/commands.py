@@ -17,7 +17,6 @@ from pydantic import BaseModel, ValidationError
 from ..server import GoldcrestServer  # at run time: pygls reads command handlers' type hints
 from ..tasks.explain import explain
 from ..tasks.refactor import Kind
-from ..tasks.structured import action_settings
 from .convert import offset
 from .diagnostics import refresh_findings, scan
 from .edits import apply, fix_outcome, refactor_outcome, tell
@@ -132,7 +131,7 @@ def register(server: GoldcrestServer) -> None:
             offset(doc, parsed.position.lsp()),
             ls.engine,
             explanations(ls),
-            budget_s=action_settings(ls.settings).timeout_s,
+            budget_s=ls.settings.actions.timeout_s,
             documents=ls.documents,
         )
         if text is None:

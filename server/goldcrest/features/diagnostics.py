@@ -14,7 +14,6 @@ from lsprotocol import types
 from ..documents import Document
 from ..tasks.bugs import Finding, check_unit, plan_scan
 from ..tasks.findings import remap, remap_span
-from ..tasks.structured import action_settings
 from .progress import WorkDone
 
 if TYPE_CHECKING:
@@ -136,7 +135,7 @@ class ScanSummary:
 async def scan(ls: GoldcrestServer, doc: Document, lines: tuple[int, int] | None) -> ScanSummary:
     """Scan ``lines`` of ``doc`` (the whole file when None) unit by unit, publishing as it goes;
     a whole-file scan shows cancellable progress."""
-    settings = action_settings(ls.settings)
+    settings = ls.settings.actions
     backend = await ls.engine.backend()
     if backend is None:
         return ScanSummary(0, 0, ("no model is available",), False)

@@ -9,7 +9,6 @@ from weakref import WeakKeyDictionary
 from lsprotocol import types
 
 from ..tasks.explain import Explanations, explain
-from ..tasks.structured import action_settings
 from .convert import offset
 
 if TYPE_CHECKING:
@@ -38,7 +37,7 @@ def register(server: GoldcrestServer) -> None:
                 offset(doc, params.position),
                 ls.engine,
                 explanations(ls),
-                budget_s=action_settings(ls.settings).hover_budget_s,
+                budget_s=ls.settings.actions.hover_budget_s,
                 documents=ls.documents,
             )
         except Exception:  # never a traceback in the editor

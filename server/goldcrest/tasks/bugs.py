@@ -14,13 +14,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from ..backends.base import Backend, GenerationRequest
+from ..config import ActionSettings
 from ..context.scope import definitions_of
 from ..documents import Document
 from ..engine import Engine
 from ..prompts import load
 from .facts import facts_block
 from .findings import split_lines
-from .structured import ActionSettings, action_settings, ask_json, chat_request, compact_schema
+from .structured import ask_json, chat_request, compact_schema
 
 TASK = "bugs"
 MAX_BUGS = 5
@@ -261,7 +262,7 @@ async def list_bugs(
     documents: Iterable[Document] = (),
 ) -> tuple[list[Finding], list[str]]:
     """Every finding in ``doc`` (or in ``lines``), and the problems met: the whole scan at once."""
-    settings = action_settings(engine.settings)
+    settings = engine.settings.actions
     backend = await engine.backend()
     if backend is None:
         return [], ["no model is available"]

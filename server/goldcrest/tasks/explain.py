@@ -19,7 +19,7 @@ from ..context.symbols import Definition
 from ..documents import Document
 from ..engine import Engine
 from .facts import facts_block
-from .structured import action_settings, chat_request
+from .structured import chat_request
 
 TASK = "explain"
 MAX_CODE_LINES = 80
@@ -135,7 +135,7 @@ async def write_explanation(subject: Subject, engine: Engine) -> str | None:
     backend = await engine.backend()
     if backend is None:
         return None
-    settings = action_settings(engine.settings)
+    settings = engine.settings.actions
     request = explain_request(subject, settings.temperature)
     answer = await engine.generate(TASK, request, backend=backend, timeout_s=settings.timeout_s)
     if answer is None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..backends.base import GenerationRequest
+from ..config import ActionSettings
 from ..documents import Document
 from ..engine import Engine
 from .facts import facts_block
 from .rewrite import PARSES, Outcome, Rules, Target, best_rewrite, find_target, frozen_copy
-from .structured import ActionSettings, action_settings, chat_request
+from .structured import chat_request
 
 TASK = "fix"
 RULES = Rules(keep_signature=False)
@@ -70,7 +71,7 @@ async def propose_fix(
 ) -> Outcome:
     """A validated fix for the bug at ``doc.text[start:end]`` (``message`` says what it is, if
     known), confined to the enclosing function; ``samples`` defaults to actions.best_of."""
-    settings = action_settings(engine.settings)
+    settings = engine.settings.actions
     backend = await engine.backend()
     if backend is None:
         return Outcome(None, "no model is available")

@@ -15,7 +15,7 @@ from ..engine import Engine
 from . import pycheck
 from .facts import facts_block
 from .rewrite import CLEAN, Outcome, Rules, best_rewrite, find_target, frozen_copy
-from .structured import action_settings, chat_request
+from .structured import chat_request
 
 TASK = "refactor"
 Kind = Literal["simplify", "extract_function", "type_hints", "docstring"]
@@ -70,7 +70,7 @@ async def refactor(
     """A validated ``kind`` refactor of the function around ``doc.text[start:end]``."""
     if kind == "extract_function" and not doc.text[start:end].strip():
         return Outcome(None, "select the code to extract first")
-    settings = action_settings(engine.settings)
+    settings = engine.settings.actions
     backend = await engine.backend()
     if backend is None:
         return Outcome(None, "no model is available")

@@ -16,13 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..backends.base import Backend, GenerationRequest
+from ..config import ActionSettings
 from ..context.scope import enclosing_scopes
 from ..documents import Document
 from ..engine import Engine
 from ..validate import check_splice
 from . import pycheck
 from .code_answer import dedent, extract_code, reindent
-from .structured import ActionSettings, chat_request
+from .structured import chat_request
 
 REJECTED, PARSES, CLEAN = 0, 1, 2
 UNCHANGED = "the answer changed nothing"

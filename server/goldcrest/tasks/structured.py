@@ -14,10 +14,9 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ..backends.base import Backend, GenerationRequest, Message
-from ..config import Settings
 from ..engine import Engine
 from ..prompts import fill, load
 
@@ -25,28 +24,6 @@ T = TypeVar("T", bound=BaseModel)
 
 _FENCE = re.compile(r"```[\w+-]*\n?(.*?)(?:```|$)", re.S)
 _CLOSERS = {"{": "}", "[": "]"}
-
-
-class ActionSettings(BaseModel):
-    """Settings of the editor actions (bugs, fix, refactor, explain); meant for config.py."""
-
-    best_of: int = Field(3, ge=1, le=8, description="Fix candidates sampled per request.")
-    temperature: float = Field(0.1, ge=0, le=2, description="Temperature of single answers.")
-    sample_temperature: float = Field(0.6, ge=0, le=2, description="Temperature for best-of-N.")
-    max_tokens: int = Field(640, ge=32, le=4096, description="Most tokens one answer may use.")
-    timeout_s: float = Field(120.0, gt=0, description="Give up on one model answer after this.")
-    min_confidence: float = Field(0.3, ge=0, le=1, description="Hide bugs the model doubts more.")
-    hover_budget_s: float = Field(0.8, gt=0, description="How long hover waits for the model.")
-    repair: bool = Field(True, description="Ask once for a corrected edit when one fails checks.")
-
-
-_DEFAULTS = ActionSettings()
-
-
-def action_settings(settings: Settings) -> ActionSettings:
-    """The ``actions`` section, or its defaults while config.py has none."""
-    found = getattr(settings, "actions", None)
-    return ActionSettings.model_validate(found.model_dump()) if found is not None else _DEFAULTS
 
 
 def compact_schema(model: type[BaseModel]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from ...documents import Document, DocumentStore
 from ...tasks import bugs, fix
 from ...tasks.code_answer import extract_code
 from ...tasks.pycheck import syntax_error
-from ...tasks.structured import action_settings, parse_answer
+from ...tasks.structured import parse_answer
 from ..data import QuixProgram, load_quixbugs
 from ..models import ObservedEngine
 from ..scoring import failure, fix_passes, score_bug_report
@@ -75,7 +75,7 @@ async def _ask_naive(engine: ObservedEngine, task: str, instruction: str, code: 
     backend = await engine.baseline_backend(task)
     if backend is None:
         return None
-    settings = action_settings(engine.settings)
+    settings = engine.settings.actions
     request = GenerationRequest(
         messages=(Message("user", f"{instruction}\n\n{code}"),),
         temperature=settings.temperature,
