@@ -70,8 +70,13 @@ def pytest_configure(config):
     pytest.use_correct = config.getoption("--correct")
 """
 
-REAL = default_data_dir()
-needs_data = pytest.mark.skipif(REAL is None, reason="../shared/eval is not present")
+
+@pytest.fixture
+def real() -> Path:
+    """../shared/eval, the real suites (beside every checkout CI runs; a missing copy fails)."""
+    found = default_data_dir()
+    assert found is not None, "../shared/eval is missing beside the checkout"
+    return found
 
 
 def write_quixbugs(root: Path) -> Path:
@@ -122,9 +127,8 @@ def test_fim_file_loads_and_samples(tmp_path: Path):
     assert sorted(p.id for p in pick(problems, None, 7)) == [p.id for p in problems]
 
 
-@needs_data
-def test_real_canonical_solutions_pass():
-    problems = load_fim(REAL / "humaneval-infilling" / "HumanEval-SingleLineInfilling.jsonl.gz")
+def test_real_canonical_solutions_pass(real):
+    problems = load_fim(real / "humaneval-infilling" / "HumanEval-SingleLineInfilling.jsonl.gz")
     for problem in problems[:5]:
         assert completion_passes(problem, problem.canonical_solution).ok, problem.id
         assert not completion_passes(problem, "").ok, problem.id
@@ -156,9 +160,8 @@ def test_bug_report_on_the_buggy_line_is_a_hit(quix: Path):
     assert not score_bug_report(program, []).hit
 
 
-@needs_data
-def test_real_quixbugs_each_have_a_located_bug():
-    programs = load_quixbugs(REAL / "quixbugs")
+def test_real_quixbugs_each_have_a_located_bug(real):
+    programs = load_quixbugs(real / "quixbugs")
     assert len(programs) == 27
     by_name = {p.name: p for p in programs}
     assert by_name["bitcount"].bug_lines == (5,)
@@ -186,9 +189,8 @@ def test_fix_that_loops_forever_fails_on_timeout(quix: Path):
     assert result.timed_out and not result.ok
 
 
-@needs_data
-def test_real_quixbugs_correct_version_passes_buggy_fails():
-    root = REAL / "quixbugs"
+def test_real_quixbugs_correct_version_passes_buggy_fails(real):
+    root = real / "quixbugs"
     by_name = {p.name: p for p in load_quixbugs(root)}
     for name in ("flatten", "bitcount"):  # bitcount's bug loops forever
         program = by_name[name]
