@@ -176,3 +176,27 @@ async def test_restart_reuses_the_stored_index(start_server, fake_ollama, projec
             break
         await asyncio.sleep(0.1)
     assert "(0 parsed, 5 unchanged)" in logged[0]
+
+
+async def test_fix_and_bugs_prompts_carry_the_signature_from_an_unopened_file(
+    start_server, fake_ollama, project
+):
+    fake_ollama.default = Reply(chunks=['{"bugs": []}'])
+    lsp = await start_server(ollama_options(fake_ollama), workspace=project)
+    await indexed(lsp, "helper")
+    text = "from pkg import helper\n\n\ndef main():\n    total = helper(1)\n    return totl\n"
+    uri = open_doc(lsp, project / "app.py", text, "python")
+    here = {"start": {"line": 5, "character": 0}, "end": {"line": 5, "character": 0}}
+    prompts = []
+    for command, arg in (
+        ("goldcrest.fix", {"uri": uri, "range": here, "message": "totl is undefined"}),
+        ("goldcrest.listBugs", {"uri": uri, "range": here}),
+    ):
+        before = len(fake_ollama.bodies("/api/chat"))
+        await lsp.workspace_execute_command_async(
+            types.ExecuteCommandParams(command=command, arguments=[arg])
+        )
+        body = fake_ollama.bodies("/api/chat")[before]  # the first ask (later: repair rounds)
+        prompts.append("\n".join(m["content"] for m in body["messages"] if m["role"] == "user"))
+    for prompt in prompts:
+        assert f"pkg/util.py: {OLD}  # Add two numbers the special way." in prompt

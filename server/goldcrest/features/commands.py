@@ -133,6 +133,7 @@ def register(server: GoldcrestServer) -> None:
             explanations(ls),
             budget_s=ls.settings.actions.timeout_s,
             documents=ls.documents,
+            retriever=ls.index,
         )
         if text is None:
             tell(ls, "Goldcrest: explain", "put the cursor on a function or class name")

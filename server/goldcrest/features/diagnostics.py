@@ -139,7 +139,7 @@ async def scan(ls: GoldcrestServer, doc: Document, lines: tuple[int, int] | None
     backend = await ls.engine.backend()
     if backend is None:
         return ScanSummary(0, 0, ("no model is available",), False)
-    plan = plan_scan(doc, ls.documents, settings, lines)
+    plan = plan_scan(doc, ls.documents, settings, lines, ls.index)
     checked: list[Finding] = []
     problems: list[str] = []
 

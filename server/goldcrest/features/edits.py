@@ -48,7 +48,9 @@ async def fix_outcome(
     if doc is None:
         return Outcome(None, "the document is not open")
     start, end = offset(doc, range_.start), offset(doc, range_.end)
-    work = propose_fix(doc, start, end, ls.engine, message=message, documents=ls.documents)
+    work = propose_fix(
+        doc, start, end, ls.engine, message=message, documents=ls.documents, retriever=ls.index
+    )
     return await _run(ls, f"fix:{uri}", "Goldcrest: fixing", work)
 
 
@@ -60,7 +62,7 @@ async def refactor_outcome(
     if doc is None:
         return Outcome(None, "the document is not open")
     start, end = offset(doc, range_.start), offset(doc, range_.end)
-    work = refactor(doc, start, end, kind, ls.engine, documents=ls.documents)
+    work = refactor(doc, start, end, kind, ls.engine, documents=ls.documents, retriever=ls.index)
     return await _run(ls, f"refactor:{uri}", f"Goldcrest: {kind.replace('_', ' ')}", work)
 
 

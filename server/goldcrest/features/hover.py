@@ -39,6 +39,7 @@ def register(server: GoldcrestServer) -> None:
                 explanations(ls),
                 budget_s=ls.settings.actions.hover_budget_s,
                 documents=ls.documents,
+                retriever=ls.index,
             )
         except Exception:  # never a traceback in the editor
             log.exception("hover failed for %s", doc.uri)

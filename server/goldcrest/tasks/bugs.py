@@ -19,6 +19,7 @@ from ..context.scope import definitions_of
 from ..documents import Document
 from ..engine import Engine
 from ..prompts import load
+from ..workspace.retrieval import Retriever
 from .facts import facts_block
 from .findings import split_lines
 from .structured import ask_json, chat_request, compact_schema
@@ -184,6 +185,7 @@ def plan_scan(
     documents: Iterable[Document],
     settings: ActionSettings,
     lines: tuple[int, int] | None = None,
+    retriever: Retriever | None = None,
 ) -> Scan:
     """The units of ``doc`` to scan (within ``lines``, else the whole file) and their prompts."""
     planned = units(doc, lines)
@@ -192,7 +194,7 @@ def plan_scan(
     for unit in planned:
         offset = doc.offset_at(unit.first_line, len(doc.line(unit.first_line)))
         values = {
-            "facts": facts_block(doc, offset, others),
+            "facts": facts_block(doc, offset, others, retriever),
             "path": doc.uri.rsplit("/", 1)[-1],
             "language": doc.language.id,
             "code": _numbered(doc, unit),

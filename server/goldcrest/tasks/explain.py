@@ -18,6 +18,7 @@ from ..context.scope import definitions_of
 from ..context.symbols import Definition
 from ..documents import Document
 from ..engine import Engine
+from ..workspace.retrieval import Retriever
 from .facts import facts_block
 from .structured import chat_request
 
@@ -63,7 +64,12 @@ def _in_code(doc: Document, offset: int) -> bool:
     return True
 
 
-def subject_at(doc: Document, offset: int, documents: Iterable[Document]) -> Subject | None:
+def subject_at(
+    doc: Document,
+    offset: int,
+    documents: Iterable[Document],
+    retriever: Retriever | None = None,
+) -> Subject | None:
     """The function or class named at ``offset``, where it is defined or called; else None."""
     found = _word_at(doc, offset)
     if found is None or not _in_code(doc, offset):
@@ -77,18 +83,26 @@ def subject_at(doc: Document, offset: int, documents: Iterable[Document]) -> Sub
             if definition.name != name or definition.kind not in _EXPLAINABLE:
                 continue
             if called or (source is doc and definition.start_line == line):
-                return _subject(source, definition, documents)
+                return _subject(source, definition, documents, retriever)
     return None
 
 
-def _subject(doc: Document, definition: Definition, documents: Iterable[Document]) -> Subject:
+def _subject(
+    doc: Document,
+    definition: Definition,
+    documents: Iterable[Document],
+    retriever: Retriever | None,
+) -> Subject:
     last = min(definition.end_line, definition.start_line + MAX_CODE_LINES - 1)
     lines = [doc.line(n) for n in range(definition.start_line, last + 1)]
     if last < definition.end_line:
         lines.append(f"{doc.language.line_comment} …".strip())
     offset = doc.offset_at(min(definition.start_line + 1, last), 0)
     return Subject(
-        definition, doc.language.id, "\n".join(lines), facts_block(doc, offset, documents)
+        definition,
+        doc.language.id,
+        "\n".join(lines),
+        facts_block(doc, offset, documents, retriever),
     )
 
 
@@ -188,9 +202,10 @@ async def explain(
     *,
     budget_s: float,
     documents: Iterable[Document] = (),
+    retriever: Retriever | None = None,
 ) -> str | None:
     """Markdown about the function or class at ``offset``; None when there is none there."""
-    subject = subject_at(doc, offset, documents)
+    subject = subject_at(doc, offset, documents, retriever)
     if subject is None:
         return None
     key = explain_request(subject, 0.0).fingerprint()

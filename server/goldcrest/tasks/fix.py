@@ -12,6 +12,7 @@ from ..backends.base import GenerationRequest
 from ..config import ActionSettings
 from ..documents import Document
 from ..engine import Engine
+from ..workspace.retrieval import Retriever
 from .facts import facts_block
 from .rewrite import PARSES, Outcome, Rules, Target, best_rewrite, find_target, frozen_copy
 from .structured import chat_request
@@ -67,6 +68,7 @@ async def propose_fix(
     *,
     message: str | None = None,
     documents: Iterable[Document] = (),
+    retriever: Retriever | None = None,
     samples: int | None = None,
 ) -> Outcome:
     """A validated fix for the bug at ``doc.text[start:end]`` (``message`` says what it is, if
@@ -78,7 +80,7 @@ async def propose_fix(
     snapshot = frozen_copy(doc)
     target = find_target(snapshot, start, end)
     bug = describe_bug(snapshot, target, start, end, message)
-    facts = facts_block(doc, target.start, documents)
+    facts = facts_block(doc, target.start, documents, retriever)
     n = samples or settings.best_of
     return await best_rewrite(
         snapshot,

@@ -12,6 +12,7 @@ from typing import Literal, get_args
 
 from ..documents import Document
 from ..engine import Engine
+from ..workspace.retrieval import Retriever
 from . import pycheck
 from .facts import facts_block
 from .rewrite import CLEAN, Outcome, Rules, best_rewrite, find_target, frozen_copy
@@ -66,6 +67,7 @@ async def refactor(
     engine: Engine,
     *,
     documents: Iterable[Document] = (),
+    retriever: Retriever | None = None,
 ) -> Outcome:
     """A validated ``kind`` refactor of the function around ``doc.text[start:end]``."""
     if kind == "extract_function" and not doc.text[start:end].strip():
@@ -79,7 +81,7 @@ async def refactor(
     if target.name is None and kind != "extract_function":
         return Outcome(None, "put the cursor inside a function")
     values = {
-        "facts": facts_block(doc, target.start, documents),
+        "facts": facts_block(doc, target.start, documents, retriever),
         "language": doc.language.id,
         "code": target.code.rstrip(),
         "selection": doc.text[start:end].strip("\n"),
