@@ -16,6 +16,7 @@ from typing import Any
 import anthropic
 
 from .base import Backend, BackendError, BackendStatus, GenerationRequest, Usage
+from .sdk_errors import describe, transient
 
 PROBE_TIMEOUT_S = 1.5
 DEFAULT_URL = "https://api.anthropic.com"
@@ -79,7 +80,7 @@ class AnthropicBackend(Backend):
             finally:
                 await events.close()
         except anthropic.AnthropicError as exc:
-            raise BackendError(self._describe(exc), transient=_transient(exc)) from exc
+            raise BackendError(self._describe(exc), transient=transient(anthropic, exc)) from exc
 
     async def status(self) -> BackendStatus:
         """List models, briefly: the API answers this without generating."""
@@ -94,21 +95,7 @@ class AnthropicBackend(Backend):
         await self._client.close()
 
     def _describe(self, exc: BaseException) -> str:
-        """What went wrong and what to do, in words a user can act on (never the key)."""
-        where = f"{self.model} at {self.base_url}"
-        if isinstance(exc, anthropic.APITimeoutError | TimeoutError):
-            return f"{where} did not answer in time. Try again, or raise the tier's timeout_s."
-        if isinstance(exc, anthropic.APIConnectionError):
-            return f"Could not reach {self.base_url}. Check the tier's base_url and the network."
-        if isinstance(exc, anthropic.AuthenticationError | anthropic.PermissionDeniedError):
-            return f"{self.base_url} refused the API key. Check the tier's api_key_env."
-        if isinstance(exc, anthropic.NotFoundError):
-            return f"{self.base_url} has no model {self.model}. Check the tier's model name."
-        if isinstance(exc, anthropic.RateLimitError):
-            return f"{where} is rate-limiting or out of quota. Goldcrest stays local meanwhile."
-        if isinstance(exc, anthropic.APIStatusError):
-            return f"{where} failed with HTTP {exc.status_code}. Try again later."
-        return f"{where} failed: {type(exc).__name__}."
+        return describe(anthropic, exc, self.model, self.base_url)
 
 
 def _params(request: GenerationRequest) -> dict[str, Any]:
@@ -132,13 +119,3 @@ def _params(request: GenerationRequest) -> dict[str, Any]:
         ]
         params["tool_choice"] = {"type": "tool", "name": _TOOL}
     return params
-
-
-def _transient(exc: BaseException) -> bool:
-    return not isinstance(
-        exc,
-        anthropic.AuthenticationError
-        | anthropic.PermissionDeniedError
-        | anthropic.NotFoundError
-        | anthropic.BadRequestError,
-    )

@@ -17,6 +17,7 @@ import openai
 
 from ..prompts import fill
 from .base import Backend, BackendError, BackendStatus, GenerationRequest, Usage
+from .sdk_errors import describe, transient
 
 #: How long status() may take: it runs before a user sees anything.
 PROBE_TIMEOUT_S = 1.5
@@ -90,7 +91,7 @@ class OpenAICompatBackend(Backend):
             finally:
                 await chunks.close()
         except openai.OpenAIError as exc:
-            raise BackendError(self._describe(exc), transient=_transient(exc)) from exc
+            raise BackendError(self._describe(exc), transient=transient(openai, exc)) from exc
 
     async def status(self) -> BackendStatus:
         """List the server's models, briefly; a hosted API answers this without generating."""
@@ -105,21 +106,7 @@ class OpenAICompatBackend(Backend):
         await self._client.close()
 
     def _describe(self, exc: BaseException) -> str:
-        """What went wrong and what to do, in words a user can act on (never the key)."""
-        where = f"{self.model} at {self.base_url}"
-        if isinstance(exc, openai.APITimeoutError | TimeoutError):
-            return f"{where} did not answer in time. Try again, or raise the tier's timeout_s."
-        if isinstance(exc, openai.APIConnectionError):
-            return f"Could not reach {self.base_url}. Check the tier's base_url and the network."
-        if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
-            return f"{self.base_url} refused the API key. Check the tier's api_key_env."
-        if isinstance(exc, openai.NotFoundError):
-            return f"{self.base_url} has no model {self.model}. Check the tier's model name."
-        if isinstance(exc, openai.RateLimitError):
-            return f"{where} is rate-limiting or out of quota. Goldcrest stays local meanwhile."
-        if isinstance(exc, openai.APIStatusError):
-            return f"{where} failed with HTTP {exc.status_code}. Try again later."
-        return f"{where} failed: {type(exc).__name__}."
+        return describe(openai, exc, self.model, self.base_url)
 
 
 def _common(request: GenerationRequest) -> dict[str, Any]:
@@ -143,14 +130,3 @@ def _response_format(request: GenerationRequest) -> dict[str, Any]:
         return {}
     schema = {"name": "answer", "schema": request.json_schema}
     return {"response_format": {"type": "json_schema", "json_schema": schema}}
-
-
-def _transient(exc: BaseException) -> bool:
-    """Whether trying again soon may help (not for a bad key, model or request)."""
-    return not isinstance(
-        exc,
-        openai.AuthenticationError
-        | openai.PermissionDeniedError
-        | openai.NotFoundError
-        | openai.BadRequestError,
-    )
