@@ -4,7 +4,7 @@
  */
 import * as path from 'path';
 
-export const INSTALL_COMMAND = 'pip install "goldcrest[embedded]"';
+export const INSTALL_COMMAND = 'cd <goldcrest checkout> && python3 -m pip install ".[embedded]"';
 
 export interface FsProbe {
   /** True when `file` exists and may be executed. */

@@ -7,7 +7,7 @@
 local M = {}
 
 local NAME = "goldcrest"
-local INSTALL = 'pip install "goldcrest[embedded]"'
+local INSTALL = 'cd <goldcrest checkout> && python3 -m pip install ".[embedded]"'
 local REFACTOR_KINDS = { "simplify", "extract_function", "type_hints", "docstring" }
 
 M.defaults = {
