@@ -73,6 +73,11 @@ def test_balance_closes_what_the_completion_opened():
     assert balance_brackets("foo(a, b", cur("x = ")) == "foo(a, b)"
 
 
+def test_balance_leaves_to_the_line_what_it_closes_itself():
+    assert balance_brackets("sorted(list(", cur("    return ", "ret))")) == "sorted(list("
+    assert balance_brackets("bar(x", cur("foo(", ")")) == "bar(x)"  # that ")" is foo's
+
+
 def test_balance_drops_closers_the_line_already_supplies():
     assert balance_brackets("a, b)", cur("foo(", ")")) == "a, b"
     assert balance_brackets("a, b)", cur("foo(", "")) == "a, b)"

@@ -2,7 +2,8 @@
 
 The edit is spliced into the document and re-parsed incrementally with tree-sitter. Errors that
 were already in the enclosing scope are tolerated (the user is mid-edit); new ones reject the edit.
-Documents without a grammar cannot be checked and pass.
+Documents without a grammar cannot be checked and pass. Python gets a second, stricter check by
+its own compiler (tree-sitter forgives some indentation mistakes that Python does not).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import tree_sitter
 
 from .documents import Document
 from .languages import LanguageInfo, new_parser
+from .tasks.pycheck import syntax_error
 
 
 @dataclass(frozen=True)
@@ -102,4 +104,35 @@ def check_splice(
     inside = [p for p in after if _caused_by_insertion(p, start_b, new_end_b)]
     if inside:
         return Verdict(False, f"the new text has a syntax error at line {inside[0].row + 1}")
+    if doc.language.id == "python":
+        return _python_verdict(doc, start, end, new_text)
     return Verdict(True)
+
+
+def _python_verdict(doc: Document, start: int, end: int, new_text: str) -> Verdict:
+    """Python's compiler on the top-level statements around the edit: what compiled before
+    must compile after. Only those lines are compiled, so a long file costs no more."""
+    first, last = _top_level_lines(doc, start, end)
+    chunk_start = doc.offset_at(first, 0)
+    chunk_end = doc.offset_at(last + 1, 0) if last + 1 < doc.line_count else len(doc.text)
+    before = doc.text[chunk_start:chunk_end]
+    if syntax_error(before) is not None:
+        return Verdict(True)  # mid-edit already: tree-sitter's verdict stands
+    after = before[: start - chunk_start] + new_text + before[end - chunk_start :]
+    error = syntax_error(after)
+    if error is None:
+        return Verdict(True)
+    line, message = error
+    return Verdict(False, f"Python does not compile it: {message} (line {first + line})")
+
+
+def _top_level_lines(doc: Document, start: int, end: int) -> tuple[int, int]:
+    """First and last line of the top-level statements that hold or border [start, end]."""
+    assert doc.tree is not None
+    first_row, last_row = doc.position_at(start)[0], doc.position_at(end)[0]
+    children = doc.tree.root_node.children
+    before = [c for c in children if c.start_point[0] <= first_row]
+    after = [c for c in children if c.end_point[0] >= last_row]
+    first = before[-1].start_point[0] if before else 0
+    last = after[0].end_point[0] if after else doc.line_count - 1
+    return min(first, first_row), max(last, last_row)

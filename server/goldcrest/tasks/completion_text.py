@@ -153,13 +153,15 @@ def drop_suffix_overlap(text: str, cursor: Cursor) -> str:
 
 
 def balance_brackets(text: str, cursor: Cursor) -> str:
-    """Close what a one-line completion opens and leaves open; drop closers nothing opened.
+    """Close what a one-line completion opens and leaves open (unless the rest of the line
+    closes it: ``return sorted(list(`` + ``ret))``); drop closers nothing opened.
 
     A closer the completion does not open is kept when it matches a bracket open before the
     cursor that the rest of the line does not close (``foo(a`` + ``, b)``).
     """
     outer = _unclosed(cursor.line_before)
     supplied = [c for c, code in scan(cursor.line_after) if code and c in CLOSERS]
+    spare = supplied[: max(0, len(supplied) - len(outer))]  # closers no earlier opener needs
     stack: list[str] = []
     out: list[str] = []
     for c, code in scan(text):
@@ -174,6 +176,10 @@ def balance_brackets(text: str, cursor: Cursor) -> str:
                 continue
         out.append(c)
     result = "".join(out)
+    for c in spare:  # the rest of the line closes the innermost brackets first
+        if not stack or stack[-1] != CLOSERS[c]:
+            break
+        stack.pop()
     if stack and "\n" not in result:
         result = result.rstrip() + "".join(OPENERS[c] for c in reversed(stack))
     return result
