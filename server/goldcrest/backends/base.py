@@ -89,6 +89,9 @@ class Backend(ABC):
     family: str = ""
     #: True when the backend fills a FIM hole natively from prefix + suffix.
     native_fim: bool = False
+    #: True when the model runs inside this process: a slow answer then means a busy machine,
+    #: not a server that is down, so a timeout does not make the next requests back off.
+    in_process: bool = False
 
     @abstractmethod
     def stream(self, request: GenerationRequest, usage: Usage | None = None) -> AsyncIterator[str]:

@@ -40,6 +40,7 @@ class EmbeddedBackend(Backend):
     """A llama.cpp model loaded on first use and kept for the life of the server."""
 
     name = "embedded"
+    in_process = True
 
     def __init__(self, settings: EmbeddedSettings, models_dir: Path) -> None:
         self._settings = settings

@@ -42,6 +42,8 @@ M.last_explanation = nil
 M.last_error = nil
 --- What the last :GoldcrestBugs answered ({findings, units, problems, cancelled}).
 M.last_bugs = nil
+--- What the last :GoldcrestFix answered ({applied, problem}).
+M.last_fix = nil
 
 local augroup = nil
 local single_client_id = nil
@@ -475,8 +477,14 @@ function M.fix(opts)
   end
   local bufnr = vim.api.nvim_get_current_buf()
   local range = M.fix_range(bufnr, opts or {}, encoding(client))
-  M.execute("goldcrest.fix", { uri = vim.uri_from_bufnr(bufnr), range = range }, function()
-    echo("Goldcrest: fix done")
+  M.last_fix = nil
+  M.execute("goldcrest.fix", { uri = vim.uri_from_bufnr(bufnr), range = range }, function(result)
+    M.last_fix = result ~= vim.NIL and result or {}
+    if M.last_fix.applied then
+      echo("Goldcrest: fix applied")
+    else
+      echo("Goldcrest: no fix offered" .. (M.last_fix.problem and (": " .. M.last_fix.problem) or ""))
+    end
   end, "fixing")
 end
 
