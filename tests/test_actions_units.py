@@ -171,3 +171,24 @@ def test_python_checks():
     assert not pycheck.same_but_docstrings(plain, hinted)
     assert pycheck.signature(plain, "f") == pycheck.signature(hinted, "f")
     assert pycheck.uses("def g():\n    pass\n\ndef f():\n    return g()\n", "g", within="f")
+
+
+def test_findings_that_say_nothing_are_dropped():
+    doc_lines = ["def f(a, i, j, k):", "    a[i, j] = min(a[i, j], a[i, k] + a[j, k])", ""]
+
+    def bug(message: str) -> dict:
+        fields = {"severity": "error", "confidence": 0.9}
+        return {"line": 2, "end_line": 2, "message": message, **fields}
+
+    same = "a[i, j] = min(a[i, j], a[i, k] + a[j, k])"
+    bugs = BugList.model_validate(
+        {
+            "bugs": [
+                bug(f"The expression {same} is incorrect; it should be {same}"),  # no change
+                bug(same),  # only the code
+                bug("The sum should be a[i, k] + a[k, j]."),  # a real claim
+            ]
+        }
+    )
+    kept = findings(bugs, Unit(0, 1, "f"), doc_lines, min_confidence=0.3)
+    assert [f.message for f in kept] == ["The sum should be a[i, k] + a[k, j]."]

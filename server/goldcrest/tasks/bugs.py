@@ -7,6 +7,7 @@ Findings are in the snapshot's lines; ``findings.remap`` carries them over to la
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -218,6 +219,20 @@ def _echoed(message: str) -> bool:
     return len(message) < 8 or any(message in text for text in copied)
 
 
+_SHOULD_BE = re.compile(r"\bshould (?:be|read)\s*:?\s*`?(.+?)`?\s*\.?$", re.IGNORECASE | re.DOTALL)
+
+
+def _says_nothing(message: str, code: str) -> bool:
+    """A message that is only the line's own code, or asks for the code the line already has
+    ("x is incorrect; it should be x"): small models write these when they have no real bug."""
+    squeezed = "".join(message.split()).rstrip(".")
+    if squeezed and squeezed in "".join(code.split()):
+        return True
+    wanted = _SHOULD_BE.search(message)
+    asked = "".join(wanted.group(1).split()) if wanted else ""
+    return len(asked) >= 6 and asked in "".join(code.split())
+
+
 def findings(bugs: BugList, unit: Unit, lines: list[str], min_confidence: float) -> list[Finding]:
     """The reported bugs that point at code inside ``unit``, in 0-based lines, deduplicated."""
     kept: dict[tuple[int, str], Finding] = {}
@@ -227,6 +242,8 @@ def findings(bugs: BugList, unit: Unit, lines: list[str], min_confidence: float)
         if not unit.first_line <= start <= unit.last_line or not lines[start].strip():
             continue
         if bug.confidence < min_confidence or _echoed(bug.message.strip()):
+            continue
+        if _says_nothing(bug.message, "\n".join(lines[start : end + 1])):
             continue
         if end - start > MAX_SPAN:
             end = start
