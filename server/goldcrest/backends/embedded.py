@@ -139,10 +139,13 @@ class EmbeddedBackend(Backend):
             while True:
                 piece = await loop.run_in_executor(self._worker, next, pieces, _DONE)
                 if piece is _DONE:
+                    if usage is not None and not usage.prompt_tokens:
+                        # chat streams report no usage: the context holds prompt + answer
+                        usage.prompt_tokens = max(0, llama.n_tokens - usage.completion_tokens)
                     return
-                if usage is not None:
-                    usage.completion_tokens += 1
-                if piece:
+                if piece:  # (chat streams also send an empty role chunk and a closing one)
+                    if usage is not None:
+                        usage.completion_tokens += 1
                     yield piece
         finally:
             # Closing the generator on the worker thread ends llama.cpp's loop: no more tokens.
