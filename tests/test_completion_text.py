@@ -87,6 +87,15 @@ def test_balance_ignores_brackets_in_strings():
     assert balance_brackets('"(" + x', cur("s = ")) == '"(" + x'
 
 
+def test_at_the_end_of_a_finished_line_the_next_lines_may_follow():
+    done = cur("        return False", "", ("    return True",))
+    loop = "\n    for k in range(2, n):\n        if n % k == 0:\n            return False"
+    raw = loop + "\n    return True\n"
+    assert tidy(raw, done, (), 10) == loop  # down to the depth of what follows, not past it
+    assert tidy("  # checked\nmore()", cur("    x = 1"), (), 10) == "  # checked"
+    assert tidy("\n    y = 2", cur("    x = "), (), 10) is None  # "x = " is not finished
+
+
 def test_tidy_pipeline_single_line_and_empty():
     assert tidy("math.pi * r ** 2\nprint(1)", cur("    return "), (), 10) == "math.pi * r ** 2"
     assert tidy("\n\n", cur("    return "), (), 10) is None

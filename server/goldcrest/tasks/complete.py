@@ -5,7 +5,7 @@ Each step is its own function so it can be tested alone; ``complete`` strings th
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ..backends.base import Backend, GenerationRequest, Message
@@ -18,7 +18,16 @@ from ..routing.cascade import Checked
 from ..routing.features import measure
 from ..validate import check_splice
 from ..workspace.retrieval import Retriever, as_facts, describe
-from .completion_text import Cursor, block_cursor, candidates, cut_block, mode, tidy
+from .completion_text import (
+    Cursor,
+    at_line_end,
+    block_cursor,
+    candidates,
+    continuation_cursor,
+    cut_block,
+    mode,
+    tidy,
+)
 from .typeahead import TypeAhead
 
 TASK = "complete"
@@ -144,7 +153,8 @@ def build_request(
 ) -> GenerationRequest:
     """A FIM request for FIM-capable models, a short chat prompt with one example otherwise."""
     line_mode = mode(ctx.cursor) == "line"
-    stop = (*fam.stop, "\n") if line_mode else fam.stop
+    one_line = line_mode and not at_line_end(ctx.cursor)  # else _line_finished ends the stream
+    stop = (*fam.stop, "\n") if one_line else fam.stop
     common = {
         "temperature": settings.temperature,
         "max_tokens": settings.max_tokens,
@@ -175,7 +185,7 @@ def build_request(
     return GenerationRequest(messages=tuple(messages), **common)
 
 
-def _block_finished(cursor: Cursor, max_lines: int):
+def _block_finished(cursor: Cursor, max_lines: int) -> Callable[[str], bool]:
     """A stop test for streaming: true once the model has written past the enclosing block."""
 
     def finished(text: str) -> bool:
@@ -186,6 +196,26 @@ def _block_finished(cursor: Cursor, max_lines: int):
         return complete.count("\n") >= max_lines or len(cut) < len(complete.rstrip())
 
     return finished
+
+
+def _line_finished(cursor: Cursor, max_lines: int) -> Callable[[str], bool]:
+    """At the end of a line: done at the first newline after text on the cursor's line, else
+    (the model went on to the next lines) once the continuation leaves its block."""
+    after_newline = _block_finished(continuation_cursor(cursor), max_lines)
+
+    def finished(text: str) -> bool:
+        first, newline, rest = text.partition("\n")
+        if not newline:
+            return False
+        return bool(first.strip()) or after_newline(rest)
+
+    return finished
+
+
+def _stop_test(cursor: Cursor, max_lines: int) -> Callable[[str], bool] | None:
+    if mode(cursor) == "block":
+        return _block_finished(cursor, max_lines)
+    return _line_finished(cursor, max_lines) if at_line_end(cursor) else None
 
 
 async def complete(
@@ -221,9 +251,7 @@ async def complete(
         measure(doc, offset, offset, TASK, len(ctx.prefix) + len(ctx.suffix)),
         validate=validate,
         budget_s=settings.timeout_s,
-        stop_when=_block_finished(ctx.cursor, settings.max_lines)
-        if mode(ctx.cursor) == "block"
-        else None,
+        stop_when=_stop_test(ctx.cursor, settings.max_lines),
     )
     if routed is None:
         return None

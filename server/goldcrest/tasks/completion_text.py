@@ -44,6 +44,23 @@ def block_cursor(cursor: Cursor) -> Cursor:
     return as_blank_line(cursor) if at_line_start(cursor) else cursor
 
 
+def at_line_end(cursor: Cursor) -> bool:
+    """The cursor ends a line of code that needs no block after it: the suggestion is the rest
+    of that line, or, when the model starts a new line, the lines that follow it."""
+    finished = not cursor.line_before.endswith((" ", "\t"))  # "return " is still being typed
+    return finished and mode(cursor) == "line" and not cursor.line_after.strip()
+
+
+def continuation_cursor(cursor: Cursor) -> Cursor:
+    """The cursor seen on a fresh line after its own: as deep as its line, or as the code that
+    follows when that is shallower (a finished ``return`` may be followed by the outer block)."""
+    depth = _indent(cursor.line_before)
+    following = next((line for line in cursor.next_lines if line.strip()), None)
+    if following is not None:
+        depth = min(depth, _indent(following))
+    return Cursor(" " * depth, "", cursor.next_lines, cursor.block_style)
+
+
 def mode(cursor: Cursor) -> Literal["line", "block"]:
     """One line when mid-line or after code; a block on a blank line, after a block opener, or
     at the start of a line of code (whole lines are inserted before it)."""
@@ -200,9 +217,13 @@ def tidy(raw: str, cursor: Cursor, stops: tuple[str, ...], max_lines: int) -> st
     text = strip_non_code(raw, stops).replace("\r\n", "\n")
     if at_line_start(cursor):
         return _lines_before(text, cursor, max_lines)
+    first, newline, rest = text.partition("\n")
+    if at_line_end(cursor) and newline and not first.strip():
+        following = continuation_cursor(cursor)
+        body = drop_suffix_overlap(cut_block(rest, following, max_lines), following).rstrip()
+        return "\n" + body if body.strip() else None
     if mode(cursor) == "line":
-        text = text.split("\n", 1)[0]
-        text = balance_brackets(drop_suffix_overlap(text, cursor), cursor)
+        text = balance_brackets(drop_suffix_overlap(first, cursor), cursor)
     else:
         text = drop_suffix_overlap(cut_block(text, cursor, max_lines), cursor)
     text = text.rstrip()
