@@ -291,3 +291,27 @@ async def test_wrong_fix_fails_its_tests(tmp_path):
     by, _ = await run_quix(tmp_path, quix_script(BUG_JSON, wrong), ("fix",))
     assert by[("fix", "goldcrest")].answered and not by[("fix", "goldcrest")].passed
     assert not by[("fix", "naive")].passed
+
+
+async def test_no_context_variant_leaves_out_the_facts(tmp_path):
+    """A helper defined far above the hole is a fact for Goldcrest, not for no-context."""
+    filler = "".join(f"def filler_{i}(x):\n    return x + {i}\n\n\n" for i in range(200))
+    twice = "def twice(a):\n    b = double(a)\n    return "
+    problem = {
+        "task_id": "Toy/twice",
+        "entry_point": "twice",
+        "prompt": filler + "def double(x):\n    return 2 * x\n\n\n" + filler + twice,
+        "suffix": "\n",
+        "canonical_solution": "b",
+        "test": "def check(f):\n    assert f(4) == 8\n",
+    }
+    path = tmp_path / "far.jsonl.gz"
+    with gzip.open(path, "wt") as fh:
+        fh.write(json.dumps(problem) + "\n")
+    far = CompletionSuite("completion-far", path, timeout_s=5.0)
+    backend = Scripted(lambda request: "b")
+    results = await run(tmp_path, far, backend, baselines=("no-context",), suites=(far.name,))
+    assert {r.variant: r.passed for r in results} == {"goldcrest": True, "no-context": True}
+    with_facts, without = backend.requests
+    assert "twice.py: def double(x)" in with_facts.prefix  # the labelled fact
+    assert "def double(x)" not in without.prefix  # trimmed from the middle, and no fact

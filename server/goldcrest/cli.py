@@ -127,10 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--baseline",
         action="append",
-        choices=("naive", "fim-raw"),
+        choices=("naive", "fim-raw", "no-context"),
         help="also run a reference on the same model (repeatable): naive = a one-line "
         "instruction and the code, raw output, no context or validation; fim-raw = the "
-        "model's own FIM prompt, raw output (completion only)",
+        "model's own FIM prompt, raw output (completion only); no-context = Goldcrest without "
+        "its labelled facts (completion only)",
     )
     evaluate.add_argument("--limit", type=int, metavar="N", help="at most N items per suite")
     evaluate.add_argument(

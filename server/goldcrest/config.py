@@ -49,6 +49,11 @@ class CompletionSettings(_Section):
         1024, ge=64, le=32768, description="Token budget for prefix + suffix + facts."
     )
     max_lines: int = Field(12, ge=1, le=200, description="Most lines one suggestion may have.")
+    facts: bool = Field(
+        True,
+        description="Label facts for the model: the enclosing scope when out of view and the "
+        "definitions the code uses (open files and the workspace index).",
+    )
     timeout_s: float = Field(20.0, gt=0, description="Give up on a suggestion after this long.")
 
 

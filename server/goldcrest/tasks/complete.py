@@ -83,10 +83,12 @@ def gather(
     open_docs: Iterable[Document],
     budget_tokens: int,
     retriever: Retriever | None = None,
+    with_facts: bool = True,
 ) -> CompletionContext:
     """Prefix and suffix within the token budget, plus facts the visible text does not show:
     the file's own first, then the workspace's from ``retriever``, whose share of the budget
-    (a quarter at most) comes out of the prefix only when there is something to say."""
+    (a quarter at most) comes out of the prefix only when there is something to say.
+    ``with_facts=False`` leaves the facts out (the eval's no-context variant measures them)."""
     text = doc.text
     budget = int(budget_tokens * CHARS_PER_TOKEN)
     line_start = text.rfind("\n", 0, offset) + 1
@@ -100,9 +102,9 @@ def gather(
     )
     suffix = _trim_suffix(text[offset:], budget // 5)
     open_docs = list(open_docs)
-    nearby = used_definitions(doc, offset, open_docs)
+    nearby = used_definitions(doc, offset, open_docs) if with_facts else []
     workspace: list[str] = []
-    if retriever is not None:
+    if retriever is not None and with_facts:
         least_prefix = budget - len(suffix) - budget // 5 - budget // 4
         visible = (
             doc.position_at(offset - least_prefix)[0],
@@ -115,7 +117,7 @@ def gather(
     visible_from = offset - len(prefix)
 
     facts: list[str] = []
-    for scope in enclosing_scopes(doc, offset):
+    for scope in enclosing_scopes(doc, offset) if with_facts else ():
         if scope.start < visible_from:
             facts.append(f"inside {scope.kind} {scope.name}: {scope.header}")
     for definition in nearby:
@@ -225,13 +227,14 @@ async def complete(
     engine: Engine,
     typeahead: TypeAhead,
     retriever: Retriever | None = None,
+    settings: CompletionSettings | None = None,
 ) -> Suggestion | None:
     """A validated suggestion for the cursor at ``offset`` in ``doc``, or None; ``retriever``
-    adds what the workspace index knows to the prompt."""
-    settings = engine.settings.completion
+    adds what the workspace index knows to the prompt; ``settings`` replace the engine's."""
+    settings = settings or engine.settings.completion
     if (rest := typeahead.lookup(doc.uri, doc.text, offset)) is not None:
         return Suggestion(rest, offset, "", "", "typeahead")
-    ctx = gather(doc, offset, open_docs, settings.context_tokens, retriever)
+    ctx = gather(doc, offset, open_docs, settings.context_tokens, retriever, settings.facts)
 
     async def build(backend: Backend) -> GenerationRequest:
         fam = family(backend.family)

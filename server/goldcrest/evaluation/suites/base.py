@@ -11,6 +11,7 @@ from ..models import ObservedEngine
 GOLDCREST = "goldcrest"
 NAIVE = "naive"
 FIM_RAW = "fim-raw"
+NO_CONTEXT = "no-context"
 #: Baselines are judged on what they write, not cut short by Goldcrest's own latency budget.
 BASELINE_TIMEOUT_S = 120.0
 

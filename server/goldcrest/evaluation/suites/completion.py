@@ -6,6 +6,8 @@ Variants, all through the same engine and model:
 - ``naive``: a one-line instruction and the code before the cursor as a plain completion prompt;
   no suffix, no context, no post-processing, no validation. (On Ollama models with native
   infilling the backend sends it as infilling with an empty suffix.)
+- ``no-context``: ``goldcrest`` without the labelled facts (enclosing scope, definitions used,
+  workspace index): what that context adds.
 - ``fim-raw``: the model family's own FIM template with prefix and suffix, the raw output inserted
   as is, cut only at the model's stop tokens — what FIM-only completion servers do.
 """
@@ -27,7 +29,7 @@ from ...validate import check_splice
 from ..data import FIM_FILES, FimProblem, load_fim
 from ..models import ObservedEngine
 from ..scoring import completion_passes, failure
-from .base import BASELINE_TIMEOUT_S, FIM_RAW, GOLDCREST, NAIVE, Attempt, Score
+from .base import BASELINE_TIMEOUT_S, FIM_RAW, GOLDCREST, NAIVE, NO_CONTEXT, Attempt, Score
 
 NAIVE_INSTRUCTION = "Complete the code."
 #: A plain completion prompt through the FIM interface: the whole prompt is the "prefix".
@@ -76,7 +78,7 @@ class CompletionSuite:
     name: str
     path: Path
     timeout_s: float
-    variants: tuple[str, ...] = (GOLDCREST, NAIVE, FIM_RAW)
+    variants: tuple[str, ...] = (GOLDCREST, NAIVE, FIM_RAW, NO_CONTEXT)
 
     def items(self) -> tuple[FimProblem, ...]:
         return load_fim(self.path)
@@ -95,8 +97,11 @@ class CompletionSuite:
         doc = store.open(f"file:///eval/{item.entry_point}.py", "python", 1, text)
         offset = len(item.prompt)
         source = None
-        if variant == GOLDCREST:
-            suggestion = await complete(doc, offset, store, engine, TypeAhead())
+        if variant in (GOLDCREST, NO_CONTEXT):
+            settings = engine.settings.completion
+            if variant == NO_CONTEXT:
+                settings = settings.model_copy(update={"facts": False})
+            suggestion = await complete(doc, offset, store, engine, TypeAhead(), settings=settings)
             if suggestion is not None:
                 source = (suggestion.backend, suggestion.model)
             shown = suggestion.text if suggestion is not None else None
