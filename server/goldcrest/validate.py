@@ -8,14 +8,14 @@ its own compiler (tree-sitter forgives some indentation mistakes that Python doe
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import tree_sitter
 
 from .documents import Document
 from .languages import LanguageInfo, new_parser
-from .tasks.pycheck import syntax_error
 
 
 @dataclass(frozen=True)
@@ -109,6 +109,23 @@ def check_splice(
     return Verdict(True)
 
 
+def syntax_error(source: str) -> tuple[int, str] | None:
+    """(1-based line, message) of the first error ``compile`` finds, or None."""
+    try:
+        compile(source, "<candidate>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as exc:
+        return exc.lineno or 1, exc.msg
+    except ValueError as exc:  # e.g. null bytes
+        return 1, str(exc)
+    return None
+
+
+@lru_cache(maxsize=16)
+def _compiles(source: str) -> bool:
+    """Whether ``source`` compiles (remembered: each candidate of a request asks again)."""
+    return syntax_error(source) is None
+
+
 def _python_verdict(doc: Document, start: int, end: int, new_text: str) -> Verdict:
     """Python's compiler on the top-level statements around the edit: what compiled before
     must compile after. Only those lines are compiled, so a long file costs no more."""
@@ -116,7 +133,7 @@ def _python_verdict(doc: Document, start: int, end: int, new_text: str) -> Verdi
     chunk_start = doc.offset_at(first, 0)
     chunk_end = doc.offset_at(last + 1, 0) if last + 1 < doc.line_count else len(doc.text)
     before = doc.text[chunk_start:chunk_end]
-    if syntax_error(before) is not None:
+    if not _compiles(before):
         return Verdict(True)  # mid-edit already: tree-sitter's verdict stands
     after = before[: start - chunk_start] + new_text + before[end - chunk_start :]
     error = syntax_error(after)

@@ -12,17 +12,6 @@ _MODULE_NAMES = {"__name__", "__file__", "__doc__", "__spec__", "__loader__", "_
 _BUILTINS = set(dir(builtins)) | _MODULE_NAMES
 
 
-def syntax_error(source: str) -> tuple[int, str] | None:
-    """(1-based line, message) of the first error ``compile`` finds, or None."""
-    try:
-        compile(source, "<candidate>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
-    except SyntaxError as exc:
-        return exc.lineno or 1, exc.msg
-    except ValueError as exc:  # e.g. null bytes
-        return 1, str(exc)
-    return None
-
-
 _DEFINITIONS = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
 
 

@@ -20,7 +20,7 @@ from ..config import ActionSettings
 from ..context.scope import enclosing_scopes
 from ..documents import Document
 from ..engine import Engine
-from ..validate import check_splice
+from ..validate import check_splice, syntax_error
 from . import pycheck
 from .code_answer import dedent, extract_code, reindent
 from .structured import chat_request
@@ -123,7 +123,7 @@ def judge(doc: Document, target: Target, answer: str, rules: Rules) -> Candidate
         return Candidate("", REJECTED, "the answer had no code", "")
     python = doc.language.id == "python"
     if python:
-        if (error := pycheck.syntax_error(code)) is not None:
+        if (error := syntax_error(code)) is not None:
             line, message = error
             return Candidate(code, REJECTED, f"it fails to parse at line {line}: {message}", "")
         if target.name is not None and not pycheck.definitions_only(code):
@@ -143,7 +143,7 @@ def _judge_python(
     doc: Document, target: Target, code: str, new_text: str, rules: Rules
 ) -> Candidate:
     key = pycheck.normalized(code)
-    original_parses = pycheck.syntax_error(target.code) is None
+    original_parses = syntax_error(target.code) is None
     if original_parses and key == pycheck.normalized(target.code):
         return Candidate(code, REJECTED, UNCHANGED, key)  # only comments or layout changed
     if target.name is not None:
@@ -158,9 +158,8 @@ def _judge_python(
         )
         if reason:
             return Candidate(code, REJECTED, reason, key)
+    # (check_splice has already compiled the statements around the edit)
     new_doc = doc.text[: target.start] + new_text + doc.text[target.end :]
-    if pycheck.syntax_error(doc.text) is None and (error := pycheck.syntax_error(new_doc)):
-        return Candidate(code, REJECTED, f"the file no longer compiles: {error[1]}", key)
     first = target.first_line + 1
     missing = pycheck.undefined_names(new_doc, first, first + new_text.count("\n"))
     if missing:

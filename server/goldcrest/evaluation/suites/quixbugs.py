@@ -22,8 +22,8 @@ from ...backends.base import GenerationRequest, Message
 from ...documents import Document, DocumentStore
 from ...tasks import bugs, fix
 from ...tasks.code_answer import extract_code
-from ...tasks.pycheck import syntax_error
 from ...tasks.structured import parse_answer
+from ...validate import syntax_error
 from ..data import QuixProgram, load_quixbugs
 from ..models import ObservedEngine
 from ..scoring import failure, fix_passes, score_bug_report
