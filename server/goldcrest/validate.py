@@ -115,7 +115,7 @@ def syntax_error(source: str) -> tuple[int, str] | None:
         compile(source, "<candidate>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as exc:
         return exc.lineno or 1, exc.msg
-    except ValueError as exc:  # e.g. null bytes
+    except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, absurd nesting
         return 1, str(exc)
     return None
 

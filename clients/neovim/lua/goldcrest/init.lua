@@ -480,6 +480,9 @@ function M.fix(opts)
   M.last_fix = nil
   M.execute("goldcrest.fix", { uri = vim.uri_from_bufnr(bufnr), range = range }, function(result)
     M.last_fix = result ~= vim.NIL and result or {}
+    if M.last_fix.problem == vim.NIL then
+      M.last_fix.problem = nil -- JSON null
+    end
     if M.last_fix.applied then
       echo("Goldcrest: fix applied")
     else
