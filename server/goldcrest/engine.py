@@ -61,6 +61,8 @@ class Answer:
     model: str
     cached: bool
     usage: Usage = field(default_factory=Usage)
+    #: seconds spent waiting on the backend (0 for a cache hit): the model's share of a request
+    wait_s: float = 0.0
 
 
 @dataclass
@@ -194,6 +196,7 @@ class Engine:
             self.stats.add(backend.model, task, "skipped_unhealthy")
             return None
         usage, parts = Usage(), []
+        began = time.perf_counter()
         self.stats.add(backend.model, task, "requests")
         self.reporter.status("thinking", backend.name, backend.model)
         try:
@@ -230,7 +233,8 @@ class Engine:
         text = "".join(parts)
         if cacheable:
             self.cache.put(key, text)
-        return Answer(text, backend.name, backend.model, cached=False, usage=usage)
+        wait_s = time.perf_counter() - began
+        return Answer(text, backend.name, backend.model, cached=False, usage=usage, wait_s=wait_s)
 
     async def answer(
         self,
