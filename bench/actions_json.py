@@ -18,12 +18,17 @@ import asyncio
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+from goldcrest.backends.base import GenerationRequest
 from goldcrest.config import Settings
 from goldcrest.documents import DocumentStore
 from goldcrest.evaluation.data import default_data_dir, load_quixbugs
-from goldcrest.evaluation.models import open_engine
-from goldcrest.tasks.bugs import TASK, BugList, plan_scan
+from goldcrest.evaluation.models import ObservedEngine, open_engine
+from goldcrest.routing.cascade import Caller, Checked
+from goldcrest.routing.features import RouteFeatures
+from goldcrest.tasks.bug_answers import BugList
+from goldcrest.tasks.bugs import TASK, plan_scan
 from goldcrest.tasks.structured import ask_json, parse_answer
 
 
@@ -44,9 +49,7 @@ async def measure(spec: str, data: Path, limit: int | None, timeout_s: float) ->
                 for mode in ("plain", "schema"):
                     sent = request if mode == "schema" else replace(request, json_schema=None)
                     engine.answers.clear()
-                    result = await ask_json(
-                        engine, TASK, sent, BugList, backend=backend, timeout_s=timeout_s
-                    )
+                    result = await _ask(engine, sent, timeout_s)
                     first = engine.answers[0].text if engine.answers else ""
                     counts[mode, "raw"] += parse_answer(first, BugList).raw_ok
                     counts[mode, "handled"] += result.value is not None
@@ -59,6 +62,18 @@ async def measure(spec: str, data: Path, limit: int | None, timeout_s: float) ->
     for mode, label in (("plain", "plain chat, no schema"), ("schema", "as Goldcrest sends it")):
         raw, handled = counts[mode, "raw"], counts[mode, "handled"]
         print(f"{label:<34}{_share(raw, asked):>14}{_share(handled, asked):>16}")
+
+
+async def _ask(engine: ObservedEngine, request: GenerationRequest, timeout_s: float) -> Any:
+    """One list-bugs question through the engine's routed door, read as ``ask_json`` reads it."""
+    read: list[Any] = []
+
+    async def attempt(call: Caller) -> Checked[None]:
+        read.append(await ask_json(call, TASK, request, BugList, engine.stats))
+        return Checked(None)
+
+    await engine.run(TASK, RouteFeatures(TASK), attempt, budget_s=timeout_s)
+    return read[0]
 
 
 def _share(n: int, total: int) -> str:

@@ -38,7 +38,7 @@ from goldcrest.tasks.complete import complete
 from goldcrest.tasks.typeahead import TypeAhead
 
 
-class _PatientEngine(Engine):
+class PatientEngine(Engine):
     """The product's engine without back-off: in an editor, a timed-out model is left alone
     for a few seconds; here that would fail the next items unasked."""
 
@@ -46,7 +46,7 @@ class _PatientEngine(Engine):
         return True
 
 
-class _Quiet:
+class Quiet:
     """Reporter that prints problems once to stderr."""
 
     def problem(self, key: str, message: str) -> None:
@@ -61,7 +61,7 @@ class _Quiet:
 
 async def run(settings: Settings, problems: list[FimProblem], fake: FakeCloud | None) -> dict:
     """Complete every hole; pass@1 and how many answers each tier served (from the ledger)."""
-    engine = _PatientEngine(settings, _Quiet())
+    engine = PatientEngine(settings, Quiet())
     store = DocumentStore()
     passed = answered = 0
     started = time.monotonic()

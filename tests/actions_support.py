@@ -15,8 +15,9 @@ from conftest import ollama_options
 
 
 def options(fake: Any, **extra: Any) -> dict[str, Any]:
-    """initializationOptions for the fake Ollama (3 s per call)."""
-    return ollama_options(fake) | extra
+    """initializationOptions for the fake Ollama (3 s per call); one list-bugs answer per
+    unit unless a test asks for more (test_actions_agreement.py covers sampling)."""
+    return ollama_options(fake) | {"actions": {"bug_samples": 1}} | extra
 
 
 async def code_actions(
@@ -101,11 +102,9 @@ async def until(check: Callable[[], Any], timeout: float = 10.0) -> Any:
     raise AssertionError("condition not met in time")
 
 
-def bugs_json(*bugs: tuple[int, str]) -> str:
-    items = [
-        {"line": n, "end_line": n, "message": m, "severity": "error", "confidence": 0.9}
-        for n, m in bugs
-    ]
+def bugs_json(*bugs: tuple[int, str, str]) -> str:
+    """A list-bugs answer: (line number, message, the line's code quoted) per bug."""
+    items = [{"line": n, "code": code, "message": m} for n, m, code in bugs]
     return json.dumps({"bugs": items})
 
 

@@ -31,7 +31,7 @@ def area(r):
 def mean(xs):
     return sum(xs) / len(xs)
 """
-AREA_BUG = (5, "Area is pi * r ** 2, not pi * r * 2.")
+AREA_BUG = (5, "Area is pi * r ** 2, not pi * r * 2.", "return math.pi * r * 2")
 
 
 async def test_capabilities_advertise_actions(start_server, fake_ollama):
@@ -67,10 +67,8 @@ async def test_whole_file_scan_publishes_diagnostics_with_progress(
     assert len(sent) == 2
     assert sent[0]["format"]["properties"]["bugs"]["items"]["required"] == [
         "line",
-        "end_line",
+        "code",
         "message",
-        "severity",
-        "confidence",
     ]
     assert sent[0]["think"] is False and sent[0]["options"]["temperature"] == 0.1
     assert "\n5 |     return math.pi * r * 2" in user_prompt(sent[0])
@@ -116,7 +114,13 @@ async def test_bugs_outside_the_code_or_copied_from_the_prompt_are_dropped(
 ):
     example = "items[len(items)] is out of range; the last item is items[len(items) - 1]."
     fake_ollama.default = Reply(
-        chunks=[bugs_json((99, "Line 99 does not exist."), (1, "An import bug."), (5, example))]
+        chunks=[
+            bugs_json(
+                (99, "Line 99 does not exist.", "return area(r)"),
+                (1, "An import bug.", "import math"),
+                (5, example, "return math.pi * r * 2"),
+            )
+        ]
     )
     lsp = await start_server(options(fake_ollama))
     uri = open_doc(lsp, tmp_path / "geo.py", PY, "python")
@@ -194,7 +198,13 @@ async def test_finding_on_text_changed_during_the_scan_is_dropped(
 
 async def test_rescan_replaces_findings_and_edits_drop_them(start_server, fake_ollama, tmp_path):
     fake_ollama.push(Reply(chunks=[bugs_json(AREA_BUG)]))
-    fake_ollama.push(Reply(chunks=[bugs_json((9, "Division by zero when xs is empty."))]))
+    fake_ollama.push(
+        Reply(
+            chunks=[
+                bugs_json((9, "Division by zero when xs is empty.", "return sum(xs) / len(xs)"))
+            ]
+        )
+    )
     fake_ollama.push(Reply(chunks=[bugs_json()]))
     lsp = await start_server(options(fake_ollama))
     uri = open_doc(lsp, tmp_path / "geo.py", PY, "python")

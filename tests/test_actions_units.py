@@ -7,13 +7,14 @@ import pytest
 
 from goldcrest.documents import DocumentStore
 from goldcrest.tasks import pycheck
-from goldcrest.tasks.bugs import BugList, Finding, Unit, findings, units
+from goldcrest.tasks.bug_answers import BugList, Finding, agree, read_sample, settled
+from goldcrest.tasks.bugs import units
 from goldcrest.tasks.code_answer import extract_code, reindent
 from goldcrest.tasks.findings import remap
 from goldcrest.tasks.rewrite import CLEAN, PARSES, REJECTED, Rules, find_target, judge, minimal_edit
 from goldcrest.tasks.structured import close_truncated, compact_schema, parse_answer
 
-BUG = '{"line": 2, "end_line": 2, "message": "wrong op", "severity": "error", "confidence": 0.8}'
+BUG = '{"line": 2, "code": "return a - b", "message": "wrong op"}'
 
 
 @pytest.mark.parametrize(
@@ -24,8 +25,9 @@ BUG = '{"line": 2, "end_line": 2, "message": "wrong op", "severity": "error", "c
         (f'```json\n{{"bugs": [{BUG}]}}\n```', False, 1),
         (f'Sure, here it is: {{"bugs": [{BUG}]}} Hope it helps!', False, 1),
         (f"[{BUG}]", False, 1),  # a bare list where an object was asked for
-        (f'{{"bugs": [{BUG}, {{"line": 3, "end_li', False, 1),  # cut off at max_tokens
-        ('{"bugs": [{"line": "2", "message": "wrong op", "severity": "HIGH"}]}', False, 1),
+        (f'{{"bugs": [{BUG}, {{"line": 3, "co', False, 1),  # cut off at max_tokens
+        ('{"bugs": [{"line": "2", "code": "a - b", "message": "wrong op", "sure": 1}]}', False, 1),
+        ('{"bugs": [{"line": 2, "message": "no quote"}]}', False, 0),  # unanchorable: dropped
         ('{"issues": [{"line": 2}]}', False, None),  # an inner list is not the answer
         ('{"bugs": "none"}', False, None),
         ("ROLE: You are a careful code reviewer.", False, None),
@@ -35,14 +37,6 @@ def test_bug_lists_are_read_tolerantly_but_only_in_the_right_shape(text, raw_ok,
     parsed = parse_answer(text, BugList)
     assert parsed.raw_ok is raw_ok
     assert (None if parsed.value is None else len(parsed.value.bugs)) == found
-
-
-def test_lenient_fields_are_normalised():
-    parsed = parse_answer(
-        '{"bugs": [{"line": 4, "message": "x is off by one", "confidence": 85}]}', BugList
-    )
-    (bug,) = parsed.value.bugs
-    assert (bug.end_line, bug.severity, bug.confidence) == (4, "warning", 0.85)
 
 
 def test_close_truncated_keeps_complete_elements_only():
@@ -60,44 +54,55 @@ def _doc(text: str, uri: str = "file:///t.py"):
     return DocumentStore().open(uri, "python", 1, text)
 
 
-def test_findings_keep_only_bugs_inside_the_unit():
-    doc_lines = ["def f(a, b):", "    return a - b", "", "x = 1"]
-    bugs = BugList.model_validate(
-        {
-            "bugs": [
-                {
-                    "line": 2,
-                    "end_line": 40,
-                    "message": "should add",
-                    "severity": "error",
-                    "confidence": 0.9,
-                },
-                {
-                    "line": 3,
-                    "end_line": 3,
-                    "message": "blank line",
-                    "severity": "error",
-                    "confidence": 0.9,
-                },
-                {
-                    "line": 4,
-                    "end_line": 4,
-                    "message": "outside",
-                    "severity": "error",
-                    "confidence": 0.9,
-                },
-                {
-                    "line": 2,
-                    "end_line": 2,
-                    "message": "unsure",
-                    "severity": "info",
-                    "confidence": 0.1,
-                },
-            ]
-        }
+def _bugs(*bugs: tuple[int, str, str]) -> BugList:
+    return BugList.model_validate(
+        {"bugs": [{"line": n, "code": code, "message": m} for n, code, m in bugs]}
     )
-    (kept,) = findings(bugs, Unit(0, 2, "f"), doc_lines, min_confidence=0.3)
-    assert (kept.start_line, kept.end_line, kept.message) == (1, 2, "should add")
+
+
+def test_findings_are_anchored_by_their_quote_not_their_number():
+    lines = ["def f(a, b):", "    total = a", "    total -= b", "    return total", "", "x = 1"]
+    bugs = _bugs(
+        (2, "total -= b", "should add b"),  # numbered one line too high: the quote wins
+        (4, "12 |     return total", "copied numbering"),  # the prompt's "12 | " is ignored
+        (3, "total *= b", "quote nowhere in the unit"),
+        (3, "x = 1", "quote outside the unit"),
+        (5, "", "no quote"),
+    )
+    found = read_sample(bugs, 0, 3, lines)
+    assert found == {2: "should add b", 3: "copied numbering"}
+
+
+def test_a_quote_found_twice_anchors_to_the_nearest_line():
+    lines = ["def f(xs):", "    i = 0", "    while i < len(xs):", "        i = 0", "    i = 0"]
+    assert read_sample(_bugs((4, "i = 0", "resets i forever")), 0, 4, lines) == {
+        3: "resets i forever"
+    }
+
+
+def test_agreement_keeps_lines_two_samples_name_and_scores_disputes():
+    samples = [{2: "adds", 5: "off by one"}, {2: "should add"}, {7: "maybe"}]
+    agreed = agree(samples, min_votes=2)
+    (finding,) = agreed.findings
+    assert (finding.start_line, finding.message) == (2, "adds")
+    assert finding.confidence == pytest.approx(2 / 3)
+    assert agreed.disputed  # lines 5 and 7 had one vote each
+    assert not agree([{2: "a"}, {2: "b"}], min_votes=2).disputed
+    assert agree([{}, {}], min_votes=2) == agree([], min_votes=2)
+
+
+def test_test_evidence_ranks_findings_on_suspicious_lines_first():
+    samples = [{2: "a", 6: "b"}, {2: "a", 6: "b"}]
+    agreed = agree(samples, min_votes=2, suspicious={6: 0.9})
+    assert [f.start_line for f in agreed.findings] == [6, 2]
+    assert agreed.findings[0].severity == "error" and agreed.findings[1].severity == "warning"
+
+
+def test_sampling_stops_when_more_samples_cannot_change_the_outcome():
+    assert not settled([{2: "a"}], planned=3, min_votes=2)  # two more could agree on anything
+    assert settled([{2: "a"}, {2: "b"}], planned=3, min_votes=2)
+    assert not settled([{2: "a"}, {3: "b"}], planned=3, min_votes=2)  # a third may side
+    assert settled([{}, {}], planned=3, min_votes=2)
 
 
 def test_units_skip_imports_and_docstrings():
@@ -174,21 +179,11 @@ def test_python_checks():
 
 
 def test_findings_that_say_nothing_are_dropped():
-    doc_lines = ["def f(a, i, j, k):", "    a[i, j] = min(a[i, j], a[i, k] + a[j, k])", ""]
-
-    def bug(message: str) -> dict:
-        fields = {"severity": "error", "confidence": 0.9}
-        return {"line": 2, "end_line": 2, "message": message, **fields}
-
+    lines = ["def f(a, i, j, k):", "    a[i, j] = min(a[i, j], a[i, k] + a[j, k])", ""]
     same = "a[i, j] = min(a[i, j], a[i, k] + a[j, k])"
-    bugs = BugList.model_validate(
-        {
-            "bugs": [
-                bug(f"The expression {same} is incorrect; it should be {same}"),  # no change
-                bug(same),  # only the code
-                bug("The sum should be a[i, k] + a[k, j]."),  # a real claim
-            ]
-        }
+    bugs = _bugs(
+        (2, same, f"The expression {same} is incorrect; it should be {same}"),  # no change
+        (2, same, same),  # only the code
+        (2, same, "The sum should be a[i, k] + a[k, j]."),  # a real claim
     )
-    kept = findings(bugs, Unit(0, 1, "f"), doc_lines, min_confidence=0.3)
-    assert [f.message for f in kept] == ["The sum should be a[i, k] + a[k, j]."]
+    assert read_sample(bugs, 0, 1, lines) == {1: "The sum should be a[i, k] + a[k, j]."}

@@ -8,6 +8,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 from conftest import end_of, inline, open_doc
 from fake_cloud import FakeCloud, Reply
 from fake_ollama import Reply as OllamaReply
+from goldcrest.spend import FLUSH_S
 
 EASY = "import math\n\n\ndef area(r):\n    return \n"
 #: nesting 4 (function, for, if, while): hard under the tests' policy (deep_nesting = 3)
@@ -79,7 +81,9 @@ def routed_options(
 
 
 def ledger(tmp_path: Path) -> dict[tuple[str, str], dict[str, float]]:
-    """Totals per (tier, event) from the spend database."""
+    """Totals per (tier, event) from the spend database, once the server's background flush
+    (every ``FLUSH_S``) has written what the last request counted."""
+    time.sleep(FLUSH_S + 0.5)
     db = sqlite3.connect(tmp_path / "spend.sqlite")
     names = ["requests", "served", "rejections", "escalations", "errors", "withheld", "cost_usd"]
     out = {}

@@ -186,9 +186,25 @@ class ActionSettings(_Section):
     sample_temperature: float = Field(0.6, ge=0, le=2, description="Temperature for best-of-N.")
     max_tokens: int = Field(640, ge=32, le=4096, description="Most tokens one answer may use.")
     timeout_s: float = Field(120.0, gt=0, description="Give up on one model answer after this.")
-    min_confidence: float = Field(0.3, ge=0, le=1, description="Hide bugs the model doubts more.")
+    min_confidence: float = Field(
+        0.3, ge=0, le=1, description="Hide bugs fewer than this share of samples agree on."
+    )
+    bug_samples: int = Field(
+        3, ge=1, le=8, description="List-bugs answers sampled per unit; shown: lines two agree on."
+    )
     hover_budget_s: float = Field(0.8, gt=0, description="How long hover waits for the model.")
     repair: bool = Field(True, description="Ask once for a corrected edit when one fails checks.")
+    tests: Literal["off", "ask", "on"] = Field(
+        "off",
+        description="Run the workspace's tests as evidence for bugs, fix and refactor: 'ask' "
+        "asks once per workspace (runs its code, like VS Code's workspace trust).",
+    )
+    test_command: str | None = Field(
+        None, description="Command running the tests; '{tests}' = the selected ones. Unset: "
+        "detected (pytest, go test, cargo test, npm test).",
+    )  # fmt: skip
+    test_timeout_s: float = Field(60.0, gt=0, description="Stop one test run after this long.")
+    test_memory_mb: int = Field(2048, ge=64, description="Memory one test run may use (MB).")
 
 
 class Settings(_Section):

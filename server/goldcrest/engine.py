@@ -23,7 +23,7 @@ from .config import Settings, models_dir
 from .prompts import family_for_model
 from .routing import cascade
 from .routing.features import RouteFeatures
-from .routing.router import FailureHistory, route
+from .routing.router import FailureHistory, Route, pick, route
 from .routing.tiers import build_tiers, single
 from .spend import SpendLedger
 from .stats import Stats
@@ -246,42 +246,80 @@ class Engine:
         budget_s: float,
         stop_when: Callable[[str], bool] | None = None,
     ) -> cascade.Routed[T] | None:
-        """Route a request over the tiers and escalate until ``validate`` accepts an answer.
+        """Route a one-call request: ``build`` makes it for a given backend (FIM or chat, the
+        family's stops), ``validate`` judges the answer (a ``Checked`` value or None)."""
 
-        ``build`` makes the request for a given backend (FIM or chat, the family's stops);
-        ``validate`` returns a ``Checked`` value or None. ``budget_s`` bounds all tiers together
-        (``routing.budget_s`` overrides it per task). Without configured tiers this is one
-        ``generate`` call on ``backend()``.
+        async def attempt(call: cascade.Caller) -> cascade.Checked[T] | None:
+            answer = await call(await build(call.backend))
+            return None if answer is None else validate(answer, call.backend)
+
+        return await self.run(task, features, attempt, budget_s=budget_s, stop_when=stop_when)
+
+    async def run(
+        self,
+        task: str,
+        features: RouteFeatures,
+        attempt: cascade.Attempt[T],
+        *,
+        budget_s: float,
+        stop_when: Callable[[str], bool] | None = None,
+        tier: str | None = None,
+        on_tier: Callable[[str], None] | None = None,
+    ) -> cascade.Routed[T] | None:
+        """The one door to the models for every task: route over the tiers, run ``attempt``
+        with each tier's ``Caller`` and escalate until its verdict is accepted.
+
+        ``budget_s`` bounds all tiers together (``routing.budget_s`` overrides it per task).
+        ``tier``: the user asked for ``"strongest"`` or a tier by name; that tier alone is
+        tried, and ``cascade.Refused`` says why when it cannot be. Without configured tiers the
+        route is the one backend ``backend()`` chooses. ``on_tier`` hears each tier tried.
         """
-        if self.tiers:
-            tiers = self.tiers
-        elif (backend := await self.backend()) is not None:
-            tiers = [single(backend)]
-        else:
+        path = await self.route_for(task, features, tier)
+        if path is None:
             return None
-        path = route(self.settings.routing, features, tiers, self.history)
         if path.reasons:
             log.debug("%s routed past the first tier: %s", task, ", ".join(path.reasons))
         routed = await cascade.run(
             self,
             task,
             path,
-            build,
-            validate,
+            attempt,
             features,
             budget_s=self.settings.routing.budget_s.get(task, budget_s),
             stop_when=stop_when,
+            on_tier=on_tier,
+            explicit=tier is not None,
         )
         if routed is not None and self.tiers:
             how = f" after {routed.escalations} escalation(s)" if routed.escalations else ""
             self.reporter.status(
                 "ready",
-                routed.answer.backend,
-                routed.answer.model,
+                routed.backend,
+                routed.model,
                 tier=routed.tier,
                 message=f"Goldcrest: {task} answered by {routed.tier}{how}.",
             )
         return routed
+
+    async def route_for(self, task: str, features: RouteFeatures, tier: str | None) -> Route | None:
+        """The tiers ``task`` tries, in order; None when there is no model at all."""
+        if self.tiers:
+            tiers = self.tiers
+        elif (backend := await self.backend()) is not None:
+            tiers = [single(backend)]
+        else:
+            return None
+        if tier is None:
+            return route(self.settings.routing, features, tiers, self.history)
+        return Route((pick(tiers, task, tier),), (f"asked for {tier}",))
+
+    def stronger_tier(self, task: str) -> str | None:
+        """The strongest tier serving ``task`` that could take a request now, when it is not
+        where requests start: what a "… with <tier>" action offers."""
+        serving = [t for t in self.tiers if task in t.tasks]
+        if len(serving) < 2 or cascade.why_not(self, serving[-1]):
+            return None
+        return serving[-1].name
 
 
 def _key(backend: Backend) -> tuple[str, str]:

@@ -6,6 +6,7 @@ command instead, which computes and applies the edit on the server.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -31,6 +32,8 @@ REFACTORS: tuple[tuple[str, Kind, types.CodeActionKind], ...] = (
     ("Goldcrest: Add docstring", "docstring", REWRITE),
 )
 _TITLE_CHARS = 60
+_TASKS = {FIX: "fix", REFACTOR: "refactor", EXPLAIN: "explain", LIST_BUGS: "bugs"}
+TESTS_PASS = " (tests pass)"
 
 
 def _can_resolve_edits(ls: GoldcrestServer) -> bool:
@@ -45,19 +48,28 @@ def _short(message: str) -> str:
     return first if len(first) <= _TITLE_CHARS else first[: _TITLE_CHARS - 1].rstrip() + "…"
 
 
-def _action(
-    ls: GoldcrestServer,
-    title: str,
-    kind: types.CodeActionKind,
-    command: str,
-    args: dict[str, Any],
-    diagnostics: list[types.Diagnostic] | None = None,
-) -> types.CodeAction:
+@dataclass(frozen=True)
+class Offer:
+    """One action to list: what it says, what kind it is, the command and its argument."""
+
+    title: str
+    kind: types.CodeActionKind
+    command: str
+    args: dict[str, Any]
+    diagnostics: list[types.Diagnostic] | None = None
+
+    def asking(self, tier: str) -> Offer:
+        """The same action, answered by ``tier``."""
+        return replace(self, title=f"{self.title} ({tier})", args=self.args | {"tier": tier})
+
+
+def _action(ls: GoldcrestServer, offer: Offer) -> types.CodeAction:
     """An edit to resolve later when the client can, else a command that applies it."""
-    if command in (FIX, REFACTOR) and _can_resolve_edits(ls):
-        data = {"command": command, "args": args}
+    title, kind, diagnostics = offer.title, offer.kind, offer.diagnostics
+    if offer.command in (FIX, REFACTOR) and _can_resolve_edits(ls):
+        data = {"command": offer.command, "args": offer.args}
         return types.CodeAction(title=title, kind=kind, diagnostics=diagnostics, data=data)
-    call = types.Command(title=title, command=command, arguments=[args])
+    call = types.Command(title=title, command=offer.command, arguments=[offer.args])
     return types.CodeAction(title=title, kind=kind, diagnostics=diagnostics, command=call)
 
 
@@ -73,7 +85,8 @@ def _wanted(kind: types.CodeActionKind, only: list[str] | None) -> bool:
 
 
 def list_actions(ls: GoldcrestServer, params: types.CodeActionParams) -> list[types.CodeAction]:
-    """The Goldcrest actions that fit the range; computed from the syntax tree only."""
+    """The Goldcrest actions that fit the range; computed from the syntax tree only. Where a
+    stronger tier could take the task, each action has a twin that asks that tier."""
     uri = params.text_document.uri
     doc = ls.documents.get(uri)
     if doc is None or doc.binary or doc.too_large:
@@ -82,29 +95,36 @@ def list_actions(ls: GoldcrestServer, params: types.CodeActionParams) -> list[ty
     start, end = offset(doc, params.range.start), offset(doc, params.range.end)
     selected = bool(doc.text[start:end].strip())
     here = {"uri": uri, "range": _range(params.range)}
-    actions = []
+    offers: list[Offer] = []
     ours = [d for d in params.context.diagnostics if d.source == SOURCE]
     for diagnostic in ours:
         args = {"uri": uri, "range": _range(diagnostic.range), "message": diagnostic.message}
         title = f"Goldcrest: Fix {_short(diagnostic.message)}"
-        actions.append(_action(ls, title, QUICKFIX, FIX, args, [diagnostic]))
+        offers.append(Offer(title, QUICKFIX, FIX, args, [diagnostic]))
     if selected and not ours:
-        actions.append(_action(ls, "Goldcrest: Fix bugs in selection", QUICKFIX, FIX, here))
+        offers.append(Offer("Goldcrest: Fix bugs in selection", QUICKFIX, FIX, here))
     target = find_target(doc, start, end)
     if target.name is not None:
         for title, kind, action_kind in REFACTORS:
-            actions.append(_action(ls, title, action_kind, REFACTOR, here | {"kind": kind}))
+            offers.append(Offer(title, action_kind, REFACTOR, here | {"kind": kind}))
     if selected:
         args = here | {"kind": "extract_function"}
-        actions.append(_action(ls, "Goldcrest: Extract function", EXTRACT, REFACTOR, args))
+        offers.append(Offer("Goldcrest: Extract function", EXTRACT, REFACTOR, args))
     if subject_at(doc, start, ls.documents) is not None:
         args = {"uri": uri, "position": _range(params.range)["start"], "show": True}
-        actions.append(_action(ls, "Goldcrest: Explain", OTHER, EXPLAIN, args))
+        offers.append(Offer("Goldcrest: Explain", OTHER, EXPLAIN, args))
     if target.name is not None:
         span = types.Range(start=lsp_position(doc, target.start), end=lsp_position(doc, target.end))
         args = {"uri": uri, "range": _range(span)}
-        actions.append(_action(ls, "Goldcrest: List bugs in function", OTHER, LIST_BUGS, args))
-    return [a for a in actions if _wanted(a.kind or OTHER, params.context.only)]
+        offers.append(Offer("Goldcrest: List bugs in function", OTHER, LIST_BUGS, args))
+    actions = []
+    for offer in offers:
+        if not _wanted(offer.kind, params.context.only):
+            continue
+        actions.append(_action(ls, offer))
+        if stronger := ls.engine.stronger_tier(_TASKS[offer.command]):
+            actions.append(_action(ls, offer.asking(stronger)))
+    return actions
 
 
 async def resolve_action(ls: GoldcrestServer, action: types.CodeAction) -> types.CodeAction:
@@ -117,9 +137,9 @@ async def resolve_action(ls: GoldcrestServer, action: types.CodeAction) -> types
     if args.range is None:
         return action
     if data.get("command") == FIX:
-        outcome = await fix_outcome(ls, args.uri, args.range.lsp(), args.message)
+        outcome = await fix_outcome(ls, args.uri, args.range.lsp(), args.message, args.tier)
     elif data.get("command") == REFACTOR and args.kind is not None:
-        outcome = await refactor_outcome(ls, args.uri, args.range.lsp(), args.kind)
+        outcome = await refactor_outcome(ls, args.uri, args.range.lsp(), args.kind, args.tier)
     else:
         return action
     if outcome.edit is None:
@@ -128,6 +148,8 @@ async def resolve_action(ls: GoldcrestServer, action: types.CodeAction) -> types
         tell(ls, action.title, STALE)
     else:
         action.edit = lsp_workspace_edit(ls, outcome.edit)
+        if outcome.tests_pass:
+            action.title += TESTS_PASS
     return action
 
 

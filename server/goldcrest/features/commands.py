@@ -4,6 +4,9 @@ goldcrest.listBugs  [{uri, range?}]        findings as diagnostics (no range: wh
 goldcrest.fix       [{uri, range, message?}] the server applies the fix (workspace/applyEdit)
 goldcrest.refactor  [{uri, range, kind}]   kind: simplify|extract_function|type_hints|docstring
 goldcrest.explain   [{uri, position}]      returns markdown (``show: true`` also shows it)
+
+Each takes an optional ``tier``: ``"strongest"`` or a tier's name, to ask that model alone (the
+same privacy rules and budget apply; a refusal says why).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 from lsprotocol import types
 from pydantic import BaseModel, ValidationError
 
+from ..routing.router import Refused
 from ..server import GoldcrestServer  # at run time: pygls reads command handlers' type hints
 from ..tasks.explain import explain
 from ..tasks.refactor import Kind
@@ -56,6 +60,7 @@ class Args(BaseModel):
     kind: Kind | None = None
     message: str | None = None
     show: bool = False
+    tier: str | None = None  # "strongest" or a tier's name: the model the user asked for
 
 
 def parse_args(ls: GoldcrestServer, command: str, args: tuple[Any, ...], *need: str) -> Args | None:
@@ -85,7 +90,7 @@ def register(server: GoldcrestServer) -> None:
         key = f"bugs:{doc.uri}"
         ls.supersede(key)
         try:
-            summary = await scan(ls, doc, lines)
+            summary = await scan(ls, doc, lines, parsed.tier)
         finally:
             ls.finished(key)
         if summary.problems:
@@ -103,7 +108,7 @@ def register(server: GoldcrestServer) -> None:
         parsed = parse_args(ls, FIX, args, "range")
         if parsed is None or parsed.range is None:
             return None
-        outcome = await fix_outcome(ls, parsed.uri, parsed.range.lsp(), parsed.message)
+        outcome = await fix_outcome(ls, parsed.uri, parsed.range.lsp(), parsed.message, parsed.tier)
         applied = await apply(ls, outcome, "Goldcrest: fix")
         refresh_findings(ls, parsed.uri)
         return {"applied": applied, "problem": outcome.problem}
@@ -114,7 +119,9 @@ def register(server: GoldcrestServer) -> None:
         parsed = parse_args(ls, REFACTOR, args, "range", "kind")
         if parsed is None or parsed.range is None or parsed.kind is None:
             return None
-        outcome = await refactor_outcome(ls, parsed.uri, parsed.range.lsp(), parsed.kind)
+        outcome = await refactor_outcome(
+            ls, parsed.uri, parsed.range.lsp(), parsed.kind, parsed.tier
+        )
         applied = await apply(ls, outcome, f"Goldcrest: {parsed.kind.replace('_', ' ')}")
         refresh_findings(ls, parsed.uri)
         return {"applied": applied, "problem": outcome.problem}
@@ -126,15 +133,20 @@ def register(server: GoldcrestServer) -> None:
         doc = ls.documents.get(parsed.uri) if parsed else None
         if parsed is None or parsed.position is None or doc is None:
             return None
-        text = await explain(
-            doc,
-            offset(doc, parsed.position.lsp()),
-            ls.engine,
-            explanations(ls),
-            budget_s=ls.settings.actions.timeout_s,
-            documents=ls.documents,
-            retriever=ls.index,
-        )
+        try:
+            text = await explain(
+                doc,
+                offset(doc, parsed.position.lsp()),
+                ls.engine,
+                explanations(ls),
+                budget_s=ls.settings.actions.timeout_s,
+                documents=ls.documents,
+                retriever=ls.index,
+                tier=parsed.tier,
+            )
+        except Refused as exc:
+            tell(ls, "Goldcrest: explain", str(exc))
+            return None
         if text is None:
             tell(ls, "Goldcrest: explain", "put the cursor on a function or class name")
         elif parsed.show:

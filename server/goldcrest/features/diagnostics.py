@@ -12,7 +12,9 @@ from weakref import WeakKeyDictionary
 from lsprotocol import types
 
 from ..documents import Document
-from ..tasks.bugs import Finding, check_unit, plan_scan
+from ..routing.router import Refused
+from ..tasks.bug_answers import Finding
+from ..tasks.bugs import Evidence, check_unit, plan_scan
 from ..tasks.findings import remap, remap_span
 from .progress import WorkDone
 
@@ -132,21 +134,34 @@ class ScanSummary:
     cancelled: bool
 
 
-async def scan(ls: GoldcrestServer, doc: Document, lines: tuple[int, int] | None) -> ScanSummary:
-    """Scan ``lines`` of ``doc`` (the whole file when None) unit by unit, publishing as it goes;
-    a whole-file scan shows cancellable progress."""
+async def scan(
+    ls: GoldcrestServer,
+    doc: Document,
+    lines: tuple[int, int] | None,
+    tier: str | None = None,
+    evidence: Evidence | None = None,
+) -> ScanSummary:
+    """Scan ``lines`` of ``doc`` (the whole file when None) unit by unit, each routed on its own,
+    publishing as it goes; a whole-file scan shows cancellable progress naming the tier at work.
+    ``tier``: the tier the user asked for (``"strongest"`` or a name)."""
     settings = ls.settings.actions
-    backend = await ls.engine.backend()
-    if backend is None:
-        return ScanSummary(0, 0, ("no model is available",), False)
-    plan = plan_scan(doc, ls.documents, settings, lines, ls.index)
+    plan = plan_scan(doc, ls.documents, settings, lines, ls.index, evidence)
     checked: list[Finding] = []
     problems: list[str] = []
 
     async def run_all(work: WorkDone) -> None:
         for index, unit in enumerate(plan.units):
-            work.report(index, len(plan.units), f"{unit.label} ({index + 1}/{len(plan.units)})")
-            result = await check_unit(plan, index, ls.engine, backend, settings)
+            where = f"{unit.label} ({index + 1}/{len(plan.units)})"
+            work.report(index, len(plan.units), where)
+            result = await check_unit(
+                plan,
+                index,
+                ls.engine,
+                settings,
+                tier=tier,
+                on_tier=lambda name, where=where: work.note(f"{where}: {name} is working"),
+                evidence=evidence,
+            )
             problems.extend([result.problem] if result.problem else [])
             current = ls.documents.get(doc.uri)
             if current is None:
@@ -158,5 +173,8 @@ async def scan(ls: GoldcrestServer, doc: Document, lines: tuple[int, int] | None
                 publish(ls, current)
 
     async with WorkDone(ls, "Goldcrest: listing bugs", visible=lines is None) as work:
-        _, cancelled = await work.run(run_all(work))
+        try:
+            _, cancelled = await work.run(run_all(work))
+        except Refused as exc:
+            return ScanSummary(0, 0, (str(exc),), False)
     return ScanSummary(len(plan.units), len(checked), tuple(problems), cancelled)

@@ -5,7 +5,7 @@ it only while the document is still at that version."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -25,13 +25,19 @@ STALE = "the file changed while Goldcrest was working on it; ask again"
 
 
 async def _run(
-    ls: GoldcrestServer, key: str, title: str, work: Coroutine[Any, Any, Outcome]
+    ls: GoldcrestServer,
+    key: str,
+    title: str,
+    work: Callable[[Callable[[str], None]], Coroutine[Any, Any, Outcome]],
 ) -> Outcome:
-    """One task per document and action at a time (a newer request cancels an older one)."""
+    """One task per document and action at a time (a newer request cancels an older one);
+    ``work`` gets a callback that names, in the progress bar, the tier working on it."""
     ls.supersede(key)
     try:
         async with WorkDone(ls, title) as progress:
-            outcome, cancelled = await progress.run(work)
+            outcome, cancelled = await progress.run(
+                work(lambda tier: progress.note(f"{tier} is working"))
+            )
         return outcome if outcome is not None else Outcome(None, "cancelled" if cancelled else "")
     except Exception:  # never a traceback in the editor: log it, offer nothing
         log.exception("%s failed", title)
@@ -41,29 +47,59 @@ async def _run(
 
 
 async def fix_outcome(
-    ls: GoldcrestServer, uri: str, range_: types.Range, message: str | None
+    ls: GoldcrestServer,
+    uri: str,
+    range_: types.Range,
+    message: str | None,
+    tier: str | None = None,
 ) -> Outcome:
-    """A validated fix for the code at ``range_``, for the bug ``message`` when known."""
+    """A validated fix for the code at ``range_``, for the bug ``message`` when known;
+    ``tier``: the tier the user asked for."""
     doc = ls.documents.get(uri)
     if doc is None:
         return Outcome(None, "the document is not open")
     start, end = offset(doc, range_.start), offset(doc, range_.end)
-    work = propose_fix(
-        doc, start, end, ls.engine, message=message, documents=ls.documents, retriever=ls.index
-    )
+
+    def work(on_tier: Callable[[str], None]) -> Coroutine[Any, Any, Outcome]:
+        return propose_fix(
+            doc,
+            start,
+            end,
+            ls.engine,
+            message=message,
+            documents=ls.documents,
+            retriever=ls.index,
+            tier=tier,
+            on_tier=on_tier,
+        )
+
     return await _run(ls, f"fix:{uri}", "Goldcrest: fixing", work)
 
 
 async def refactor_outcome(
-    ls: GoldcrestServer, uri: str, range_: types.Range, kind: Kind
+    ls: GoldcrestServer, uri: str, range_: types.Range, kind: Kind, tier: str | None = None
 ) -> Outcome:
     """A validated ``kind`` refactor of the function at ``range_``."""
     doc = ls.documents.get(uri)
     if doc is None:
         return Outcome(None, "the document is not open")
     start, end = offset(doc, range_.start), offset(doc, range_.end)
-    work = refactor(doc, start, end, kind, ls.engine, documents=ls.documents, retriever=ls.index)
-    return await _run(ls, f"refactor:{uri}", f"Goldcrest: {kind.replace('_', ' ')}", work)
+
+    def work(on_tier: Callable[[str], None]) -> Coroutine[Any, Any, Outcome]:
+        return refactor(
+            doc,
+            start,
+            end,
+            kind,
+            ls.engine,
+            documents=ls.documents,
+            retriever=ls.index,
+            tier=tier,
+            on_tier=on_tier,
+        )
+
+    title = f"Goldcrest: {kind.replace('_', ' ')}"
+    return await _run(ls, f"refactor:{uri}", title, work)
 
 
 def is_stale(ls: GoldcrestServer, edit: Edit) -> bool:

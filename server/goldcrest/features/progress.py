@@ -26,6 +26,7 @@ class WorkDone:
         self._ls = ls
         self._title = title
         self._visible = visible
+        self._percentage = 0
         self.token: str | None = None
 
     async def __aenter__(self) -> WorkDone:
@@ -45,10 +46,15 @@ class WorkDone:
         return self
 
     def report(self, done: int, total: int, message: str) -> None:
+        self._percentage = int(100 * done / total) if total else 100
+        self.note(message)
+
+    def note(self, message: str) -> None:
+        """Say what is happening now (which tier is working, which tests run)."""
         if self.token is not None:
-            percentage = int(100 * done / total) if total else 100
             self._ls.work_done_progress.report(
-                self.token, types.WorkDoneProgressReport(message=message, percentage=percentage)
+                self.token,
+                types.WorkDoneProgressReport(message=message, percentage=self._percentage),
             )
 
     async def run(self, work: Coroutine[Any, Any, T]) -> tuple[T | None, bool]:

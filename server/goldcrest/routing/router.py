@@ -24,6 +24,12 @@ from ..config import RoutingSettings
 from .features import RouteFeatures
 from .tiers import Tier
 
+STRONGEST = "strongest"
+
+
+class Refused(Exception):
+    """The tier the user asked for cannot take this request; the message says why."""
+
 
 class FailureHistory:
     """Recent validation outcomes per (request signature, tier); old ones are forgotten."""
@@ -62,6 +68,21 @@ def signals(policy: RoutingSettings, features: RouteFeatures) -> list[str]:
     if features.span_lines >= policy.wide_lines:
         found.append(f"{features.span_lines} lines")
     return found
+
+
+def pick(tiers: Sequence[Tier], task: str, wanted: str) -> Tier:
+    """The tier the user asked for: ``"strongest"`` (the last that serves ``task``) or a name.
+
+    Raises ``Refused`` (with the names that would do) when there is no such tier.
+    """
+    serving = [t for t in tiers if task in t.tasks]
+    if wanted == STRONGEST and serving:
+        return serving[-1]
+    for tier in serving:
+        if tier.name == wanted:
+            return tier
+    names = ", ".join(t.name for t in serving) or "none"
+    raise Refused(f"no tier named '{wanted}' serves {task} (tiers that do: {names})")
 
 
 def route(

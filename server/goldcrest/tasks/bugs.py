@@ -7,81 +7,27 @@ Findings are in the snapshot's lines; ``findings.remap`` carries them over to la
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 
-from pydantic import BaseModel, Field, field_validator
-
-from ..backends.base import Backend, GenerationRequest
+from ..backends.base import GenerationRequest
 from ..config import ActionSettings
 from ..context.scope import definitions_of
 from ..documents import Document
 from ..engine import Engine
-from ..prompts import load
+from ..routing.cascade import Caller, Checked
+from ..routing.features import RouteFeatures, measure
 from ..workspace.retrieval import Retriever
+from .bug_answers import SCHEMA, BugList, Finding, agree, read_sample, settled
 from .facts import facts_block
 from .findings import split_lines
-from .structured import ask_json, chat_request, compact_schema
+from .structured import ask_json, chat_request, resample
 
 TASK = "bugs"
-MAX_BUGS = 5
 MAX_UNIT_LINES = 120
-MAX_SPAN = 8  # a "bug" over more lines than this is pinned to its first line
 BUG_TOKENS = 400
+MIN_VOTES = 2  # samples that must name a line before it is shown
 _NOT_CODE = {"package_clause", "package_declaration", "preproc_include", "use_declaration"}
-_SEVERITY: dict[str, Literal["error", "warning", "info"]] = {
-    "critical": "error",
-    "high": "error",
-    "major": "error",
-    "error": "error",
-    "info": "info",
-    "hint": "info",
-    "low": "info",
-}
-
-
-class Bug(BaseModel):
-    """One bug as the model reports it (lines as numbered in the prompt)."""
-
-    line: int
-    end_line: int
-    message: str = Field(max_length=300)
-    severity: Literal["error", "warning", "info"]
-    confidence: float
-
-    @field_validator("severity", mode="before")
-    @classmethod
-    def _severity(cls, value: Any) -> str:
-        return _SEVERITY.get(str(value).lower(), "warning")
-
-    @field_validator("confidence", mode="before")
-    @classmethod
-    def _confidence(cls, value: Any) -> float:
-        number = float(value)
-        return min(max(number / 100 if number > 1 else number, 0.0), 1.0)
-
-
-class BugList(BaseModel):
-    bugs: list[Bug] = Field(max_length=MAX_BUGS)
-
-    @field_validator("bugs", mode="before")
-    @classmethod
-    def _usable(cls, value: Any) -> Any:
-        """Keep the items that have a line and a message; fill what small models leave out."""
-        if not isinstance(value, list):
-            return value
-        kept = []
-        for item in value:
-            if isinstance(item, dict) and "line" in item and item.get("message"):
-                kept.append(
-                    {"end_line": item["line"], "severity": "warning", "confidence": 0.5} | item
-                )
-        return kept[:MAX_BUGS]
-
-
-SCHEMA = compact_schema(BugList)
 
 
 @dataclass(frozen=True)
@@ -94,17 +40,6 @@ class Unit:
 
 
 @dataclass(frozen=True)
-class Finding:
-    """A bug at lines [start_line, end_line] (0-based) of the text it was found in."""
-
-    start_line: int
-    end_line: int
-    message: str
-    severity: Literal["error", "warning", "info"]
-    confidence: float
-
-
-@dataclass(frozen=True)
 class Scan:
     """What to ask about one snapshot of a document."""
 
@@ -113,12 +48,23 @@ class Scan:
     text: str
     units: tuple[Unit, ...]
     requests: tuple[GenerationRequest, ...]
+    features: tuple[RouteFeatures, ...] = ()
 
 
 @dataclass(frozen=True)
 class UnitResult:
     findings: tuple[Finding, ...]
     problem: str = ""  # why the unit could not be checked, fit to show a user
+    tier: str = ""  # the tier whose answer it is
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the project's tests say about the scanned text: FACTS lines for the prompt and
+    how suspicious each 0-based line is (lines failing tests run, passing ones do not)."""
+
+    facts: str = ""
+    suspicious: Mapping[int, float] = field(default_factory=dict)
 
 
 def _windows(first: int, last: int, label: str) -> list[Unit]:
@@ -187,15 +133,22 @@ def plan_scan(
     settings: ActionSettings,
     lines: tuple[int, int] | None = None,
     retriever: Retriever | None = None,
+    evidence: Evidence | None = None,
 ) -> Scan:
-    """The units of ``doc`` to scan (within ``lines``, else the whole file) and their prompts."""
+    """The units of ``doc`` to scan (within ``lines``, else the whole file), their prompts and
+    what the router measures of each."""
     planned = units(doc, lines)
     others = list(documents)
-    requests = []
+    requests, features = [], []
     for unit in planned:
         offset = doc.offset_at(unit.first_line, len(doc.line(unit.first_line)))
+        facts = facts_block(doc, offset, others, retriever)
+        if evidence is not None and evidence.facts:
+            facts = f"{facts}{evidence.facts}\n\n"
+        end = doc.offset_at(unit.last_line, len(doc.line(unit.last_line)))
+        features.append(measure(doc, doc.offset_at(unit.first_line, 0), end, TASK, len(facts)))
         values = {
-            "facts": facts_block(doc, offset, others, retriever),
+            "facts": facts,
             "path": doc.uri.rsplit("/", 1)[-1],
             "language": doc.language.id,
             "code": _numbered(doc, unit),
@@ -209,68 +162,75 @@ def plan_scan(
                 schema=SCHEMA,
             )
         )
-    return Scan(doc.uri, doc.version, doc.text, tuple(planned), tuple(requests))
+    return Scan(doc.uri, doc.version, doc.text, tuple(planned), tuple(requests), tuple(features))
 
 
-def _echoed(message: str) -> bool:
-    """A message copied from the prompt's own example or instructions."""
-    spec = load("bugs")
-    copied = [example["assistant"] for example in spec.get("examples", ())] + [spec["system"]]
-    return len(message) < 8 or any(message in text for text in copied)
-
-
-_SHOULD_BE = re.compile(r"\bshould (?:be|read)\s*:?\s*`?(.+?)`?\s*\.?$", re.IGNORECASE | re.DOTALL)
-
-
-def _says_nothing(message: str, code: str) -> bool:
-    """A message that is only the line's own code, or asks for the code the line already has
-    ("x is incorrect; it should be x"): small models write these when they have no real bug."""
-    squeezed = "".join(message.split()).rstrip(".")
-    if squeezed and squeezed in "".join(code.split()):
-        return True
-    wanted = _SHOULD_BE.search(message)
-    asked = "".join(wanted.group(1).split()) if wanted else ""
-    return len(asked) >= 6 and asked in "".join(code.split())
-
-
-def findings(bugs: BugList, unit: Unit, lines: list[str], min_confidence: float) -> list[Finding]:
-    """The reported bugs that point at code inside ``unit``, in 0-based lines, deduplicated."""
-    kept: dict[tuple[int, str], Finding] = {}
-    for bug in bugs.bugs:
-        start = bug.line - 1
-        end = min(max(bug.end_line - 1, start), unit.last_line)
-        if not unit.first_line <= start <= unit.last_line or not lines[start].strip():
+async def _samples(
+    call: Caller, scan: Scan, index: int, planned: int, settings: ActionSettings, engine: Engine
+) -> tuple[list[dict[int, str]], str]:
+    """Up to ``bug_samples`` readable answers about one unit (one from a cloud tier), each read
+    into anchored findings; stops as soon as more samples could not change the outcome."""
+    unit, lines = scan.units[index], split_lines(scan.text)
+    samples: list[dict[int, str]] = []
+    problem = ""
+    for n in range(planned):
+        request = scan.requests[index]
+        if n:
+            request = resample(request, n, settings.sample_temperature)
+        answer = await ask_json(call, TASK, request, BugList, engine.stats)
+        if answer.value is None:
+            problem = answer.problem
+            if not samples and n == 0:
+                break  # no readable answer at all: this tier failed
             continue
-        if bug.confidence < min_confidence or _echoed(bug.message.strip()):
-            continue
-        if _says_nothing(bug.message, "\n".join(lines[start : end + 1])):
-            continue
-        if end - start > MAX_SPAN:
-            end = start
-        message = bug.message.strip()
-        kept.setdefault(
-            (start, message), Finding(start, end, message, bug.severity, bug.confidence)
-        )
-    return list(kept.values())
+        samples.append(read_sample(answer.value, unit.first_line, unit.last_line, lines))
+        if settled(samples, planned, _needed(planned)):
+            break
+    return samples, problem
+
+
+def _needed(planned: int) -> int:
+    return min(MIN_VOTES, planned)
 
 
 async def check_unit(
-    scan: Scan, index: int, engine: Engine, backend: Backend, settings: ActionSettings
+    scan: Scan,
+    index: int,
+    engine: Engine,
+    settings: ActionSettings,
+    *,
+    tier: str | None = None,
+    on_tier: Callable[[str], None] | None = None,
+    evidence: Evidence | None = None,
 ) -> UnitResult:
-    """Ask about one unit of ``scan``; findings in the scan's lines."""
+    """Ask about one unit of ``scan``, routed on its own; findings in the scan's lines.
+
+    A tier fails when none of its answers is readable; findings that only one sample names are
+    disputed, which scores low and so escalates while the budget lasts (the agreed findings
+    stay as the fallback).
+    """
     unit = scan.units[index]
-    answer = await ask_json(
-        engine,
-        TASK,
-        scan.requests[index],
-        BugList,
-        backend=backend,
-        timeout_s=settings.timeout_s,
+    problems: list[str] = []
+    suspicious = evidence.suspicious if evidence is not None else None
+
+    async def attempt(call: Caller) -> Checked[tuple[Finding, ...]] | None:
+        planned = 1 if call.cloud else settings.bug_samples
+        samples, problem = await _samples(call, scan, index, planned, settings, engine)
+        if not samples:
+            problems.append(problem)
+            return None
+        agreed = agree(samples, min_votes=_needed(planned), suspicious=suspicious)
+        kept = tuple(f for f in agreed.findings if f.confidence >= settings.min_confidence)
+        return Checked(kept, 0.5 if agreed.disputed else 1.0)
+
+    features = scan.features[index] if scan.features else RouteFeatures(TASK)
+    routed = await engine.run(
+        TASK, features, attempt, budget_s=settings.timeout_s, tier=tier, on_tier=on_tier
     )
-    if answer.value is None:
-        return UnitResult((), f"{unit.label}: {answer.problem}")
-    lines = split_lines(scan.text)
-    return UnitResult(tuple(findings(answer.value, unit, lines, settings.min_confidence)))
+    if routed is None:
+        why = problems[-1] if problems and problems[-1] else "no model answered"
+        return UnitResult((), f"{unit.label}: {why}")
+    return UnitResult(routed.value, "", routed.tier)
 
 
 async def list_bugs(
@@ -279,17 +239,16 @@ async def list_bugs(
     *,
     lines: tuple[int, int] | None = None,
     documents: Iterable[Document] = (),
+    evidence: Evidence | None = None,
+    tier: str | None = None,
 ) -> tuple[list[Finding], list[str]]:
     """Every finding in ``doc`` (or in ``lines``), and the problems met: the whole scan at once."""
     settings = engine.settings.actions
-    backend = await engine.backend()
-    if backend is None:
-        return [], ["no model is available"]
-    scan = plan_scan(doc, documents, settings, lines)
+    scan = plan_scan(doc, documents, settings, lines, evidence=evidence)
     found: list[Finding] = []
     problems: list[str] = []
     for index in range(len(scan.units)):
-        result = await check_unit(scan, index, engine, backend, settings)
+        result = await check_unit(scan, index, engine, settings, tier=tier, evidence=evidence)
         found += result.findings
         problems += [result.problem] if result.problem else []
     return found, problems

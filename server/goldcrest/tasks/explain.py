@@ -8,6 +8,8 @@ written in the background, ready for the next time it is asked for.
 from __future__ import annotations
 
 import asyncio
+import builtins
+import keyword
 import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
@@ -18,6 +20,8 @@ from ..context.scope import definitions_of
 from ..context.symbols import Definition
 from ..documents import Document
 from ..engine import Engine
+from ..routing.cascade import Caller, Checked
+from ..routing.features import RouteFeatures, measure
 from ..workspace.retrieval import Retriever
 from .facts import facts_block
 from .structured import chat_request
@@ -27,6 +31,9 @@ MAX_CODE_LINES = 80
 MAX_CHARS = 900
 EXPLAIN_TOKENS = 200
 _WORD = re.compile(r"\w+")
+_NAME = re.compile(r"[A-Za-z_]\w*")
+_QUOTED = re.compile(r"`([^`\n]+)`")
+_BUILTINS = set(dir(builtins)) | set(keyword.kwlist) | {"self", "cls", "true", "false", "null"}
 _ECHO = ("ROLE:", "CONSTRAINTS:", "FORMAT:", "FACTS (", "MUST NOT", "MUST ")
 _EXPLAINABLE = ("function", "method", "class")
 _PENDING = "_Goldcrest is writing an explanation: hover again in a moment._"
@@ -40,6 +47,7 @@ class Subject:
     language: str
     code: str
     facts: str
+    features: RouteFeatures
 
 
 def _word_at(doc: Document, offset: int) -> tuple[str, int] | None:
@@ -98,11 +106,14 @@ def _subject(
     if last < definition.end_line:
         lines.append(f"{doc.language.line_comment} …".strip())
     offset = doc.offset_at(min(definition.start_line + 1, last), 0)
+    facts = facts_block(doc, offset, documents, retriever)
+    start, end = doc.offset_at(definition.start_line, 0), doc.offset_at(last + 1, 0)
     return Subject(
         definition,
         doc.language.id,
         "\n".join(lines),
-        facts_block(doc, offset, documents, retriever),
+        facts,
+        measure(doc, start, end, TASK, len(facts)),
     )
 
 
@@ -144,21 +155,51 @@ def clean_explanation(text: str, code: str) -> str | None:
     return text
 
 
-async def write_explanation(subject: Subject, engine: Engine) -> str | None:
-    """Ask the model; the validated explanation, or None."""
-    backend = await engine.backend()
-    if backend is None:
-        return None
+def ungrounded(text: str, subject: Subject) -> list[str]:
+    """Names the explanation puts in backticks that are neither in the code, in FACTS nor
+    built into the language: what a small model makes up."""
+    known = set(_WORD.findall(subject.code)) | set(_WORD.findall(subject.facts)) | _BUILTINS
+    quoted = (word for span in _QUOTED.findall(text) for word in _NAME.findall(span))
+    return sorted({word for word in quoted if word not in known})
+
+
+async def write_explanation(
+    subject: Subject,
+    engine: Engine,
+    *,
+    tier: str | None = None,
+    on_tier: Callable[[str], None] | None = None,
+) -> str | None:
+    """Ask the routed model; the validated explanation, or None. An explanation that is empty,
+    echoes the prompt or the code, or names what is not there escalates to the next tier."""
     settings = engine.settings.actions
     request = explain_request(subject, settings.temperature)
-    answer = await engine.generate(TASK, request, backend=backend, timeout_s=settings.timeout_s)
-    if answer is None:
-        return None
-    engine.stats.add(backend.model, TASK, "validations")
-    text = clean_explanation(answer.text, subject.code)
-    if text is None:
-        engine.stats.add(backend.model, TASK, "rejections")
-    return text
+
+    async def attempt(call: Caller) -> Checked[str] | None:
+        answer = await call(request)
+        if answer is None:
+            return None
+        engine.stats.add(call.backend.model, TASK, "validations")
+        text = clean_explanation(answer.text, subject.code)
+        if text is None or ungrounded(text, subject):
+            engine.stats.add(call.backend.model, TASK, "rejections")
+            return None
+        return Checked(text)
+
+    routed = await engine.run(
+        TASK,
+        subject.features,
+        attempt,
+        budget_s=settings.timeout_s,
+        tier=tier,
+        on_tier=on_tier,
+    )
+    return None if routed is None else routed.value
+
+
+def _failed(task: asyncio.Task[str | None]) -> bool:
+    """A finished explanation task that left nothing to show (so asking again may help)."""
+    return task.cancelled() or task.exception() is not None or task.result() is None
 
 
 class Explanations:
@@ -171,7 +212,7 @@ class Explanations:
 
     def _start(self, key: str, make: Callable[[], Awaitable[str | None]]) -> asyncio.Task:
         task = self._tasks.get(key)
-        if task is not None and not (task.done() and (task.cancelled() or task.result() is None)):
+        if task is not None and not (task.done() and _failed(task)):
             self._tasks.move_to_end(key)
             return task
         for other in self._tasks.values():
@@ -203,14 +244,17 @@ async def explain(
     budget_s: float,
     documents: Iterable[Document] = (),
     retriever: Retriever | None = None,
+    tier: str | None = None,
 ) -> str | None:
-    """Markdown about the function or class at ``offset``; None when there is none there."""
+    """Markdown about the function or class at ``offset``; None when there is none there.
+
+    ``tier``: the tier the user asked for; ``Refused`` says why it cannot be used."""
     subject = subject_at(doc, offset, documents, retriever)
     if subject is None:
         return None
-    key = explain_request(subject, 0.0).fingerprint()
+    key = f"{tier or ''}:{explain_request(subject, 0.0).fingerprint()}"
     text, pending = await explanations.wait(
-        key, lambda: write_explanation(subject, engine), budget_s
+        key, lambda: write_explanation(subject, engine, tier=tier), budget_s
     )
     if text is None:
         return quick_answer(subject, pending)

@@ -6,15 +6,28 @@ the static checks win, and among equals the one most answers agree on (then the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from ..backends.base import GenerationRequest
 from ..config import ActionSettings
 from ..documents import Document
 from ..engine import Engine
+from ..routing.cascade import Caller, Checked
+from ..routing.features import measure
 from ..workspace.retrieval import Retriever
 from .facts import facts_block
-from .rewrite import PARSES, Outcome, Rules, Target, best_rewrite, find_target, frozen_copy
+from .rewrite import (
+    PARSES,
+    Outcome,
+    Rules,
+    Target,
+    Verify,
+    best_rewrite,
+    find_target,
+    frozen_copy,
+    routed_outcome,
+)
 from .structured import chat_request
 
 TASK = "fix"
@@ -70,27 +83,44 @@ async def propose_fix(
     documents: Iterable[Document] = (),
     retriever: Retriever | None = None,
     samples: int | None = None,
+    verify: Verify | None = None,
+    tier: str | None = None,
+    on_tier: Callable[[str], None] | None = None,
 ) -> Outcome:
     """A validated fix for the bug at ``doc.text[start:end]`` (``message`` says what it is, if
-    known), confined to the enclosing function; ``samples`` defaults to actions.best_of."""
+    known), confined to the enclosing function, routed over the tiers.
+
+    A local tier samples ``samples`` (default actions.best_of) candidates, a cloud tier one. No
+    candidate passing the checks (or, with ``verify``, the project's tests) escalates; clean
+    candidates no two of which agree score low and escalate while the budget lasts, the best
+    local one kept as the fallback. ``tier`` names the tier the user asked for.
+    """
     settings = engine.settings.actions
-    backend = await engine.backend()
-    if backend is None:
-        return Outcome(None, "no model is available")
     snapshot = frozen_copy(doc)
     target = find_target(snapshot, start, end)
     bug = describe_bug(snapshot, target, start, end, message)
     facts = facts_block(doc, target.start, documents, retriever)
-    n = samples or settings.best_of
-    return await best_rewrite(
-        snapshot,
-        target,
-        lambda i: fix_request(snapshot, target, bug, facts, settings, i, n),
-        samples=n,
-        rules=RULES,
-        min_level=PARSES,
-        engine=engine,
-        backend=backend,
-        task=TASK,
-        settings=settings,
-    )
+    failed: list[Outcome] = []
+
+    async def attempt(call: Caller) -> Checked[Outcome] | None:
+        n = 1 if call.cloud else samples or settings.best_of
+        outcome = await best_rewrite(
+            snapshot,
+            target,
+            lambda i: fix_request(snapshot, target, bug, facts, settings, i, n),
+            samples=n,
+            rules=RULES,
+            min_level=PARSES,
+            call=call,
+            stats=engine.stats,
+            task=TASK,
+            settings=settings,
+            verify=verify,
+        )
+        if outcome.edit is None:
+            failed.append(outcome)
+            return None
+        return Checked(replace(outcome, tier=call.tier.name), outcome.score)
+
+    features = measure(snapshot, target.start, target.end, TASK, len(facts))
+    return await routed_outcome(engine, TASK, features, attempt, failed, tier, on_tier)

@@ -7,15 +7,27 @@ docstring (checked on the Python syntax tree).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Literal, get_args
 
 from ..documents import Document
 from ..engine import Engine
+from ..routing.cascade import Caller, Checked
+from ..routing.features import measure
 from ..workspace.retrieval import Retriever
 from . import pycheck
 from .facts import facts_block
-from .rewrite import CLEAN, Outcome, Rules, best_rewrite, find_target, frozen_copy
+from .rewrite import (
+    CLEAN,
+    Outcome,
+    Rules,
+    Verify,
+    best_rewrite,
+    find_target,
+    frozen_copy,
+    routed_outcome,
+)
 from .structured import chat_request
 
 TASK = "refactor"
@@ -68,14 +80,16 @@ async def refactor(
     *,
     documents: Iterable[Document] = (),
     retriever: Retriever | None = None,
+    verify: Verify | None = None,
+    tier: str | None = None,
+    on_tier: Callable[[str], None] | None = None,
 ) -> Outcome:
-    """A validated ``kind`` refactor of the function around ``doc.text[start:end]``."""
+    """A validated ``kind`` refactor of the function around ``doc.text[start:end]``, routed
+    over the tiers: an answer that fails the checks (or, with ``verify``, breaks the project's
+    passing tests) escalates. ``tier`` names the tier the user asked for."""
     if kind == "extract_function" and not doc.text[start:end].strip():
         return Outcome(None, "select the code to extract first")
     settings = engine.settings.actions
-    backend = await engine.backend()
-    if backend is None:
-        return Outcome(None, "no model is available")
     snapshot = frozen_copy(doc)
     target = find_target(snapshot, start, end)
     if target.name is None and kind != "extract_function":
@@ -92,15 +106,26 @@ async def refactor(
         temperature=settings.temperature,
         max_tokens=settings.max_tokens,
     )
-    return await best_rewrite(
-        snapshot,
-        target,
-        lambda _: request,
-        samples=1,
-        rules=RULES[kind],
-        min_level=CLEAN,
-        engine=engine,
-        backend=backend,
-        task=TASK,
-        settings=settings,
-    )
+    failed: list[Outcome] = []
+
+    async def attempt(call: Caller) -> Checked[Outcome] | None:
+        outcome = await best_rewrite(
+            snapshot,
+            target,
+            lambda _: request,
+            samples=1,
+            rules=RULES[kind],
+            min_level=CLEAN,
+            call=call,
+            stats=engine.stats,
+            task=TASK,
+            settings=settings,
+            verify=verify,
+        )
+        if outcome.edit is None:
+            failed.append(outcome)
+            return None
+        return Checked(replace(outcome, tier=call.tier.name), outcome.score)
+
+    features = measure(snapshot, target.start, target.end, TASK, len(values["facts"]))
+    return await routed_outcome(engine, TASK, features, attempt, failed, tier, on_tier)

@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from ..backends.base import Backend, GenerationRequest
+from ..backends.base import GenerationRequest
 from ..config import ActionSettings
 from ..context.scope import enclosing_scopes
 from ..documents import Document
 from ..engine import Engine
+from ..routing.cascade import Attempt, Caller
+from ..routing.features import RouteFeatures
+from ..routing.router import Refused
+from ..stats import Stats
 from ..validate import check_splice, syntax_error
 from . import pycheck
 from .code_answer import dedent, extract_code, reindent
@@ -80,6 +84,9 @@ class Outcome:
     edit: Edit | None
     problem: str = ""
     candidates: tuple[Candidate, ...] = ()
+    score: float = 0.0  # how sure the choice is, for the cascade (see ``score``)
+    tests_pass: bool = False  # the project's tests passed with the edit applied
+    tier: str = ""  # the tier whose answer it is
 
 
 def frozen_copy(doc: Document) -> Document:
@@ -215,6 +222,19 @@ def _agreed(candidates: list[Candidate]) -> bool:
     return bool(votes) and votes.most_common(1)[0][1] >= 2
 
 
+def score(best: Candidate, candidates: list[Candidate], sampled: int) -> float:
+    """How sure the choice is: clean and agreed on (or the only sample asked for) is sure; a
+    clean answer no other sample agrees with, or one that only parses, scores low."""
+    if best.level < CLEAN:
+        return 0.3
+    agreeing = sum(c.key == best.key for c in candidates if c.level == CLEAN)
+    return 1.0 if sampled == 1 or agreeing >= 2 else 0.5
+
+
+#: runs the project's tests on a candidate's whole new text: True pass, False fail, None unknown
+Verify = Callable[[str], Awaitable["bool | None"]]
+
+
 async def best_rewrite(
     doc: Document,
     target: Target,
@@ -223,27 +243,27 @@ async def best_rewrite(
     samples: int,
     rules: Rules,
     min_level: int,
-    engine: Engine,
-    backend: Backend,
+    call: Caller,
+    stats: Stats,
     task: str,
     settings: ActionSettings,
+    verify: Verify | None = None,
 ) -> Outcome:
-    """Sample up to ``samples`` answers, judge them, repair once if none is clean, pick one.
+    """Sample up to ``samples`` answers through ``call``, judge them, repair once if none is
+    clean, pick one. With ``verify`` (the project's tests), a candidate must pass them.
 
     ``doc`` must be a frozen copy (see ``frozen_copy``).
     """
     candidates: list[Candidate] = []
     for i in range(samples):
-        answer = await engine.generate(
-            task, request_for(i), backend=backend, timeout_s=settings.timeout_s
-        )
+        answer = await call(request_for(i))
         if answer is None:
             break
-        candidates.append(_counted(engine, backend, task, judge(doc, target, answer.text, rules)))
+        candidates.append(_counted(stats, call, task, judge(doc, target, answer.text, rules)))
         if _agreed(candidates):
             break
     if not candidates:
-        return Outcome(None, f"{backend.name} ({backend.model}) did not answer.")
+        return Outcome(None, f"{call.tier.name} ({call.backend.model}) did not answer.")
     if settings.repair and all(c.level < CLEAN for c in candidates):
         failing = max(
             (c for c in candidates if c.code and c.reason != UNCHANGED),
@@ -251,21 +271,58 @@ async def best_rewrite(
             default=None,
         )
         if failing is not None:
-            repaired = await _repair(doc, target, failing, rules, engine, backend, task, settings)
+            repaired = await _repair(doc, target, failing, rules, call, stats, task, settings)
             if repaired is not None:
                 candidates.append(repaired)
-    best = choose(candidates, target, min_level)
-    if best is None:
-        reasons = "; ".join(sorted({c.reason for c in candidates}))
-        return Outcome(None, f"no answer passed the checks: {reasons}", tuple(candidates))
-    new_text = reindent(best.code, target.indent)
-    return Outcome(minimal_edit(doc, target, new_text), "", tuple(candidates))
+    sampled = len(candidates)
+    pool = list(candidates)
+    while (best := choose(pool, target, min_level)) is not None:
+        new_text = reindent(best.code, target.indent)
+        if verify is None:
+            edit = minimal_edit(doc, target, new_text)
+            return Outcome(edit, "", tuple(candidates), score(best, candidates, sampled))
+        passed = await verify(doc.text[: target.start] + new_text + doc.text[target.end :])
+        if passed:
+            edit = minimal_edit(doc, target, new_text)
+            return Outcome(edit, "", tuple(candidates), 1.0, tests_pass=True)
+        pool = [c for c in pool if c is not best and c.key != best.key]  # same code fails too
+    reasons = "; ".join(sorted({c.reason for c in candidates if c.reason}))
+    if verify is not None and any(c.level >= min_level for c in candidates):
+        reasons = "no candidate passed the project's tests" + (f"; {reasons}" if reasons else "")
+    return Outcome(None, f"no answer passed the checks: {reasons}", tuple(candidates))
 
 
-def _counted(engine: Engine, backend: Backend, task: str, candidate: Candidate) -> Candidate:
-    engine.stats.add(backend.model, task, "validations")
+async def routed_outcome(
+    engine: Engine,
+    task: str,
+    features: RouteFeatures,
+    attempt: Attempt[Outcome],
+    failed: list[Outcome],
+    tier: str | None,
+    on_tier: Callable[[str], None] | None,
+) -> Outcome:
+    """Run a rewrite ``attempt`` through the engine's router; the chosen outcome, else the
+    last failure (``failed`` collects them) or why the requested tier refused."""
+    try:
+        routed = await engine.run(
+            task,
+            features,
+            attempt,
+            budget_s=engine.settings.actions.timeout_s,
+            tier=tier,
+            on_tier=on_tier,
+        )
+    except Refused as exc:
+        return Outcome(None, str(exc))
+    if routed is not None:
+        return routed.value
+    return failed[-1] if failed else Outcome(None, "no model is available")
+
+
+def _counted(stats: Stats, call: Caller, task: str, candidate: Candidate) -> Candidate:
+    stats.add(call.backend.model, task, "validations")
     if candidate.level < CLEAN:
-        engine.stats.add(backend.model, task, "rejections")
+        stats.add(call.backend.model, task, "rejections")
     return candidate
 
 
@@ -274,23 +331,23 @@ async def _repair(
     target: Target,
     failing: Candidate,
     rules: Rules,
-    engine: Engine,
-    backend: Backend,
+    call: Caller,
+    stats: Stats,
     task: str,
     settings: ActionSettings,
 ) -> Candidate | None:
     """One narrow round: the failing code and exactly what is wrong with it."""
-    engine.stats.add(backend.model, task, "repairs")
+    stats.add(call.backend.model, task, "repairs")
     request = chat_request(
         "repair",
         {"error": failing.reason, "language": doc.language.id, "code": failing.code.rstrip()},
         temperature=settings.temperature,
         max_tokens=settings.max_tokens,
     )
-    answer = await engine.generate(task, request, backend=backend, timeout_s=settings.timeout_s)
+    answer = await call(request)
     if answer is None:
         return None
-    candidate = _counted(engine, backend, task, judge(doc, target, answer.text, rules))
+    candidate = _counted(stats, call, task, judge(doc, target, answer.text, rules))
     if candidate.level == CLEAN:
-        engine.stats.add(backend.model, task, "repaired")
+        stats.add(call.backend.model, task, "repaired")
     return candidate

@@ -16,9 +16,10 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ..backends.base import Backend, GenerationRequest, Message
-from ..engine import Engine
+from ..backends.base import GenerationRequest, Message
 from ..prompts import fill, load
+from ..routing.cascade import Caller
+from ..stats import Stats
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -180,33 +181,30 @@ class Structured(Generic[T]):
 
 
 async def ask_json(
-    engine: Engine,
-    task: str,
-    request: GenerationRequest,
-    model: type[T],
-    *,
-    backend: Backend,
-    timeout_s: float,
+    call: Caller, task: str, request: GenerationRequest, model: type[T], stats: Stats
 ) -> Structured[T]:
-    """Ask for JSON of ``model``'s shape; one retry with a fresh sample when it is unreadable."""
+    """Ask ``call``'s model for JSON of ``model``'s shape; one retry with a fresh sample when it
+    is unreadable."""
+    name = call.backend.model
     for attempt in range(2):
-        answer = await engine.generate(task, request, backend=backend, timeout_s=timeout_s)
+        answer = await call(request)
         if answer is None:
-            return Structured(None, f"{backend.name} ({backend.model}) did not answer.")
+            return Structured(None, f"{call.tier.name} ({name}) did not answer.")
         parsed = parse_answer(answer.text, model)
-        engine.stats.add(backend.model, task, "json_answers")
-        engine.stats.add(backend.model, task, "json_raw_ok" if parsed.raw_ok else "json_raw_bad")
+        stats.add(name, task, "json_answers")
+        stats.add(name, task, "json_raw_ok" if parsed.raw_ok else "json_raw_bad")
         if parsed.value is not None:
-            engine.stats.add(backend.model, task, "json_ok")
+            stats.add(name, task, "json_ok")
             return Structured(parsed.value)
-        engine.stats.add(backend.model, task, "json_unreadable")
+        stats.add(name, task, "json_unreadable")
         if attempt == 0:
-            request = _resample(request)
-    return Structured(
-        None, f"the answer of {backend.model} was not readable JSON of the right shape."
+            request = resample(request, 1)
+    return Structured(None, f"the answer of {name} was not readable JSON of the right shape.")
+
+
+def resample(request: GenerationRequest, n: int, temperature: float = 0.4) -> GenerationRequest:
+    """Sample ``n`` of the same request: a temperature that samples afresh (and so skips the
+    answer cache) and its own seed."""
+    return replace(
+        request, temperature=max(request.temperature, temperature), seed=(request.seed or 0) + n
     )
-
-
-def _resample(request: GenerationRequest) -> GenerationRequest:
-    """The same request at a temperature that samples afresh (and so skips the answer cache)."""
-    return replace(request, temperature=max(request.temperature, 0.4), seed=(request.seed or 0) + 1)
