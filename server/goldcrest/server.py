@@ -118,6 +118,11 @@ class GoldcrestServer(LanguageServer):
             },
         )
 
+    def shutdown(self) -> None:
+        """The loop has ended (exit, or the editor went away): write the unwritten counters."""
+        self.engine.ledger.close()
+        super().shutdown()
+
     def report_server_error(self, error: Exception, source: Any) -> None:
         """Log unexpected errors; never show a traceback in the editor."""
         log.error("internal error (%s): %s", getattr(source, "__name__", source), error)

@@ -1,22 +1,35 @@
 """Spend control: requests, tokens, validations and estimated cost per tier and task, on disk.
 
-Counters are appended to a small SQLite file per request, so they outlive the server and several
-editors can share them; ``goldcrest stats`` reads the same file. The cost of a cloud call is
-estimated from the price table in config (USD per million tokens); the daily cloud budget is
-checked against today's estimate before any cloud tier is tried.
+Counters are added up in memory (no disk write on the keystroke path) and written to a small
+SQLite file by a background thread every ``FLUSH_S`` seconds and at close, so they outlive the
+server (a crash loses at most the last second) and several editors can share them; ``goldcrest
+stats`` reads the same file. The cost of a cloud call is estimated from the price table in
+config (USD per million tokens); the daily cloud budget is checked against today's estimate,
+unwritten spend included, before any cloud tier is tried.
+
+The file is not trusted to survive: one that is damaged or deleted is replaced and this
+session's counts are written into the new one; one that cannot be written is copied into a
+new file; while the disk refuses writes (full), counts wait in memory. Each is said once.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import logging
+import os
 import sqlite3
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .statefiles import ensure_dir, fault, move_aside, say_once
+
 log = logging.getLogger(__name__)
 
+FLUSH_S = 1.0
 COUNTERS = (
     "requests",
     "served",
@@ -37,6 +50,14 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_day ON events (day, cloud);
 """
+_COLUMNS = ("day", "ts", "tier", "model", "task", "cloud", *COUNTERS, "cost_usd")
+_INSERT = f"INSERT INTO events ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+_BUSY_WAIT_S = 5.0  # the flusher may wait this long for another window's write
+
+Key = tuple[str, str, str, str, bool]
+"""(day, tier, model, task, cloud) of a tally."""
+Tallies = dict[Key, list[float]]
+"""Counts in COUNTERS order, then the cost."""
 
 
 def today() -> str:
@@ -61,77 +82,253 @@ class Row:
 
 
 class SpendLedger:
-    """Appends counters to SQLite; any disk problem turns it off for the session (logged once)."""
+    """Counters per tier, model and task: kept in memory, written in the background."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._lock = threading.Lock()  # guards the tallies (request thread and flusher)
+        self._io = threading.Lock()  # one writer of the file at a time
+        self._pending: Tallies = {}  # not yet in the file
+        self._session: Tallies = {}  # all this process counted: rewritten into a new file
+        # (day, today's cloud cost in the file, when it was read)
+        self._disk_cloud: tuple[str, float, float] | None = None
         self._db: sqlite3.Connection | None = None
-        self._broken = False
-
-    def _connect(self) -> sqlite3.Connection | None:
-        if self._db is None and not self._broken:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._db = sqlite3.connect(self.path, timeout=2.0, isolation_level=None)
-                self._db.executescript(_SCHEMA)
-            except (OSError, sqlite3.Error) as exc:
-                self._give_up(exc)
-        return self._db
-
-    def _give_up(self, exc: Exception) -> None:
-        log.warning("spend counters disabled (%s): %s", self.path, exc)
-        self._broken, self._db = True, None
+        self._inode = 0
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
 
     def record(
         self, *, tier: str, model: str, task: str, cloud: bool, cost_usd: float = 0.0, **counts: int
     ) -> None:
         """Add ``counts`` (names from COUNTERS) for one tier, model and task."""
-        db = self._connect()
-        if db is None:
-            return
-        names = [c for c in COUNTERS if counts.get(c)]
-        columns = ", ".join(["day", "ts", "tier", "model", "task", "cloud", "cost_usd", *names])
-        values = [today(), time.time(), tier, model, task, int(cloud), cost_usd]
-        values += [counts[c] for c in names]
-        try:
-            db.execute(
-                f"INSERT INTO events ({columns}) VALUES ({', '.join('?' * len(values))})", values
-            )
-        except sqlite3.Error as exc:
-            self._give_up(exc)
+        values = [float(counts.get(c, 0)) for c in COUNTERS] + [cost_usd]
+        key = (today(), tier, model, task, cloud)
+        with self._lock:
+            for tallies in (self._pending, self._session):
+                tally = tallies.setdefault(key, [0.0] * len(values))
+                for i, value in enumerate(values):
+                    tally[i] += value
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._flush_periodically, name="goldcrest-spend", daemon=True
+                )
+                self._thread.start()
+                atexit.register(self.close)
 
     def cloud_spend_today(self) -> float:
-        """Estimated USD spent on cloud tiers today (all processes sharing the file)."""
-        db = self._connect()
-        if db is None:
-            return 0.0
-        try:
-            row = db.execute(
-                "SELECT COALESCE(SUM(cost_usd), 0) FROM events WHERE day = ? AND cloud = 1",
-                (today(),),
-            ).fetchone()
-        except sqlite3.Error as exc:
-            self._give_up(exc)
-            return 0.0
-        return float(row[0])
+        """Estimated USD spent on cloud tiers today, by every process sharing the file (read
+        at most once per ``FLUSH_S``) plus what this one has not written yet."""
+        day = today()
+        known = self._disk_cloud
+        read_at = known[2] if known is not None and known[0] == day else None
+        stale = read_at is None or time.monotonic() - read_at > FLUSH_S
+        # Never wait behind a write in progress unless nothing is known yet.
+        if stale and self._io.acquire(blocking=read_at is None):
+            try:
+                self._read_cloud_total(day)
+            finally:
+                self._io.release()
+        known = self._disk_cloud
+        on_disk = known[1] if known is not None and known[0] == day else 0.0
+        with self._lock:
+            pending = _cloud_cost(self._pending, day)
+            session = _cloud_cost(self._session, day)
+        return max(on_disk + pending, session)
 
     def summary(self, since_day: str | None = None) -> list[Row]:
         """Totals per tier and task, from ``since_day`` (YYYY-MM-DD) on."""
-        db = self._connect()
-        if db is None:
-            return []
+        self.flush()
         sums = ", ".join(f"SUM({c})" for c in COUNTERS)
-        rows = db.execute(
+        query = (
             f"SELECT tier, task, MAX(cloud), {sums}, SUM(cost_usd) FROM events "
-            "WHERE day >= ? GROUP BY tier, task ORDER BY MIN(ts)",
-            (since_day or "",),
-        ).fetchall()
+            "WHERE day >= ? GROUP BY tier, task ORDER BY MIN(ts)"
+        )
+        with self._io:
+            try:
+                if self._db is not None:
+                    rows = self._db.execute(query, (since_day or "",)).fetchall()
+                else:  # only reading (``goldcrest stats``): leave the file as it is
+                    with contextlib.closing(
+                        sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True)
+                    ) as db:
+                        rows = db.execute(query, (since_day or "",)).fetchall()
+            except sqlite3.Error as exc:
+                say_once(
+                    f"spend-unreadable:{self.path}",
+                    f"Goldcrest: the spend counters {self.path} cannot be read ({exc}).",
+                )
+                return []
         return [
             Row(r[0], r[1], bool(r[2]), dict(zip(COUNTERS, r[3:-1], strict=True)), r[-1])
             for r in rows
         ]
 
     def close(self) -> None:
-        if self._db is not None:
+        """Write what is left and stop the background thread."""
+        atexit.unregister(self.close)
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._stop.set()
+            thread.join(timeout=2 * _BUSY_WAIT_S)
+            self._stop = threading.Event()
+        self.flush()
+        with self._io:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def _flush_periodically(self) -> None:
+        stop = self._stop
+        while not stop.wait(FLUSH_S):
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the pending counts; on failure they wait for the next try."""
+        with self._io:
+            with self._lock:
+                batch, self._pending = self._pending, {}
+            if not batch:
+                return
+            try:
+                db = self._connection()
+                now, day = time.time(), today()
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    db.executemany(
+                        _INSERT,
+                        [(k[0], now, k[1], k[2], k[3], int(k[4]), *v) for k, v in batch.items()],
+                    )
+                    db.execute("COMMIT")
+                finally:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+            except (OSError, sqlite3.Error) as exc:
+                with self._lock:
+                    _add(self._pending, batch)
+                self._trouble(exc)
+                return
+            self._read_cloud_total(day)
+
+    def _read_cloud_total(self, day: str) -> None:
+        """Learn today's cloud cost in the file (every process's written spend)."""
+        try:
+            (total,) = (
+                self._connection()
+                .execute(
+                    "SELECT COALESCE(SUM(cost_usd), 0) FROM events WHERE day = ? AND cloud = 1",
+                    (day,),
+                )
+                .fetchone()
+            )
+        except (OSError, sqlite3.Error) as exc:
+            self._trouble(exc)
+            total = 0.0  # then the session's own count bounds the budget
+        self._disk_cloud = (day, float(total), time.monotonic())
+
+    def _connection(self) -> sqlite3.Connection:
+        """The open file, reopened when it was deleted or replaced under us."""
+        if self._db is not None and not self._still_ours():
             self._db.close()
             self._db = None
+            say_once(
+                f"spend-gone:{self.path}",
+                f"Goldcrest: the spend counters {self.path} were deleted or replaced; this "
+                "session's counts go on in a new file.",
+            )
+            self._recount()
+        if self._db is None:
+            self._db = self._open()
+        return self._db
+
+    def _open(self) -> sqlite3.Connection:
+        """Open the file; one that is damaged or cannot be written is moved aside (the rows
+        of a readable one copied over) and counting starts in a new one."""
+        try:
+            return self._connect()
+        except sqlite3.Error as exc:
+            kind, why = fault(exc), exc
+            if kind not in ("corrupt", "readonly", "cantopen") or not self.path.exists():
+                raise
+            aside = move_aside(self.path)
+            if aside is None:
+                raise
+        db = self._connect()
+        copied = kind == "readonly" and _copy_rows(db, aside)
+        say_once(
+            f"spend-aside:{self.path}",
+            f"Goldcrest: the spend counters {self.path} could not be "
+            f"{'written' if kind == 'readonly' else 'read'} ({why}); "
+            + ("they were copied to a new file" if copied else "counting starts in a new file")
+            + f" and the old one is {aside}.",
+        )
+        if not copied:
+            self._recount()
+        return db
+
+    def _connect(self) -> sqlite3.Connection:
+        ensure_dir(self.path.parent)
+        db = sqlite3.connect(
+            self.path.as_uri(),
+            uri=True,  # (for ATTACH of the old file, read-only)
+            timeout=_BUSY_WAIT_S,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+            self._inode = os.stat(self.path).st_ino
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _still_ours(self) -> bool:
+        try:
+            return os.stat(self.path).st_ino == self._inode
+        except OSError:
+            return False
+
+    def _recount(self) -> None:
+        """The file lost what this session wrote: write all of it again."""
+        with self._lock:
+            self._pending = {key: list(values) for key, values in self._session.items()}
+
+    def _trouble(self, exc: Exception) -> None:
+        if isinstance(exc, sqlite3.Error) and fault(exc) == "busy":
+            log.debug("spend counters busy, written later: %s", exc)
+            return
+        say_once(
+            f"spend-unwritable:{self.path}",
+            f"Goldcrest: the spend counters {self.path} cannot be written ({exc}); counts are "
+            "kept in memory and written when the disk allows.",
+        )
+
+
+def _add(into: Tallies, tallies: Tallies) -> None:
+    for key, values in tallies.items():
+        tally = into.setdefault(key, [0.0] * len(values))
+        for i, value in enumerate(values):
+            tally[i] += value
+
+
+def _cloud_cost(tallies: Tallies, day: str) -> float:
+    return sum(v[-1] for k, v in tallies.items() if k[0] == day and k[4])
+
+
+def _copy_rows(db: sqlite3.Connection, source: Path) -> bool:
+    """Copy every row of a readable old file into ``db``; False when it cannot be read."""
+    try:
+        db.execute("ATTACH DATABASE ? AS old", (f"{source.as_uri()}?mode=ro",))
+    except sqlite3.Error:
+        return False
+    try:
+        db.execute(f"INSERT INTO events SELECT {', '.join(_COLUMNS)} FROM old.events")
+        return True
+    except sqlite3.Error as exc:
+        log.debug("could not copy %s: %s", source, exc)
+        return False
+    finally:
+        db.execute("DETACH DATABASE old")
