@@ -75,7 +75,13 @@ async def test_whole_file_scan_publishes_diagnostics_with_progress(
     assert "MUST" in system_prompt(sent[0])
     reports = _progress(lsp, "Goldcrest: listing bugs")
     assert reports[0].kind == "begin" and reports[0].cancellable
-    assert [r.kind for r in reports[1:]] == ["report", "report", "end"]
+    assert [r.kind for r in reports[1:]] == ["report"] * 4 + ["end"]
+    assert [r.message for r in reports[1:5]] == [
+        "area (1/2)",
+        "area (1/2): ollama is working",  # the tier the router chose
+        "mean (2/2)",
+        "mean (2/2): ollama is working",
+    ]
 
 
 async def test_json_wrapped_in_prose_and_fences_is_read(start_server, fake_ollama, tmp_path):

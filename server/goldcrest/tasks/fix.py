@@ -118,7 +118,8 @@ async def propose_fix(
             verify=verify,
         )
         if outcome.edit is None:
-            failed.append(outcome)
+            if call.answers:  # a tier that never answered says nothing about the code
+                failed.append(outcome)
             return None
         return Checked(replace(outcome, tier=call.tier.name), outcome.score)
 
