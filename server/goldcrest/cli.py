@@ -122,20 +122,28 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="NAMES",
         help="comma-separated suites (default: all): completion-single, completion-multi, "
-        "completion-span (HumanEval infilling), bugs, fix (QuixBugs)",
+        "completion-span (HumanEval infilling), bugs, fix (QuixBugs), refactor (all four "
+        "refactor/KIND suites on QuixBugs' correct programs) or refactor/KIND",
     )
     evaluate.add_argument(
         "--baseline",
         action="append",
-        choices=("naive", "fim-raw", "no-context"),
+        choices=("naive", "fim-raw", "no-context", "goldcrest+tests"),
         help="also run a reference on the same model (repeatable): naive = a one-line "
         "instruction and the code, raw output, no context or validation; fim-raw = the "
         "model's own FIM prompt, raw output (completion only); no-context = Goldcrest without "
-        "its labelled facts (completion only)",
+        "its labelled facts (completion only); goldcrest+tests = Goldcrest with the program's "
+        "tests available as a project's own tests (bugs and fix only)",
     )
     evaluate.add_argument("--limit", type=int, metavar="N", help="at most N items per suite")
     evaluate.add_argument(
         "--sample", type=int, metavar="SEED", help="shuffle items with SEED before --limit"
+    )
+    evaluate.add_argument(
+        "--split",
+        choices=("tune", "report"),
+        help="only one fixed half of every suite (the same items every time): tune on one, "
+        "report the other (default: all items)",
     )
     evaluate.add_argument(
         "--repeats",

@@ -4,21 +4,54 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..config import ConfigError, load_files
+from . import sandbox
 from .data import default_data_dir
 from .models import settings_for
 from .runner import EvalOptions, evaluate
+from .scoring import missing_modules
 from .suites import build_suites
+from .suites.base import Suite
 
 
 def _names(values: list[str] | None) -> list[str]:
     """Repeated and comma-separated option values, in order, without duplicates."""
     names = [n.strip() for v in values or () for n in v.split(",") if n.strip()]
     return list(dict.fromkeys(names))
+
+
+def _expand(wanted: list[str], known: dict[str, Suite]) -> list[str]:
+    """Suite names, where a family name ("refactor") stands for all its suites ("refactor/…")."""
+    names = []
+    for name in wanted:
+        family = [k for k in known if k.startswith(f"{name}/")]
+        names += family if name not in known and family else [name]
+    return list(dict.fromkeys(names))
+
+
+def scorer_problem(suites: Sequence[Suite]) -> str | None:
+    """Why these suites could not be scored here, with the install that fixes it; None if they
+    can. Scoring with a missing module would report every answer as failed instead."""
+    users: dict[str, list[str]] = {}
+    for suite in suites:
+        for module in suite.needs:
+            users.setdefault(module, []).append(suite.name)
+    missing = {module: users[module] for module in missing_modules(users)}
+    if importlib.util.find_spec("matplotlib") is None:
+        missing["matplotlib"] = ["the chart"]
+    if not missing:
+        return None
+    what = "; ".join(f"{m} (for {', '.join(names)})" for m, names in missing.items())
+    return (
+        f"cannot score: {sandbox.PYTHON} lacks {what}. Install what the evaluation needs, from"
+        f' the Goldcrest checkout: {sandbox.PYTHON} -m pip install ".[eval]"'
+    )
 
 
 def _fail(message: str) -> int:
@@ -38,7 +71,7 @@ def run_command(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"! {problem}", file=sys.stderr)
     suites = build_suites(data_dir, args.test_timeout)
-    wanted = _names(args.suite) or list(suites)
+    wanted = _expand(_names(args.suite), suites) or list(suites)
     if unknown := [n for n in wanted if n not in suites]:
         return _fail(f"unknown suite {', '.join(unknown)}; known: {', '.join(suites)}.")
     models = _names(args.models) or ["embedded"]
@@ -51,6 +84,8 @@ def run_command(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     except (OSError, ValueError, KeyError) as exc:
         return _fail(f"cannot read suite data in {data_dir}: {exc}")
+    if (problem := scorer_problem([suites[n] for n in wanted])) is not None:
+        return _fail(problem)
     options = EvalOptions(
         models=tuple(models),
         suites=tuple(wanted),
@@ -59,6 +94,7 @@ def run_command(args: argparse.Namespace) -> int:
         out_dir=Path(args.out),
         limit=args.limit,
         seed=args.sample,
+        split=args.split,
         repeats=args.repeats,
         timeout_s=args.test_timeout,
         fresh=args.fresh,

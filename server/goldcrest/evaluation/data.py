@@ -9,13 +9,15 @@ from __future__ import annotations
 import ast
 import difflib
 import gzip
+import hashlib
 import json
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 FIM_FILES = {
     "single": "HumanEval-SingleLineInfilling.jsonl.gz",
@@ -23,7 +25,20 @@ FIM_FILES = {
     "span": "HumanEval-RandomSpanInfillingLight.jsonl.gz",
 }
 
+#: The two fixed halves of every suite: tune on one, report the other.
+SPLITS = ("tune", "report")
+SPLIT_SEED = 0
+_PROBLEM = re.compile(r"HumanEval/(\d+)")
+
+
+class Grouped(Protocol):
+    @property
+    def group(self) -> str:
+        """Items of one group (a HumanEval problem, a QuixBugs program) share a split half."""
+
+
 T = TypeVar("T")
+G = TypeVar("G", bound=Grouped)
 
 
 def default_data_dir() -> Path | None:
@@ -41,6 +56,26 @@ def pick(items: Sequence[T], limit: int | None, seed: int | None) -> list[T]:
     return chosen if limit is None else chosen[:limit]
 
 
+def _rank(group: str) -> str:
+    return hashlib.sha256(f"{SPLIT_SEED}:{group}".encode()).hexdigest()
+
+
+def split(items: Sequence[G], half: str | None) -> list[G]:
+    """The items whose group falls in ``half`` ("tune" or "report"); all of them for None.
+
+    Groups are ordered by a seeded SHA-256 of their name and cut in the middle, so the halves
+    are the same on every machine and every run, and the holes of one HumanEval problem (or the
+    variants of one program) never straddle the two.
+    """
+    if half is None:
+        return list(items)
+    if half not in SPLITS:
+        raise ValueError(f"unknown split {half!r}; use {' or '.join(SPLITS)}")
+    groups = sorted({item.group for item in items}, key=_rank)
+    tune = set(groups[: len(groups) // 2])
+    return [item for item in items if (item.group in tune) == (half == "tune")]
+
+
 @dataclass(frozen=True)
 class FimProblem:
     """One fill-in-the-middle hole: the code around it, the reference text and the tests."""
@@ -51,6 +86,12 @@ class FimProblem:
     canonical_solution: str
     test: str
     entry_point: str
+
+    @property
+    def group(self) -> str:
+        """The HumanEval problem the hole is cut from ("HumanEval/12")."""
+        found = _PROBLEM.search(self.id)
+        return found.group(0) if found else self.id
 
     def program(self, completion: str) -> str:
         """The script whose clean exit means ``completion`` fills the hole correctly."""
@@ -90,6 +131,10 @@ class QuixProgram:
 
     @property
     def id(self) -> str:
+        return self.name
+
+    @property
+    def group(self) -> str:
         return self.name
 
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
 from .results import ItemResult
 from .suites.base import GOLDCREST
 from .summary import Row
+
+log = logging.getLogger(__name__)
+RowKey = tuple[str, str, str]  # suite, model, variant
 
 _COLUMNS = (
     "suite", "model", "variant", "n", "pass@1", "uplift", "answered", "prec.",
@@ -60,6 +64,9 @@ def table(rows: Sequence[Row]) -> str:
             reports, hits = r.tallies["reports"], r.tallies.get("on_target", 0)
             share = f" ({_pct(hits / reports)})" if reports else ""
             notes.append(f"{hits} of {reports} reported bugs on the buggy line{share}")
+        if "breaks" in r.tallies:
+            breaks, offered = r.tallies["breaks"], r.tallies.get("offered", 0)
+            notes.append(f"{breaks} of {offered} offered refactors break the tests (goal: none)")
         if notes:
             lines.append(f"  {r.suite} {r.model} {r.variant}: " + "; ".join(notes))
     lines.append(
@@ -71,12 +78,54 @@ def table(rows: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
+def _row_key(result: ItemResult) -> RowKey:
+    return (result.suite, result.model, result.variant)
+
+
+def _read_report(path: Path) -> tuple[list[dict[str, Any]], list[ItemResult]]:
+    """The runs and item results of an earlier report; none when it is missing or unreadable."""
+    if not path.is_file():
+        return [], []
+    names = {f.name for f in fields(ItemResult)}
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        items = [ItemResult(**{k: v for k, v in i.items() if k in names}) for i in payload["items"]]
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        log.warning("%s is not a report this version can extend (%s): replaced", path, exc)
+        return [], []
+    every = sorted({_row_key(r) for r in items})
+    return payload.get("runs") or [{**payload.get("run", {}), "rows": every}], items
+
+
+def merge_report(
+    path: Path, run: dict[str, Any], results: Sequence[ItemResult]
+) -> tuple[list[dict[str, Any]], list[ItemResult]]:
+    """The runs and item results the report at ``path`` should hold once ``run`` is added.
+
+    Every (suite, model, variant) this run produced replaces what the earlier report had for it
+    (the newest result wins); the others stay, with the runs that produced them.
+    """
+    ours = {_row_key(r) for r in results}
+    earlier_runs, earlier = _read_report(path)
+    kept = [r for r in earlier if _row_key(r) not in ours]
+    left = {_row_key(r) for r in kept}
+    runs = []
+    for entry in earlier_runs:
+        rows = [tuple(key) for key in entry.get("rows", ()) if tuple(key) in left]
+        if rows:
+            runs.append({**entry, "rows": rows})
+    runs.append({**run, "rows": sorted(ours)})
+    return runs, [*kept, *results]
+
+
 def write_json(
-    path: Path, run: dict[str, Any], rows: Sequence[Row], results: Sequence[ItemResult]
+    path: Path, runs: Sequence[dict[str, Any]], rows: Sequence[Row], results: Sequence[ItemResult]
 ) -> None:
-    """Settings of the run, the summary rows, and every item's result in a stable order."""
+    """The runs behind the report (the last is this one), the summary rows, and every item's
+    result in a stable order."""
     payload = {
-        "run": run,
+        "run": runs[-1],
+        "runs": list(runs),
         "summary": [asdict(r) for r in rows],
         "items": [asdict(r) for r in sorted(results, key=lambda r: r.key)],
     }

@@ -13,9 +13,9 @@ from typing import Any, TextIO
 from .. import __version__
 from ..backends.base import BackendError
 from ..config import Settings, merge
-from .data import pick
+from .data import pick, split
 from .models import ObservedEngine, open_engine
-from .report import table, write_chart, write_json
+from .report import merge_report, table, write_chart, write_json
 from .results import ItemResult, ResultStore
 from .sandbox import DEFAULT_TIMEOUT_S
 from .suites.base import GOLDCREST, Suite
@@ -34,6 +34,7 @@ class EvalOptions:
     out_dir: Path
     limit: int | None = None
     seed: int | None = None
+    split: str | None = None  # "tune" or "report": one fixed half of every suite
     repeats: int = 3
     timeout_s: float = DEFAULT_TIMEOUT_S
     fresh: bool = False
@@ -114,7 +115,7 @@ async def run_eval(
     base = merge(base, ledger, "goldcrest eval")
     plan = {
         name: (
-            pick(suites[name].items(), options.limit, options.seed),
+            pick(split(suites[name].items(), options.split), options.limit, options.seed),
             [v for v in (GOLDCREST, *options.baselines) if v in suites[name].variants],
         )
         for name in options.suites
@@ -167,18 +168,25 @@ async def evaluate(
     out: TextIO | None = None,
     engines: EngineFactory = open_engine,
 ) -> Sequence[ItemResult]:
-    """Run, then write report.json and chart.png to the output folder and print the table."""
+    """Run, then write report.json and chart.png to the output folder and print the table.
+
+    The report and chart cover every suite, model and variant run into the folder (the newest
+    result of each), not only this command's; ``fresh`` starts them over too.
+    """
     out = out or sys.stdout
     options.out_dir.mkdir(parents=True, exist_ok=True)
     store = ResultStore(options.out_dir / "results.jsonl", fresh=options.fresh)
     results = await run_eval(options, base, suites, store, engines=engines)
-    rows = summarize(results)
-    write_json(options.out_dir / "report.json", run_info(options), rows, results)
+    report = options.out_dir / "report.json"
+    if options.fresh:
+        report.unlink(missing_ok=True)
+    runs, everything = merge_report(report, run_info(options), results)
+    rows = summarize(everything)
+    write_json(report, runs, rows, everything)
     if rows:
         write_chart(options.out_dir / "chart.png", rows)
     print(table(rows), file=out)
-    print(
-        f"\nresults: {options.out_dir / 'report.json'}, chart: {options.out_dir / 'chart.png'}",
-        file=out,
-    )
+    if earlier := len(runs) - 1:
+        print(f"({earlier} earlier run(s) in {options.out_dir} fill the other rows)", file=out)
+    print(f"\nresults: {report}, chart: {options.out_dir / 'chart.png'}", file=out)
     return results

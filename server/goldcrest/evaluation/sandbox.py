@@ -23,6 +23,8 @@ DEFAULT_TIMEOUT_S = 10.0
 MEMORY_LIMIT = 1 << 30
 FILE_SIZE_LIMIT = 16 << 20
 _OUTPUT_TAIL = 2000
+#: The interpreter that runs scorers: the one running Goldcrest, so ``.[eval]`` serves both.
+PYTHON = sys.executable
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def run(
     started = time.monotonic()
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-I", *args],
+            [PYTHON, "-I", *args],
             cwd=cwd,
             env=child_env,
             stdin=subprocess.DEVNULL,

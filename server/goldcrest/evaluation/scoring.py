@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .data import FimProblem, QuixProgram
+from .quix_project import lay_out, write_program
 from .sandbox import DEFAULT_TIMEOUT_S, RunResult, run, run_python
 
 
@@ -47,24 +47,53 @@ def score_bug_report(program: QuixProgram, ranges: Iterable[tuple[int, int]]) ->
     return BugScore(on_target > 0, len(spans), on_target)
 
 
-def fix_passes(
-    root: Path, program: QuixProgram, fixed: str, timeout_s: float = DEFAULT_TIMEOUT_S
+def quix_tests_pass(
+    root: Path,
+    program: QuixProgram,
+    text: str,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    correct: bool = False,
 ) -> RunResult:
-    """Run the program's QuixBugs tests against ``fixed`` in place of the buggy program.
+    """Run the program's QuixBugs tests with ``text`` in place of one version of the program.
 
+    ``correct`` puts it in place of the correct version and runs the tests with ``--correct``.
     The tests run in a private copy of the QuixBugs folder, so a program cannot damage the data.
     """
     with tempfile.TemporaryDirectory(prefix="goldcrest-eval-") as folder:
-        copy = Path(folder) / "quixbugs"
-        shutil.copytree(root, copy, ignore=shutil.ignore_patterns("__pycache__", ".*cache"))
-        (copy / "python_programs" / f"{program.name}.py").write_text(fixed, encoding="utf-8")
-        args = [
-            "-m",
-            "pytest",
-            "-x",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            f"python_testcases/test_{program.name}.py",
-        ]
-        return run(args, copy, timeout_s, env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
+        project = lay_out(root, Path(folder) / "quixbugs")
+        write_program(project, program, text, correct)
+        args = ["-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"]
+        args += [f"python_testcases/test_{program.name}.py", *(["--correct"] if correct else [])]
+        return run(args, project, timeout_s, env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
+
+
+def fix_passes(
+    root: Path, program: QuixProgram, fixed: str, timeout_s: float = DEFAULT_TIMEOUT_S
+) -> RunResult:
+    """Run the program's QuixBugs tests against ``fixed`` in place of the buggy program."""
+    return quix_tests_pass(root, program, fixed, timeout_s)
+
+
+def refactor_passes(
+    root: Path, program: QuixProgram, refactored: str, timeout_s: float = DEFAULT_TIMEOUT_S
+) -> RunResult:
+    """Run the program's QuixBugs tests against ``refactored`` in place of the correct program."""
+    return quix_tests_pass(root, program, refactored, timeout_s, correct=True)
+
+
+_FIND_MODULES = (
+    "import importlib.util, sys; "
+    "print(' '.join(m for m in sys.argv[1:] if importlib.util.find_spec(m) is None))"
+)
+
+
+def missing_modules(modules: Iterable[str]) -> tuple[str, ...]:
+    """Those of ``modules`` the sandbox's interpreter cannot import (it runs the scorers)."""
+    wanted = sorted(set(modules))
+    if not wanted:
+        return ()
+    with tempfile.TemporaryDirectory(prefix="goldcrest-eval-") as folder:
+        result = run(["-c", _FIND_MODULES, *wanted], Path(folder))
+    if not result.ok:
+        return tuple(wanted)
+    return tuple(result.output.split())

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from .results import ItemResult
-from .suites.base import GOLDCREST
+from .suites.base import GOLDCREST, is_goldcrest
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Row:
     tiers: dict[str, float]  # share of answers per backend/model that served them
     agreement: float | None  # share of repeated items whose repeats agree on pass/fail
     same_output: float | None  # share of repeated items whose repeats show the same text
-    uplift: float | None  # for a baseline: Goldcrest's pass@1 minus this one's
+    uplift: float | None  # for a baseline (not a Goldcrest mode): Goldcrest's pass@1 minus this
     tallies: dict[str, int]  # suite-specific counts, summed
 
 
@@ -85,7 +85,8 @@ def _row(group: list[ItemResult]) -> Row:
 
 
 def summarize(results: Iterable[ItemResult]) -> list[Row]:
-    """One row per (suite, model, variant), Goldcrest first, each baseline with its uplift."""
+    """One row per (suite, model, variant): Goldcrest and its modes first, then each baseline
+    with its uplift."""
     groups: dict[tuple[str, str, str], list[ItemResult]] = defaultdict(list)
     for r in results:
         groups[(r.suite, r.model, r.variant)].append(r)
@@ -93,7 +94,13 @@ def summarize(results: Iterable[ItemResult]) -> list[Row]:
     out = []
     for (suite, model, variant), row in rows.items():
         ours = rows.get((suite, model, GOLDCREST))
-        if variant != GOLDCREST and ours is not None:
+        if not is_goldcrest(variant) and ours is not None:
             row = replace(row, uplift=ours.pass_rate - row.pass_rate)
         out.append(row)
-    return sorted(out, key=lambda r: (r.suite, r.model, r.variant != GOLDCREST, r.variant))
+    return sorted(out, key=order)
+
+
+def order(row: Row) -> tuple[str, str, bool, bool, str]:
+    """Per suite and model: Goldcrest, its modes, then the baselines."""
+    variant = row.variant
+    return (row.suite, row.model, not is_goldcrest(variant), variant != GOLDCREST, variant)

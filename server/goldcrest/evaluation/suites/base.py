@@ -12,6 +12,15 @@ GOLDCREST = "goldcrest"
 NAIVE = "naive"
 FIM_RAW = "fim-raw"
 NO_CONTEXT = "no-context"
+#: Goldcrest with the project's tests as evidence (``[actions] tests = "on"``).
+WITH_TESTS = "goldcrest+tests"
+
+
+def is_goldcrest(variant: str) -> bool:
+    """Goldcrest itself or one of its modes (``goldcrest+tests``), as opposed to a baseline."""
+    return variant == GOLDCREST or variant.startswith(f"{GOLDCREST}+")
+
+
 #: Baselines are judged on what they write, not cut short by Goldcrest's own latency budget.
 BASELINE_TIMEOUT_S = 120.0
 
@@ -40,6 +49,8 @@ class Suite(Protocol):
     name: str
     #: the variants this suite can run: GOLDCREST and the baselines that make sense for it
     variants: tuple[str, ...]
+    #: modules the scorer imports in the sandbox's interpreter: checked before a run
+    needs: tuple[str, ...]
 
     def items(self) -> Sequence[Any]:
         """The suite's items, each with a unique ``id``; loaded on first call."""

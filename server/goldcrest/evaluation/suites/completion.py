@@ -79,6 +79,7 @@ class CompletionSuite:
     path: Path
     timeout_s: float
     variants: tuple[str, ...] = (GOLDCREST, NAIVE, FIM_RAW, NO_CONTEXT)
+    needs: tuple[str, ...] = ()  # the tests are plain Python
 
     def items(self) -> tuple[FimProblem, ...]:
         return load_fim(self.path)

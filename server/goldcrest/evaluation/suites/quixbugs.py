@@ -6,6 +6,9 @@ covers the buggy line; every report is tallied, so the share on other lines (pre
 ``fix``: ``tasks.fix.propose_fix`` with the buggy line(s) selected, as when the action is invoked
 on a reported bug; passed when the program's tests pass after the offered edit is applied.
 
+``goldcrest+tests`` for both: the program laid out as a project with its tests
+(``quix_project``), which Goldcrest may run as evidence; the score is still the held tests'.
+
 ``naive`` for both: one chat message holding a one-line instruction and the file; the line
 numbers it mentions are its bug report, and the first code block of its answer (the part a user
 would copy) replaces the program as its fix. Nothing is validated.
@@ -27,7 +30,7 @@ from ...validate import syntax_error
 from ..data import QuixProgram, load_quixbugs
 from ..models import ObservedEngine
 from ..scoring import failure, fix_passes, score_bug_report
-from .base import BASELINE_TIMEOUT_S, GOLDCREST, NAIVE, Attempt, Score
+from .base import BASELINE_TIMEOUT_S, GOLDCREST, NAIVE, WITH_TESTS, Attempt, Score
 
 NAIVE_BUGS = "Which lines of this code have bugs? Give their line numbers."
 _LINE_REF = re.compile(r"\blines?\s*:?\s*(\d+)(?:\s*(?:-|–|to)\s*(\d+))?", re.IGNORECASE)
@@ -92,7 +95,8 @@ async def _ask_naive(engine: ObservedEngine, task: str, instruction: str, code: 
 class BugsSuite:
     name: str
     root: Path
-    variants: tuple[str, ...] = (GOLDCREST, NAIVE)
+    variants: tuple[str, ...] = (GOLDCREST, NAIVE, WITH_TESTS)
+    needs: tuple[str, ...] = ()  # scored by comparing lines, nothing is run
 
     def items(self) -> tuple[QuixProgram, ...]:
         return load_quixbugs(self.root)
@@ -135,7 +139,8 @@ class FixSuite:
     name: str
     root: Path
     timeout_s: float
-    variants: tuple[str, ...] = (GOLDCREST, NAIVE)
+    variants: tuple[str, ...] = (GOLDCREST, NAIVE, WITH_TESTS)
+    needs: tuple[str, ...] = ("pytest",)
 
     def items(self) -> tuple[QuixProgram, ...]:
         return load_quixbugs(self.root)
