@@ -474,6 +474,125 @@ check(":GoldcrestDoctor shows the report", function()
   vim.cmd("close")
 end)
 
+check(":checkhealth goldcrest: server and version, the backend that answers, model file, features", function()
+  vim.cmd("checkhealth goldcrest")
+  local report = buf_text(0)
+  vim.cmd("tabclose")
+  local function has(text)
+    assert(report:find(text, 1, true), "missing " .. text .. " in:\n" .. report)
+  end
+  has("found " .. vim.fn.exepath(GOLDCREST))
+  assert(report:match("goldcrest %d+%.%d+"), "no version in:\n" .. report)
+  has(REAL and "embedded" or "ollama")
+  has("will answer")
+  has("embedded model file verified")
+  has("Neovim " .. vim.version().major .. "." .. vim.version().minor)
+  assert(not report:find("ERROR", 1, true), "errors in:\n" .. report)
+end)
+
+check(":help goldcrest opens the plugin's help", function()
+  local doc = tmp .. "/rtp/doc"
+  vim.fn.mkdir(doc, "p")
+  vim.fn.writefile(vim.fn.readfile(PLUGIN .. "/doc/goldcrest.txt"), doc .. "/goldcrest.txt")
+  vim.cmd("helptags " .. vim.fn.fnameescape(doc))
+  vim.opt.runtimepath:prepend(tmp .. "/rtp")
+  for _, tag in ipairs({ "goldcrest", ":GoldcrestFix", "goldcrest-tier", "goldcrest-health", "goldcrest-server-path" }) do
+    vim.cmd("help " .. tag)
+    local name, line = vim.api.nvim_buf_get_name(0), vim.api.nvim_get_current_line()
+    vim.cmd("helpclose")
+    assert(name:find("goldcrest%.txt$"), "help " .. tag .. " opened " .. name)
+    assert(line:find("*" .. tag .. "*", 1, true), "help " .. tag .. " landed on: " .. line)
+  end
+end)
+
+check("a server outside $PATH: found in pipx's venv, else every place searched is named", function()
+  local server = require("goldcrest.server")
+  local path, home = vim.env.PATH, vim.env.HOME
+  local exe = vim.fn.exepath(GOLDCREST)
+  -- $PATH without any folder holding a goldcrest, and an empty home
+  local dirs = vim.tbl_filter(function(d)
+    return d ~= "" and vim.fn.executable(d .. "/goldcrest") == 0
+  end, vim.split(path or "", ":", { plain = true }))
+  vim.env.PATH = table.concat(dirs, ":")
+  vim.env.HOME = tmp .. "/home"
+  local ok, err = pcall(function()
+    local found, message = server.find("goldcrest", "HINT")
+    assert(found == nil, "found " .. tostring(found))
+    for _, place in ipairs({ "$PATH", tmp .. "/home/.local/pipx/venvs/goldcrest/bin", tmp .. "/home/.local/bin", "HINT" }) do
+      assert(message:find(place, 1, true), place .. " not named in: " .. message)
+    end
+    local venv_bin = tmp .. "/home/.local/pipx/venvs/goldcrest/bin"
+    vim.fn.mkdir(venv_bin, "p")
+    assert(vim.loop.fs_symlink(exe, venv_bin .. "/goldcrest"))
+    found = server.find("goldcrest", "HINT")
+    assert(found == venv_bin .. "/goldcrest", "found " .. tostring(found))
+    -- a configured path wins and is never replaced by one found elsewhere
+    found, message = server.find("/nope/goldcrest", "HINT")
+    assert(found == nil and message:find("/nope/goldcrest", 1, true), tostring(message))
+  end)
+  vim.env.PATH, vim.env.HOME = path, home
+  assert(ok, err)
+end)
+
+if not REAL then
+  check(":GoldcrestBugs / :GoldcrestFix / :GoldcrestExplain send the tier argument", function()
+    local sent = {}
+    local real_request = client.request
+    client.request = function(...)
+      local args = { ... }
+      local method, params = args[1], args[2]
+      if HAS_011 then
+        method, params = args[2], args[3]
+      end
+      if method == "workspace/executeCommand" then
+        table.insert(sent, params)
+      end
+      return real_request(...)
+    end
+    local ok, err = pcall(function()
+      vim.api.nvim_win_set_cursor(0, { find_line("return total / len(values)") + 1, 4 })
+      vim.cmd("GoldcrestBugs strongest")
+      wait(60000, function() return goldcrest.last_bugs ~= nil end, ":GoldcrestBugs strongest to answer")
+      vim.cmd("GoldcrestFix strongest")
+      wait(60000, function() return goldcrest.last_fix ~= nil end, ":GoldcrestFix strongest to answer")
+      vim.api.nvim_win_set_cursor(0, { find_line("def mean(values):") + 1, 5 })
+      goldcrest.last_explanation = nil
+      vim.cmd("GoldcrestExplain strongest")
+      wait(60000, function() return goldcrest.last_explanation ~= nil end, ":GoldcrestExplain strongest to answer")
+      close_floats()
+      vim.cmd("GoldcrestBugs")
+    end)
+    client.request = real_request
+    assert(ok, err)
+    local got = {}
+    for _, p in ipairs(sent) do
+      table.insert(got, p.command .. "=" .. tostring(p.arguments[1].tier))
+    end
+    assert(
+      table.concat(got, " ") == "goldcrest.listBugs=strongest goldcrest.fix=strongest goldcrest.explain=strongest goldcrest.listBugs=nil",
+      "sent: " .. table.concat(got, " ")
+    )
+  end)
+end
+
+check(":GoldcrestRestart starts the configured server again and it answers", function()
+  local old_id = client.id
+  vim.cmd("GoldcrestRestart")
+  wait(60000, function()
+    local c = goldcrest.client(bufnr)
+    return c ~= nil and c.id ~= old_id and c.server_capabilities ~= nil and next(c.server_capabilities) ~= nil
+  end, "a new goldcrest client after the restart")
+  client = goldcrest.client(bufnr)
+  assert(client.config.cmd[1] == vim.fn.exepath(GOLDCREST), "restarted " .. vim.inspect(client.config.cmd))
+  local row = find_line("def mean(values):")
+  local result = request("textDocument/codeAction", {
+    textDocument = { uri = vim.uri_from_bufnr(bufnr) },
+    range = { start = { line = row, character = 5 }, ["end"] = { line = row, character = 5 } },
+    context = { diagnostics = {} },
+  }, 60000) or {}
+  assert(#result > 0, "no code actions from the restarted server")
+end)
+
 check(":GoldcrestPause sends completion.enabled = false", function()
   vim.cmd("GoldcrestPause")
   assert(goldcrest.config.settings.completion.enabled == false)

@@ -11,7 +11,9 @@ local INSTALL = 'cd <goldcrest checkout> && python3 -m pip install ".[embedded]"
 local REFACTOR_KINDS = { "simplify", "extract_function", "type_hints", "docstring" }
 
 M.defaults = {
-  -- The server command; the first word is also what :GoldcrestDoctor runs (with "doctor").
+  -- The server command; the first word is also what :GoldcrestDoctor runs (with "doctor"). A
+  -- full path always wins; a bare name is looked up on $PATH, then where Python tools land
+  -- outside it: pipx's goldcrest venv, $PIPX_BIN_DIR, ~/.local/bin (see M.find_server()).
   cmd = { "goldcrest", "serve" },
   filetypes = {
     "python", "javascript", "javascriptreact", "typescript", "typescriptreact",
@@ -322,10 +324,10 @@ local function capabilities()
   return caps
 end
 
-local function client_config(root)
+local function client_config(root, cmd)
   return {
     name = NAME,
-    cmd = M.config.cmd,
+    cmd = cmd or M.config.cmd,
     root_dir = root,
     init_options = server_settings(),
     settings = { goldcrest = server_settings() },
@@ -344,16 +346,27 @@ local function client_config(root)
   }
 end
 
-local function executable_ok()
-  local exe = M.config.cmd[1]
-  if vim.fn.executable(exe) == 1 then
-    return true
+--- Where the server executable is: (path, how it was found) or (nil, message naming every
+--- place searched). A configured path (with a slash) always wins, right or wrong.
+function M.find_server()
+  return require("goldcrest.server").find(M.config.cmd[1], INSTALL)
+end
+
+--- The server command with its executable resolved; nil (after telling the user once) when
+--- there is none.
+local function server_cmd()
+  local exe, how = M.find_server()
+  if not exe then
+    if not M._warned_missing then
+      M._warned_missing = true
+      notify(how, vim.log.levels.ERROR)
+    end
+    return nil
   end
-  if not M._warned_missing then
-    M._warned_missing = true
-    notify(string.format("%q was not found. Install the server with: %s (or set cmd in setup()).", exe, INSTALL), vim.log.levels.ERROR)
-  end
-  return false
+  M._warned_missing = false
+  local cmd = vim.deepcopy(M.config.cmd)
+  cmd[1] = exe
+  return cmd
 end
 
 --- Start the server (once) and attach `bufnr` to it. The 0.7-compatible path.
@@ -362,12 +375,13 @@ function M.attach(bufnr)
   if not vim.api.nvim_buf_is_valid(bufnr) or vim.bo[bufnr].buftype ~= "" then
     return nil
   end
-  if not executable_ok() then
-    return nil
-  end
   local client = single_client_id and vim.lsp.get_client_by_id(single_client_id)
   if not client or call(client, "is_stopped") then
-    single_client_id = vim.lsp.start_client(client_config(find_root(bufnr)))
+    local cmd = server_cmd()
+    if not cmd then
+      return nil
+    end
+    single_client_id = vim.lsp.start_client(client_config(find_root(bufnr), cmd))
   end
   if single_client_id then
     vim.lsp.buf_attach_client(bufnr, single_client_id)
@@ -425,6 +439,14 @@ local function goldcrest_diagnostics(bufnr)
   return out
 end
 
+--- The command argument with the optional `tier` ("strongest" or a tier's name) the user gave.
+local function with_tier(arg, tier)
+  if type(tier) == "string" and vim.trim(tier) ~= "" then
+    arg.tier = vim.trim(tier)
+  end
+  return arg
+end
+
 function M.list_bugs(opts)
   opts = opts or {}
   local client = need_client()
@@ -432,7 +454,7 @@ function M.list_bugs(opts)
     return
   end
   local bufnr = vim.api.nvim_get_current_buf()
-  local arg = { uri = vim.uri_from_bufnr(bufnr) }
+  local arg = with_tier({ uri = vim.uri_from_bufnr(bufnr) }, opts.args)
   if opts.range and opts.range > 0 then
     arg.range = line_range(bufnr, opts.line1, opts.line2, encoding(client))
   end
@@ -478,7 +500,8 @@ function M.fix(opts)
   local bufnr = vim.api.nvim_get_current_buf()
   local range = M.fix_range(bufnr, opts or {}, encoding(client))
   M.last_fix = nil
-  M.execute("goldcrest.fix", { uri = vim.uri_from_bufnr(bufnr), range = range }, function(result)
+  local arg = with_tier({ uri = vim.uri_from_bufnr(bufnr), range = range }, (opts or {}).args)
+  M.execute("goldcrest.fix", arg, function(result)
     M.last_fix = result ~= vim.NIL and result or {}
     if M.last_fix.problem == vim.NIL then
       M.last_fix.problem = nil -- JSON null
@@ -523,13 +546,14 @@ local function show_markdown(text)
   end
 end
 
-function M.explain()
+--- Explain the code under the cursor; `tier` (optional) asks that model.
+function M.explain(tier)
   local client = need_client()
   if not client then
     return
   end
   local bufnr = vim.api.nvim_get_current_buf()
-  M.explain_at({ uri = vim.uri_from_bufnr(bufnr), position = cursor_position(bufnr, encoding(client)) })
+  M.explain_at(with_tier({ uri = vim.uri_from_bufnr(bufnr), position = cursor_position(bufnr, encoding(client)) }, tier))
 end
 
 --- goldcrest.explain with `arg` ({uri, position}); the markdown answer opens in a float.
@@ -548,16 +572,35 @@ function M.explain_at(arg)
   end, "explaining")
 end
 
---- Run `goldcrest doctor` and show the report in a scratch buffer.
-function M.doctor()
-  local exe = M.config.cmd[1]
+--- `goldcrest doctor` for the current workspace and settings, as an argv list; nil and a
+--- message when the server is not found.
+function M.doctor_argv()
+  local exe, how = M.find_server()
+  if not exe then
+    return nil, how
+  end
   local argv = { exe, "doctor" }
-  -- the workspace's goldcrest.toml applies to the report as it does to the server
+  -- the workspace's goldcrest.toml and the settings apply to the report as to the server
   local client = M.client(0) or clients()[1]
   local root = client and client.config and client.config.root_dir
   if root and root ~= vim.NIL then
     vim.list_extend(argv, { "--workspace", root })
   end
+  local settings = strip_nils(M.config.settings or {})
+  if next(settings) ~= nil then
+    vim.list_extend(argv, { "--settings", vim.fn.json_encode(settings) })
+  end
+  return argv
+end
+
+--- Run `goldcrest doctor` and show the report in a scratch buffer.
+function M.doctor()
+  local argv, problem = M.doctor_argv()
+  if not argv then
+    notify(problem, vim.log.levels.ERROR)
+    return
+  end
+  local exe = argv[1]
   local out = {}
   local function collect(_, data)
     for _, line in ipairs(data or {}) do
@@ -636,6 +679,12 @@ function M.restart()
   single_client_id = nil
   vim.defer_fn(function()
     if use_new_api() then
+      -- the server is looked up again: it may have been installed or moved meanwhile
+      local cmd = server_cmd()
+      if not cmd then
+        return
+      end
+      vim.lsp.config(NAME, { cmd = cmd })
       for _, b in ipairs(bufs) do
         if vim.api.nvim_buf_is_valid(b) then
           vim.api.nvim_exec_autocmds("FileType", { buffer = b })
@@ -649,14 +698,27 @@ function M.restart()
   end, 500)
 end
 
+--- Completion for the optional tier argument: "strongest" and the tiers named in settings.
+local function complete_tier(lead)
+  local names = { "strongest" }
+  for _, tier in ipairs((M.config.settings or {}).tiers or {}) do
+    if type(tier) == "table" and type(tier.name) == "string" then
+      table.insert(names, tier.name)
+    end
+  end
+  return vim.tbl_filter(function(n)
+    return n:sub(1, #lead) == lead
+  end, names)
+end
+
 local function create_commands()
   local cmd = vim.api.nvim_create_user_command
   cmd("GoldcrestBugs", function(o)
     M.list_bugs(o)
-  end, { range = true, desc = "Goldcrest: list likely bugs in the file (or the given lines)" })
+  end, { range = true, nargs = "?", complete = complete_tier, desc = "Goldcrest: list likely bugs in the file (or the given lines) [tier]" })
   cmd("GoldcrestFix", function(o)
     M.fix(o)
-  end, { range = true, desc = "Goldcrest: fix the bug under the cursor (or the given lines)" })
+  end, { range = true, nargs = "?", complete = complete_tier, desc = "Goldcrest: fix the bug under the cursor (or the given lines) [tier]" })
   cmd("GoldcrestRefactor", function(o)
     M.refactor(o.args, o)
   end, {
@@ -667,9 +729,9 @@ local function create_commands()
     end,
     desc = "Goldcrest: simplify | extract_function | type_hints | docstring",
   })
-  cmd("GoldcrestExplain", function()
-    M.explain()
-  end, { desc = "Goldcrest: explain the code under the cursor" })
+  cmd("GoldcrestExplain", function(o)
+    M.explain(o.args)
+  end, { nargs = "?", complete = complete_tier, desc = "Goldcrest: explain the code under the cursor [tier]" })
   cmd("GoldcrestDoctor", function()
     M.doctor()
   end, { desc = "Goldcrest: run `goldcrest doctor`" })
@@ -702,7 +764,7 @@ function M.setup(opts)
   augroup = vim.api.nvim_create_augroup("goldcrest", { clear = true })
 
   if use_new_api() then
-    local cfg = client_config(nil)
+    local cfg = client_config(nil, server_cmd())
     cfg.root_dir = nil
     cfg.root_markers = M.config.root_markers
     cfg.filetypes = M.config.filetypes
