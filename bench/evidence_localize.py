@@ -8,10 +8,11 @@ run again with the correct program written as the edited file.
 
     nice -n 10 python bench/evidence_localize.py [--per-test-s 1] [--only bitcount]
 
-Ranks count ties pessimistically: the buggy line is in the top k when at most k lines score at
-least as high as it does (a tie across the whole function is no help to anyone). The buggy
-line is the line that differs from the correct program (``evaluation.data.bug_lines``); when the
-fix inserts a line, either neighbour counts.
+Two rankings: Ochiai alone (``TestRun.line_scores``) and Ochiai plus failure frames
+(``TestRun.suspicious``). Ranks count ties pessimistically: the buggy line is in the top k when
+at most k lines score at least as high as it does (a tie across the whole function helps no
+one). The buggy line is the line that differs from the correct program
+(``evaluation.data.bug_lines``); when the fix inserts a line, either neighbour counts.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ class Row:
     seconds: float
     buggy_fails: bool
     fixed_passes: bool
-    rank: int | None  # pessimistic rank of the best buggy line; None: it scored nothing
+    rank: int | None  # Ochiai: pessimistic rank of the best buggy line; None: it scored nothing
+    rank_frames: int | None  # the same for TestRun.suspicious (Ochiai plus failure frames)
     top_lines: list[int]
 
 
@@ -67,16 +69,16 @@ async def measure(project: Path, program: QuixProgram, per_test_s: float, timeou
     fixed = await run_tests(
         project, tests, files={target: program.correct}, timeout_s=timeout_s, per_test_s=per_test_s
     )
-    scores = buggy.line_scores
-    top = sorted(scores, key=lambda line: (-scores[line], line))[:3]
+    ranked = buggy.suspicious()
     return Row(
         program.name,
         len(tests),
         seconds,
         bool(buggy.failing) or buggy.timed_out,
         fixed.ok,
-        pessimistic_rank(scores, program.bug_lines),
-        top,
+        pessimistic_rank(buggy.line_scores, program.bug_lines),
+        pessimistic_rank(dict(ranked), program.bug_lines),
+        [line for line, _ in ranked[:3]],
     )
 
 
@@ -103,7 +105,7 @@ async def main() -> None:
                 f"{row.name:28} tests {row.tests:3}  {row.seconds:5.1f} s  "
                 f"buggy fails {'yes' if row.buggy_fails else 'NO ':3}  "
                 f"fixed passes {'yes' if row.fixed_passes else 'NO ':3}  "
-                f"bug {program.bug_lines} rank {row.rank}  top {row.top_lines}",
+                f"bug {program.bug_lines} rank {row.rank}/{row.rank_frames}  top {row.top_lines}",
                 flush=True,
             )
     seconds = sorted(row.seconds for row in rows)
@@ -113,9 +115,13 @@ async def main() -> None:
     print(f"run time (traced)        p50 {statistics.median(seconds):.1f} s  p95 {p95:.1f} s")
     print(f"buggy version fails      {_share(rows, [r.buggy_fails for r in rows])}")
     print(f"correct version passes   {_share(rows, [r.fixed_passes for r in rows])}")
-    for k in (1, 3):
-        hit = [r.rank is not None and r.rank <= k for r in rows]
-        print(f"buggy line in top-{k}      {_share(rows, hit)}")
+    for k in (1, 3, 5):
+        for label, ranks in (
+            ("Ochiai", [r.rank for r in rows]),
+            ("+frames", [r.rank_frames for r in rows]),
+        ):
+            hit = [rank is not None and rank <= k for rank in ranks]
+            print(f"buggy line in top-{k} {label:8} {_share(rows, hit)}")
 
 
 if __name__ == "__main__":

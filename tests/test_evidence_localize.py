@@ -8,8 +8,8 @@ from pathlib import Path
 from evidence_projects import BUG_LINE, shop
 from goldcrest.evidence import compare, find_tests, run_tests
 from goldcrest.evidence.localize import Trace, read_traces, spectrum
-from goldcrest.evidence.results import TestOutcome
-from goldcrest.evidence.testrun import TestRun
+from goldcrest.evidence.results import Frame, TestOutcome
+from goldcrest.evidence.testrun import FRAME_WEIGHT, TestRun
 
 PRICING_PY = Path("shop/pricing.py")
 
@@ -82,3 +82,23 @@ def test_compare_judges_a_candidate_by_what_it_fixes_and_breaks() -> None:
     assert vanished.broken == ("b",)
     nothing = compare(before, before)
     assert not nothing.improves and nothing.keeps_passing
+
+
+def test_failure_frames_break_ties_between_equally_suspicious_lines() -> None:
+    traces = [Trace("a", "failed", frozenset({2, 3, 4})), Trace("b", "passed", frozenset({2}))]
+    raised = (Frame("t.py", 9), Frame("m.py", 4, "f", "x = y[0]"))  # t.py: the test, not traced
+    run = TestRun(
+        Path("/w"),
+        ("pytest",),
+        (TestOutcome("a", "failed", "IndexError", raised), TestOutcome("b", "passed")),
+        1,
+        False,
+        1.0,
+        "",
+        True,
+        traced="m.py",
+        spectrum=spectrum(traces),
+    )
+    assert run.line_scores == {2: 1 / math.sqrt(2), 3: 1.0, 4: 1.0}
+    assert [line for line, _ in run.suspicious()] == [4, 3, 2]
+    assert run.suspicious()[0][1] == 1.0 + FRAME_WEIGHT

@@ -18,6 +18,8 @@ from .localize import Spectrum
 from .results import Frame, TestOutcome
 
 _MAX_FACT = 200
+#: How much a line in every failing test's traceback adds to its Ochiai score (at most 1.0).
+FRAME_WEIGHT = 0.25
 _SPACES = re.compile(r"\s+")
 
 
@@ -72,6 +74,23 @@ class TestRun:
     def line_scores(self) -> dict[int, float]:
         """Ochiai suspiciousness per 1-based line of the traced file (empty if untraced)."""
         return self.spectrum.scores() if self.spectrum else {}
+
+    def suspicious(self) -> list[tuple[int, float]]:
+        """Lines of the traced file, most suspicious first: the Ochiai score plus up to
+        ``FRAME_WEIGHT`` for the share of failing tests whose traceback passes through the line
+        (where they raised, recursed or were stopped). On QuixBugs the frames lift the buggy
+        line into the top 3 for two more programs than Ochiai alone (bench/evidence_localize.py).
+        """
+        failing = self.failing
+        through: Counter[int] = Counter()
+        for test in failing:
+            through.update({f.line for f in test.frames if f.path == self.traced})
+        scores = {
+            line: score + FRAME_WEIGHT * through[line] / max(1, len(failing))
+            for line, score in self.line_scores.items()
+            if score > 0
+        }
+        return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
     def summary(self) -> str:
         """One line: how many tests ran, how they ended, how long it took."""
