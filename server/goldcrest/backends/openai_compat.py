@@ -43,6 +43,7 @@ class OpenAICompatBackend(Backend):
         self.family = family
         self.base_url = base_url or DEFAULT_URL
         self._fim = fim
+        self._schema_style = "json_schema"  # or "json_object" for servers that only know that
         # Servers without auth (llama.cpp, vLLM) accept any key; the SDK insists on one.
         self._client = openai.AsyncOpenAI(
             api_key=api_key or "unused",
@@ -72,12 +73,7 @@ class OpenAICompatBackend(Backend):
                     model=self.model, prompt=prompt, **_common(request)
                 )
             else:
-                chunks = await self._client.chat.completions.create(
-                    model=self.model,
-                    messages=[{"role": m.role, "content": m.content} for m in request.messages],
-                    **_common(request),
-                    **_response_format(request),
-                )
+                chunks = await self._chat(request)
             try:
                 async for chunk in chunks:
                     if chunk.usage is not None and usage is not None:
@@ -92,6 +88,31 @@ class OpenAICompatBackend(Backend):
                 await chunks.close()
         except openai.OpenAIError as exc:
             raise BackendError(self._describe(exc), transient=transient(openai, exc)) from exc
+
+    async def _chat(self, request: GenerationRequest) -> Any:
+        """Start a streamed chat; a server that refuses the standard ``json_schema`` response
+        format (llama-cpp-python's server takes only ``json_object`` with a ``schema``) is asked
+        again the way it understands, and remembered."""
+        messages = [{"role": m.role, "content": m.content} for m in request.messages]
+        try:
+            return await self._client.chat.completions.create(
+                model=self.model,
+                messages=messages,
+                **_common(request),
+                **_response_format(request, self._schema_style),
+            )
+        except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
+            if request.json_schema is None or self._schema_style != "json_schema":
+                raise
+            if "response_format" not in str(exc) and "json_schema" not in str(exc):
+                raise
+            self._schema_style = "json_object"
+            return await self._client.chat.completions.create(
+                model=self.model,
+                messages=messages,
+                **_common(request),
+                **_response_format(request, self._schema_style),
+            )
 
     async def status(self) -> BackendStatus:
         """List the server's models, briefly; a hosted API answers this without generating."""
@@ -125,8 +146,10 @@ def _common(request: GenerationRequest) -> dict[str, Any]:
     return options
 
 
-def _response_format(request: GenerationRequest) -> dict[str, Any]:
+def _response_format(request: GenerationRequest, style: str = "json_schema") -> dict[str, Any]:
     if request.json_schema is None:
         return {}
+    if style == "json_object":
+        return {"response_format": {"type": "json_object", "schema": request.json_schema}}
     schema = {"name": "answer", "schema": request.json_schema}
     return {"response_format": {"type": "json_schema", "json_schema": schema}}
