@@ -173,9 +173,7 @@ class SpendLedger:
             self._stop = threading.Event()
         self.flush()
         with self._io:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+            self._close_db()
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -187,29 +185,39 @@ class SpendLedger:
     def flush(self) -> None:
         """Write the pending counts; on failure they wait for the next try."""
         with self._io:
-            with self._lock:
-                batch, self._pending = self._pending, {}
-            if not batch:
+            if not self._pending:
                 return
+            day = today()
             try:
-                db = self._connection()
-                now, day = time.time(), today()
-                db.execute("BEGIN IMMEDIATE")
                 try:
-                    db.executemany(
-                        _INSERT,
-                        [(k[0], now, k[1], k[2], k[3], int(k[4]), *v) for k, v in batch.items()],
-                    )
-                    db.execute("COMMIT")
-                finally:
-                    if db.in_transaction:
-                        db.execute("ROLLBACK")
+                    self._write(self._connection())
+                except sqlite3.Error as exc:
+                    if fault(exc) not in ("corrupt", "readonly"):
+                        raise
+                    self._close_db()  # damaged or unwritable under us: on to a new file
+                    self._write(self._replace(exc))
             except (OSError, sqlite3.Error) as exc:
-                with self._lock:
-                    _add(self._pending, batch)
                 self._trouble(exc)
                 return
             self._read_cloud_total(day)
+
+    def _write(self, db: sqlite3.Connection) -> None:
+        """Insert the pending tallies in one transaction; on failure they stay pending."""
+        with self._lock:
+            batch, self._pending = self._pending, {}
+        now = time.time()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany(
+                _INSERT, [(k[0], now, k[1], k[2], k[3], int(k[4]), *v) for k, v in batch.items()]
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            with self._lock:
+                _add(self._pending, batch)
+            raise
 
     def _read_cloud_total(self, day: str) -> None:
         """Learn today's cloud cost in the file (every process's written spend)."""
@@ -230,8 +238,7 @@ class SpendLedger:
     def _connection(self) -> sqlite3.Connection:
         """The open file, reopened when it was deleted or replaced under us."""
         if self._db is not None and not self._still_ours():
-            self._db.close()
-            self._db = None
+            self._close_db()
             say_once(
                 f"spend-gone:{self.path}",
                 f"Goldcrest: the spend counters {self.path} were deleted or replaced; this "
@@ -239,33 +246,36 @@ class SpendLedger:
             )
             self._recount()
         if self._db is None:
-            self._db = self._open()
+            try:
+                self._db = self._connect()
+            except sqlite3.Error as exc:
+                if fault(exc) not in ("corrupt", "readonly", "cantopen"):
+                    raise
+                self._db = self._replace(exc)
         return self._db
 
-    def _open(self) -> sqlite3.Connection:
-        """Open the file; one that is damaged or cannot be written is moved aside (the rows
-        of a readable one copied over) and counting starts in a new one."""
-        try:
-            return self._connect()
-        except sqlite3.Error as exc:
-            kind, why = fault(exc), exc
-            if kind not in ("corrupt", "readonly", "cantopen") or not self.path.exists():
-                raise
-            aside = move_aside(self.path)
-            if aside is None:
-                raise
+    def _replace(self, exc: sqlite3.Error) -> sqlite3.Connection:
+        """Move a file that cannot be used aside and start a new one: the rows of a readable
+        one are copied over, else this session's counts are written again."""
+        aside = move_aside(self.path)
+        if aside is None:
+            raise exc
         db = self._connect()
-        copied = kind == "readonly" and _copy_rows(db, aside)
+        copied = fault(exc) == "readonly" and _copy_rows(db, aside)
         say_once(
             f"spend-aside:{self.path}",
-            f"Goldcrest: the spend counters {self.path} could not be "
-            f"{'written' if kind == 'readonly' else 'read'} ({why}); "
+            f"Goldcrest: the spend counters {self.path} could not be used ({exc}); "
             + ("they were copied to a new file" if copied else "counting starts in a new file")
             + f" and the old one is {aside}.",
         )
         if not copied:
             self._recount()
         return db
+
+    def _close_db(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
     def _connect(self) -> sqlite3.Connection:
         ensure_dir(self.path.parent)

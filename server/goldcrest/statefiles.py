@@ -26,13 +26,18 @@ _READONLY_DBMOVED = 1032  # SQLITE_READONLY | (4 << 8): the file was deleted or 
 _said: set[str] = set()
 
 
+class FileReplaced(sqlite3.OperationalError):
+    """The database file was deleted or replaced while open (in WAL mode SQLite would go on
+    writing to the orphaned file)."""
+
+
 def fault(exc: sqlite3.Error) -> Fault:
     """What kind of trouble an SQLite error means, from its (extended) result code."""
     code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(exc, FileReplaced) or code == _READONLY_DBMOVED:
+        return "moved"
     if code is None:
         return "io"
-    if code == _READONLY_DBMOVED:
-        return "moved"
     return {
         sqlite3.SQLITE_BUSY: "busy",
         sqlite3.SQLITE_LOCKED: "busy",
@@ -53,16 +58,21 @@ def say_once(key: str, message: str) -> None:
 
 
 def move_aside(path: Path) -> Path | None:
-    """Rename ``path`` (a file with its SQLite side files, or a directory) to
-    ``<name>.corrupt-<time>``; None when it cannot be moved. Nothing is deleted."""
+    """Rename ``path`` (a file with its SQLite side files, or a directory; or the side files
+    a deleted database left) to ``<name>.corrupt-<time>``; None when nothing could be moved.
+    Nothing is deleted."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     aside = path.with_name(f"{path.name}.corrupt-{stamp}")
     n = 1
     while aside.exists() or aside.is_symlink():
         n += 1
         aside = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+    moved = False
     try:
         path.rename(aside)
+        moved = True
+    except FileNotFoundError:
+        pass
     except OSError as exc:
         log.debug("could not move %s aside: %s", path, exc)
         return None
@@ -71,9 +81,10 @@ def move_aside(path: Path) -> Path | None:
         if side.exists():
             try:
                 side.rename(aside.with_name(aside.name + suffix))
+                moved = True
             except OSError as exc:
                 log.debug("could not move %s aside: %s", side, exc)
-    return aside
+    return aside if moved else None
 
 
 def ensure_dir(path: Path) -> None:

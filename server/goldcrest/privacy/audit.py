@@ -13,6 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..backends.base import GenerationRequest
+from ..statefiles import append_line
 
 
 class AuditLog:
@@ -46,6 +47,5 @@ class AuditLog:
             "redactions": dict(redactions),
             "sent": sent,
         }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        # Whole lines only: a full disk leaves no half entry, a crash's half line is ended.
+        append_line(self.path, json.dumps(entry, ensure_ascii=False))

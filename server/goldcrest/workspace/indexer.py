@@ -12,12 +12,9 @@ import asyncio
 import hashlib
 import logging
 import os
-import queue
-import sys
-import threading
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,16 +24,19 @@ from goldcrest.config import Settings
 from goldcrest.context import symbols
 from goldcrest.documents import Document
 from goldcrest.privacy.ignore import IGNORE_FILES
+from goldcrest.statefiles import fault
 
 from . import extract as extract_module
 from . import imports as imports_module
 from . import store as store_module
 from .embeddings import Embedder
-from .extract import extract
+from .extract import FileFacts, extract
 from .index import FileRecord, SymbolIndex
 from .retrieval import Rerank, Retrieved, retrieve
 from .scan import FileStat, read_source, scan, wanted
+from .storage import Storage
 from .store import Store, content_hash
+from .worker import Worker, handoff
 
 log = logging.getLogger(__name__)
 
@@ -49,62 +49,7 @@ _PARSE_BATCH = 16
 _SLICE_S = 0.002  # longest the event loop is kept busy applying records before it yields
 _COMPACT_SLICE = 2000  # vocabulary tokens compacted between yields
 _EMBED_BATCH = 32
-_SWITCH_S = 0.001
-
-
-class _GilHandoff:
-    """While the worker thread runs Python code, make it hand the GIL back to the event loop's
-    thread within 1 ms instead of CPython's default 5 ms: requests then wait less behind the
-    indexer. Set only while index work is under way, and restored after."""
-
-    def __init__(self) -> None:
-        self._depth = 0
-        self._saved = sys.getswitchinterval()
-
-    def __enter__(self) -> None:
-        if self._depth == 0:
-            self._saved = sys.getswitchinterval()
-            sys.setswitchinterval(min(self._saved, _SWITCH_S))
-        self._depth += 1
-
-    def __exit__(self, *exc: object) -> None:
-        self._depth -= 1
-        if self._depth == 0:
-            sys.setswitchinterval(self._saved)
-
-
-_handoff = _GilHandoff()
-
-
-_Job = tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]
-
-
-class _Worker:
-    """One daemon thread running jobs in order. Daemon, unlike a ThreadPoolExecutor's: the
-    server never waits at exit for a scan of a large tree; an interrupted batch is rolled back
-    by SQLite."""
-
-    def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        threading.Thread(target=self._loop, name="goldcrest-index", daemon=True).start()
-
-    def submit(self, job: Callable[..., T], *args: Any) -> Future[T]:
-        future: Future[T] = Future()
-        self._jobs.put((future, job, args))
-        return future
-
-    def stop(self) -> None:
-        self._jobs.put(None)
-
-    def _loop(self) -> None:
-        while (item := self._jobs.get()) is not None:
-            future, job, args = item
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(job(*args))
-            except BaseException as exc:  # handed to the awaiting coroutine
-                future.set_exception(exc)
+_REPAIRS = 3  # store failures repaired per session before the index gives up
 
 
 @dataclass(frozen=True)
@@ -163,10 +108,11 @@ class WorkspaceIndex:
         self.embedder = embedder
         self.ready = False
         self.truncated = False
-        self._worker = _Worker()
-        self._writer: Store | None = None  # used only on the worker thread
-        self._reader: Store | None = None  # used only on the event loop's thread
+        self._worker = Worker()
+        self._storage = Storage(db_path, store_version)
         self._build_lock = asyncio.Lock()
+        self._repairs = 0
+        self._repair_task: asyncio.Task[None] | None = None
 
     @property
     def max_bytes(self) -> int:
@@ -192,29 +138,65 @@ class WorkspaceIndex:
             return Retrieved()
 
     def texts(self, chunk_ids: Sequence[int]) -> dict[int, str]:
-        reader = self._read_store()
-        return reader.texts(chunk_ids) if reader else {}
+        return self._read(lambda reader: reader.texts(chunk_ids))
 
     def vectors(self, chunk_ids: Sequence[int]) -> dict[int, bytes]:
-        reader = self._read_store()
-        if reader is None or self.embedder is None:
+        if self.embedder is None:
             return {}
-        return reader.vectors(chunk_ids, self.embedder.model)
+        model = self.embedder.model
+        return self._read(lambda reader: reader.vectors(chunk_ids, model))
 
-    def _read_store(self) -> Store | None:
-        if self._reader is None and self.db_path.exists():
-            self._reader = Store(self.db_path, None)
-        return self._reader
+    def _read(self, query: Callable[[Store], dict[int, T]]) -> dict[int, T]:
+        """Query the store; a failure gives nothing and has the store repaired and the index
+        rebuilt in the background."""
+        try:
+            return self._storage.read(query)
+        except sqlite3.Error as exc:
+            if fault(exc) != "busy" and self._repair_task is None:
+                self._repair_task = asyncio.get_running_loop().create_task(
+                    self._repair(exc, self._storage.generation)
+                )
+            return {}
 
     # -- building and updating ---------------------------------------------------------------
 
     async def _run(self, job: Callable[..., T], *args: Any) -> T:
-        return await asyncio.wrap_future(self._worker.submit(job, *args))
+        return await asyncio.wrap_future(self._worker.submit(self._guarded, job, *args))
+
+    def _guarded(self, job: Callable[..., T], *args: Any) -> T:
+        """Run ``job`` on the worker thread; a failure leaves no transaction open."""
+        try:
+            return job(*args)
+        except sqlite3.Error:
+            self._storage.rollback()
+            raise
 
     def _store(self) -> Store:
-        if self._writer is None:
-            self._writer = Store(self.db_path, store_version())
-        return self._writer
+        return self._storage.writer()
+
+    async def _reopen(self, exc: sqlite3.Error) -> None:
+        """After a store failure: reopen it and start the in-memory index afresh (its chunk
+        ids belong to the old store); the caller rebuilds. Needs the build lock."""
+        self._repairs += 1
+        if self._repairs > _REPAIRS:
+            raise exc
+        log.info("workspace index store failed (%s): reopening it and indexing again", exc)
+        self._storage.close_reader()
+        await self._run(self._storage.reopen, exc)
+        self.index = SymbolIndex()
+
+    async def _repair(self, exc: sqlite3.Error, generation: int) -> None:
+        """Reopen the store a request found broken (unless that happened meanwhile) and
+        rebuild."""
+        try:
+            async with self._build_lock:
+                if self._storage.generation == generation:
+                    await self._reopen(exc)
+            await self.build()
+        except (OSError, sqlite3.Error) as failure:
+            log.warning("the workspace index could not be repaired: %s", failure)
+        finally:
+            self._repair_task = None
 
     async def _apply(self, records: Sequence[FileRecord], gone: Iterable[str] = ()) -> None:
         for path in gone:
@@ -231,8 +213,13 @@ class WorkspaceIndex:
         parse the rest, forget what is gone. Safe to call again for a rescan."""
         started = time.perf_counter()
         async with self._build_lock:
-            with _handoff:
-                found, to_load, to_parse, gone = await self._sync(progress)
+            while True:
+                try:
+                    with handoff:
+                        found, to_load, to_parse, gone = await self._sync(progress)
+                    break
+                except sqlite3.Error as exc:
+                    await self._reopen(exc)
             self.ready = True
         await self._compact()
         return BuildReport(
@@ -283,12 +270,20 @@ class WorkspaceIndex:
         if any(os.path.basename(p) in IGNORE_FILES or os.path.isdir(p) for p in paths):
             await self.build()
             return
-        with _handoff:
-            stats, gone = await self._run(self._stat, paths)
-            records, vanished = await self._run(self._parse, stats) if stats else ([], [])
-            if gone:
-                await self._run(self._forget, gone)
-            await self._apply(records, [*gone, *vanished])
+        generation = self._storage.generation
+        try:
+            with handoff:
+                stats, gone = await self._run(self._stat, paths)
+                records, vanished = await self._run(self._parse, stats) if stats else ([], [])
+                if gone:
+                    await self._run(self._forget, gone)
+                await self._apply(records, [*gone, *vanished])
+        except sqlite3.Error as exc:
+            async with self._build_lock:
+                if self._storage.generation == generation:
+                    await self._reopen(exc)
+            await self.build()
+            return
         await self._compact()
 
     async def _compact(self) -> None:
@@ -323,18 +318,11 @@ class WorkspaceIndex:
 
     async def aclose(self) -> None:
         """Stop the worker (after its current batch) and close the store."""
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
-        await self._run(self._close_writer)
+        self._storage.close_reader()
+        await self._run(self._storage.close_writer)
         self._worker.stop()
 
     # -- jobs (worker thread) ----------------------------------------------------------------
-
-    def _close_writer(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
 
     def _survey(self) -> tuple[dict[str, tuple[int, int, bytes]], list[FileStat], bool]:
         stored = self._store().states()
@@ -362,32 +350,49 @@ class WorkspaceIndex:
 
     def _forget(self, paths: Iterable[str]) -> None:
         store = self._store()
-        store.delete(paths)
-        store.commit()
+        with store.transaction():
+            store.delete(paths)
 
     def _load(self, paths: Sequence[str]) -> list[FileRecord]:
-        return self._store().load(paths)
+        store = self._store()
+        with store.transaction(write=False):  # one snapshot, whatever another server writes
+            return store.load(paths)
 
     def _parse(self, stats: Sequence[FileStat]) -> tuple[list[FileRecord], list[str]]:
+        """Read and parse files, then store them in one transaction that first looks again
+        at what is stored: a file another server stored meanwhile is loaded, not replaced, so
+        both servers' in-memory indexes agree with the file."""
         store = self._store()
-        records, vanished = [], []
+        read: list[tuple[FileStat, bytes | None, bytes, FileFacts | None, bool]] = []
+        vanished = []
         for stat in stats:
             if not os.path.isfile(stat.path):
                 vanished.append(stat.path)
-                store.delete([stat.path])
                 continue
             data = read_source(stat.path, self.max_bytes)
             digest = content_hash(data) if data is not None else b""
-            if digest and store.digest(stat.path) == digest:
-                store.touch(stat)  # touched, not changed: keep what was extracted
-                records += store.load([stat.path])
-                continue
-            facts = None
-            if data is not None:
-                try:
-                    facts = extract(stat.path, data, Path(stat.path).as_uri())
-                except Exception:  # one odd file must not stop the index
-                    log.debug("could not index %s", stat.path, exc_info=True)
-            records.append(store.save(stat, digest, facts))
-        store.commit()
+            if digest and store.digest(stat.path) == digest:  # touched, not changed
+                read.append((stat, data, digest, None, False))
+            else:
+                read.append((stat, data, digest, _extract(stat, data), True))
+        records = []
+        with store.transaction():
+            store.delete(vanished)
+            for stat, data, digest, facts, extracted in read:
+                if digest and store.digest(stat.path) == digest:
+                    store.touch(stat)  # keep what was extracted
+                    records += store.load([stat.path])
+                else:
+                    facts = facts if extracted else _extract(stat, data)
+                    records.append(store.save(stat, digest, facts))
         return records, vanished
+
+
+def _extract(stat: FileStat, data: bytes | None) -> FileFacts | None:
+    if data is None:
+        return None
+    try:
+        return extract(stat.path, data, Path(stat.path).as_uri())
+    except Exception:  # one odd file must not stop the index
+        log.debug("could not index %s", stat.path, exc_info=True)
+        return None

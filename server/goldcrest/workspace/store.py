@@ -3,7 +3,8 @@
 SQLite because it ships with Python, writes each batch in one transaction (a crash never
 leaves a file half-indexed), cascades a file's rows when it is replaced, and in WAL mode lets
 the request thread read chunk texts while the worker thread writes. Each connection belongs to
-the thread that opened it.
+the thread that opened it. Two servers on one workspace share the file: each batch is written
+in one immediate transaction that first re-reads what the other may have stored meanwhile.
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from sys import intern
+
+from goldcrest.statefiles import ensure_dir
 
 from .extract import FileFacts
 from .index import ChunkRef, FileEntry, FileRecord
@@ -42,6 +46,10 @@ CREATE TABLE IF NOT EXISTS vectors(
 """
 _TABLES = ("meta", "files", "definitions", "chunks", "vectors")
 _BATCH = 500  # parameters per IN (...) query
+_BUSY_WAIT_S = 10.0  # another server's batch takes well under this
+
+Location = Path | str
+"""An SQLite file, or the URI of a shared in-memory database."""
 
 State = tuple[int, int, bytes]
 """(mtime_ns, size, content hash) of a stored file."""
@@ -52,25 +60,65 @@ def _marks(n: int) -> str:
 
 
 class Store:
-    def __init__(self, path: Path, version: str | None) -> None:
+    def __init__(self, location: Location, version: str | None) -> None:
         """Open the store; ``version`` None opens it to read only, else it is created if need
         be and contents written by another ``version`` are dropped."""
-        if version is None:
-            self._db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=10)
+        self.location = location
+        self.inode = 0
+        if isinstance(location, str):  # in memory: readers skip the shared cache's locks
+            self._db = sqlite3.connect(location, uri=True, timeout=_BUSY_WAIT_S)
+            if version is None:
+                self._db.execute("PRAGMA read_uncommitted=1")
+                return
+        elif version is None:
+            uri = f"{location.as_uri()}?mode=ro"
+            self._db = sqlite3.connect(uri, uri=True, timeout=_BUSY_WAIT_S)
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, timeout=10)
+        else:
+            ensure_dir(location.parent)
+            self._db = sqlite3.connect(location, timeout=_BUSY_WAIT_S)
+        try:
+            self._setup(version)
+            self.inode = 0 if isinstance(location, str) else os.stat(location).st_ino
+        except BaseException:
+            self.close()
+            raise
+
+    def _setup(self, version: str) -> None:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
-        stored = self._db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
-        if stored is None or stored[0] != version:
-            for table in reversed(_TABLES):
-                self._db.execute(f"DROP TABLE IF EXISTS {table}")
-            self._db.executescript(_SCHEMA)
-            self._db.execute("INSERT INTO meta VALUES ('version', ?)", (version,))
+        with self.transaction():  # two servers starting at once: one of them sets it up
+            stored = self._db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
+            if stored is None or stored[0] != version:
+                for table in reversed(_TABLES):
+                    self._db.execute(f"DROP TABLE IF EXISTS {table}")
+                for statement in filter(str.strip, _SCHEMA.split(";")):
+                    self._db.execute(statement)
+            # Written every time: a file that cannot be written fails here, not mid-build.
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (version,))
+
+    @contextlib.contextmanager
+    def transaction(self, write: bool = True) -> Iterator[None]:
+        """One transaction: ``write`` takes the write lock first (BEGIN IMMEDIATE), so what
+        it reads cannot change before it writes; a read sees one snapshot. Joins one already
+        open."""
+        if self._db.in_transaction:
+            yield
+            return
+        self._db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield
             self._db.commit()
+        finally:
+            self.rollback()
+
+    def rollback(self) -> None:
+        """Drop a transaction a failure left open (nothing if there is none)."""
+        if self._db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.rollback()
 
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
