@@ -14,9 +14,10 @@ from lsprotocol import types
 from ..documents import Document
 from ..routing.router import Refused
 from ..tasks.bug_answers import Finding
-from ..tasks.bugs import Evidence, check_unit, plan_scan
+from ..tasks.bugs import check_unit, function_names, plan_scan
 from ..tasks.findings import remap, remap_span
 from .progress import WorkDone
+from .test_trust import evidence_for
 
 if TYPE_CHECKING:
     from ..server import GoldcrestServer
@@ -139,17 +140,22 @@ async def scan(
     doc: Document,
     lines: tuple[int, int] | None,
     tier: str | None = None,
-    evidence: Evidence | None = None,
 ) -> ScanSummary:
     """Scan ``lines`` of ``doc`` (the whole file when None) unit by unit, each routed on its own,
     publishing as it goes; a whole-file scan shows cancellable progress naming the tier at work.
-    ``tier``: the tier the user asked for (``"strongest"`` or a name)."""
+    ``tier``: the tier the user asked for (``"strongest"`` or a name). When the workspace's
+    tests may run, they run first and what they say is evidence for every unit."""
     settings = ls.settings.actions
-    plan = plan_scan(doc, ls.documents, settings, lines, ls.index, evidence)
+    plan = plan_scan(doc, ls.documents, settings, lines, ls.index)
     checked: list[Finding] = []
     problems: list[str] = []
 
     async def run_all(work: WorkDone) -> None:
+        nonlocal plan
+        tests = await evidence_for(ls, doc, function_names(doc, lines), work.note)
+        evidence = tests.for_bugs() if tests is not None else None
+        if evidence is not None:
+            plan = plan_scan(doc, ls.documents, settings, lines, ls.index, evidence)
         for index, unit in enumerate(plan.units):
             where = f"{unit.label} ({index + 1}/{len(plan.units)})"
             work.report(index, len(plan.units), where)

@@ -12,9 +12,11 @@ from lsprotocol import types
 
 from ..tasks.fix import propose_fix
 from ..tasks.refactor import Kind, refactor
-from ..tasks.rewrite import Edit, Outcome
+from ..tasks.rewrite import Edit, Outcome, find_target
+from ..tasks.test_evidence import Note
 from .convert import offset
 from .progress import WorkDone
+from .test_trust import evidence_for
 
 if TYPE_CHECKING:
     from ..server import GoldcrestServer
@@ -28,16 +30,15 @@ async def _run(
     ls: GoldcrestServer,
     key: str,
     title: str,
-    work: Callable[[Callable[[str], None]], Coroutine[Any, Any, Outcome]],
+    work: Callable[[Note], Coroutine[Any, Any, Outcome]],
 ) -> Outcome:
     """One task per document and action at a time (a newer request cancels an older one);
-    ``work`` gets a callback that names, in the progress bar, the tier working on it."""
+    ``work`` gets a callback that says in the progress bar what is happening (tests running,
+    the tier at work); cancelling the bar stops it, test runs included."""
     ls.supersede(key)
     try:
         async with WorkDone(ls, title) as progress:
-            outcome, cancelled = await progress.run(
-                work(lambda tier: progress.note(f"{tier} is working"))
-            )
+            outcome, cancelled = await progress.run(work(progress.note))
         return outcome if outcome is not None else Outcome(None, "cancelled" if cancelled else "")
     except Exception:  # never a traceback in the editor: log it, offer nothing
         log.exception("%s failed", title)
@@ -60,8 +61,10 @@ async def fix_outcome(
         return Outcome(None, "the document is not open")
     start, end = offset(doc, range_.start), offset(doc, range_.end)
 
-    def work(on_tier: Callable[[str], None]) -> Coroutine[Any, Any, Outcome]:
-        return propose_fix(
+    async def work(note: Note) -> Outcome:
+        name = find_target(doc, start, end).name
+        evidence = await evidence_for(ls, doc, [name] if name else [], note)
+        return await propose_fix(
             doc,
             start,
             end,
@@ -69,8 +72,9 @@ async def fix_outcome(
             message=message,
             documents=ls.documents,
             retriever=ls.index,
+            verify=evidence.verify("fix", note) if evidence else None,
             tier=tier,
-            on_tier=on_tier,
+            on_tier=lambda name: note(f"{name} is working"),
         )
 
     return await _run(ls, f"fix:{uri}", "Goldcrest: fixing", work)
@@ -85,8 +89,10 @@ async def refactor_outcome(
         return Outcome(None, "the document is not open")
     start, end = offset(doc, range_.start), offset(doc, range_.end)
 
-    def work(on_tier: Callable[[str], None]) -> Coroutine[Any, Any, Outcome]:
-        return refactor(
+    async def work(note: Note) -> Outcome:
+        name = find_target(doc, start, end).name
+        evidence = await evidence_for(ls, doc, [name] if name else [], note)
+        return await refactor(
             doc,
             start,
             end,
@@ -94,8 +100,9 @@ async def refactor_outcome(
             ls.engine,
             documents=ls.documents,
             retriever=ls.index,
+            verify=evidence.verify("refactor", note) if evidence else None,
             tier=tier,
-            on_tier=on_tier,
+            on_tier=lambda name: note(f"{name} is working"),
         )
 
     title = f"Goldcrest: {kind.replace('_', ' ')}"
@@ -142,6 +149,8 @@ async def apply(ls: GoldcrestServer, outcome: Outcome, label: str) -> bool:
     )
     if not result.applied:
         tell(ls, label, result.failure_reason or "the editor did not apply the edit")
+    elif outcome.tests_pass:
+        ls.show(f"{label}: applied; the project's tests pass.", types.MessageType.Info)
     return result.applied
 
 

@@ -36,7 +36,7 @@ _KINDS = {
 }
 
 
-def _roots(ls: GoldcrestServer) -> list[Path]:
+def roots(ls: GoldcrestServer) -> list[Path]:
     folders = [f.uri for f in ls.workspace.folders.values()] or [ls.workspace.root_uri]
     paths = [to_fs_path(uri) for uri in folders if uri]
     return [Path(p) for p in paths if p and Path(p).is_dir()]
@@ -54,10 +54,10 @@ def _embedder(ls: GoldcrestServer, index: WorkspaceIndex) -> Embedder | None:
 def start_indexing(ls: GoldcrestServer) -> None:
     """Create the workspace index and build it in the background (once, at ``initialized``)."""
     options = IndexOptions.from_settings(ls.settings)
-    roots = _roots(ls)
-    if not options.enabled or not roots or ls.index is not None:
+    found = roots(ls)
+    if not options.enabled or not found or ls.index is not None:
         return
-    ls.index = WorkspaceIndex(roots, store_path(ls.settings.cache_dir(), roots), options)
+    ls.index = WorkspaceIndex(found, store_path(ls.settings.cache_dir(), found), options)
     ls.index.embedder = _embedder(ls, ls.index)
     asyncio.get_running_loop().create_task(_build(ls, ls.index))
 

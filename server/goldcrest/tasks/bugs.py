@@ -60,10 +60,11 @@ class UnitResult:
 
 @dataclass(frozen=True)
 class Evidence:
-    """What the project's tests say about the scanned text: FACTS lines for the prompt and
-    how suspicious each 0-based line is (lines failing tests run, passing ones do not)."""
+    """What the project's tests say about the scanned text: FACTS for lines [first, last]
+    (0-based) of a unit, and how suspicious each 0-based line is (failing tests run it and
+    passing ones do not, or a failing test's traceback passes through it)."""
 
-    facts: str = ""
+    facts_for: Callable[[int, int], str]
     suspicious: Mapping[int, float] = field(default_factory=dict)
 
 
@@ -102,6 +103,18 @@ def units(doc: Document, lines: tuple[int, int] | None = None) -> list[Unit]:
     if rest and (lines is not None or len(rest) >= 3):
         found += _windows(rest[0], rest[-1], f"lines {rest[0] + 1}-{rest[-1] + 1}")
     return sorted(found, key=lambda u: u.first_line)
+
+
+def function_names(doc: Document, lines: tuple[int, int] | None = None) -> list[str]:
+    """The functions and methods overlapping ``lines`` (all when None): whose tests to run."""
+    first, last = lines if lines is not None else (0, doc.line_count - 1)
+    return list(
+        dict.fromkeys(
+            d.name
+            for d in definitions_of(doc)
+            if d.kind in ("function", "method") and d.end_line >= first and d.start_line <= last
+        )
+    )
 
 
 def _code_lines(doc: Document) -> list[int]:
@@ -143,8 +156,8 @@ def plan_scan(
     for unit in planned:
         offset = doc.offset_at(unit.first_line, len(doc.line(unit.first_line)))
         facts = facts_block(doc, offset, others, retriever)
-        if evidence is not None and evidence.facts:
-            facts = f"{facts}{evidence.facts}\n\n"
+        tests = evidence.facts_for(unit.first_line, unit.last_line) if evidence else ""
+        facts += f"{tests}\n\n" if tests else ""
         end = doc.offset_at(unit.last_line, len(doc.line(unit.last_line)))
         features.append(measure(doc, doc.offset_at(unit.first_line, 0), end, TASK, len(facts)))
         values = {

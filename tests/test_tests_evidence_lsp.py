@@ -1,0 +1,198 @@
+"""The project's tests as evidence, end to end: the real server over stdio on a small Python
+project with one failing test, the fake Ollama as the model.
+
+List bugs gets the failing test and the suspicious line as FACTS and ranks a finding there
+first; fix offers the candidate that makes the test pass and says so; with ``tests = "off"``
+nothing runs; "ask" asks once; a hanging test is stopped and reported; the workspace is
+byte-for-byte unchanged afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lsprotocol import types
+
+from actions_support import (
+    apply_edit,
+    bugs_json,
+    code_actions,
+    fenced,
+    lines_range,
+    options,
+    record_edits,
+    run_command,
+    user_prompt,
+)
+from conftest import open_doc
+from evidence_projects import PRICING, PRICING_FIXED, add_test, shop, snapshot
+from fake_ollama import Reply
+
+COUPON = "        total = total - total * coupon / 10"
+SUM = "        total += price"
+FIXED_FUNCTION = PRICING_FIXED.split("\n\n\n")[0]
+WRONG_FUNCTION = FIXED_FUNCTION.replace("coupon / 100", "coupon / 1000")
+
+
+def with_tests(fake: Any, tests: str = "on", **actions: Any) -> dict[str, Any]:
+    settings = {"bug_samples": 1, "best_of": 2, "tests": tests, "test_timeout_s": 30, **actions}
+    return options(fake, actions=settings)
+
+
+def _open(lsp, root: Path) -> str:
+    return open_doc(lsp, root / "shop" / "pricing.py", PRICING, "python")
+
+
+def _marker_test(root: Path, marker: Path) -> None:
+    """A test that leaves a trace outside the workspace whenever it runs."""
+    add_test(
+        root,
+        "marker",
+        f"""
+        from shop.pricing import total_price
+
+
+        def test_marks():
+            with open({str(marker)!r}, "a") as out:
+                out.write("ran\\n")
+            assert total_price([1]) == 1
+        """,
+    )
+
+
+async def test_list_bugs_sees_the_failing_test_and_ranks_its_line_first(
+    start_server, fake_ollama, tmp_path
+):
+    root = shop(tmp_path / "project")
+    fake_ollama.default = Reply(
+        chunks=[
+            bugs_json(
+                (3, "Sums the wrong thing.", SUM.strip()), (6, "Should be / 100.", COUPON.strip())
+            )
+        ]
+    )
+    lsp = await start_server(with_tests(fake_ollama), workspace=root)
+    uri = _open(lsp, root)
+    result = await run_command(lsp, "goldcrest.listBugs", {"uri": uri})
+    prompt = user_prompt(fake_ollama.bodies("/api/chat")[0])
+    assert "failing test test_coupon: assert 0.0 == 90" in prompt
+    assert "line 6 ran in every failing test and no passing one" in prompt
+    assert result["findings"] == 2
+    by_line = {d.range.start.line: d for d in lsp.diagnostics[uri]}
+    assert by_line[5].severity == types.DiagnosticSeverity.Error  # where the failing test points
+    assert by_line[2].severity == types.DiagnosticSeverity.Warning
+
+
+async def test_fix_offers_the_candidate_that_makes_the_tests_pass(
+    start_server, fake_ollama, tmp_path
+):
+    root = shop(tmp_path / "project")
+    before = snapshot(root)
+    fake_ollama.push(Reply(chunks=[fenced(WRONG_FUNCTION)]))  # clean, but still fails the test
+    fake_ollama.push(Reply(chunks=[fenced(FIXED_FUNCTION)]))
+    lsp = await start_server(with_tests(fake_ollama), workspace=root)
+    uri = _open(lsp, root)
+    edits = record_edits(lsp)
+    result = await run_command(lsp, "goldcrest.fix", {"uri": uri, "range": lines_range(5, 5)})
+    assert result["applied"] is True
+    assert apply_edit(PRICING, edits[0].edit) == PRICING_FIXED
+    assert any("the project's tests pass" in m.message for m in lsp.messages)
+    assert snapshot(root) == before  # the user's files were never touched
+
+
+async def test_the_code_action_title_says_the_tests_pass(start_server, fake_ollama, tmp_path):
+    root = shop(tmp_path / "project")
+    fake_ollama.default = Reply(chunks=[fenced(FIXED_FUNCTION)])
+    lsp = await start_server(with_tests(fake_ollama), workspace=root)
+    uri = _open(lsp, root)
+    where = types.Range(
+        start=types.Position(line=5, character=8), end=types.Position(line=5, character=44)
+    )
+    fix = next(
+        a for a in await code_actions(lsp, uri, where) if a.title.startswith("Goldcrest: Fix")
+    )
+    resolved = await lsp.code_action_resolve_async(fix)
+    assert resolved.title.endswith("(tests pass)")
+    assert apply_edit(PRICING, resolved.edit) == PRICING_FIXED
+
+
+async def test_no_candidate_passing_the_tests_means_no_fix(start_server, fake_ollama, tmp_path):
+    root = shop(tmp_path / "project")
+    fake_ollama.default = Reply(chunks=[fenced(WRONG_FUNCTION)])
+    lsp = await start_server(with_tests(fake_ollama, repair=False), workspace=root)
+    uri = _open(lsp, root)
+    edits = record_edits(lsp)
+    result = await run_command(lsp, "goldcrest.fix", {"uri": uri, "range": lines_range(5, 5)})
+    assert result["applied"] is False and edits == []
+    assert "no candidate passed the project's tests" in result["problem"]
+
+
+@pytest.mark.parametrize("setting", ["off", "on"])
+async def test_tests_run_only_when_allowed(start_server, fake_ollama, tmp_path, setting):
+    root = shop(tmp_path / "project")
+    marker = tmp_path / "ran.txt"
+    _marker_test(root, marker)
+    fake_ollama.default = Reply(chunks=[fenced(FIXED_FUNCTION)])
+    lsp = await start_server(with_tests(fake_ollama, setting), workspace=root)
+    uri = _open(lsp, root)
+    record_edits(lsp)
+    await run_command(lsp, "goldcrest.listBugs", {"uri": uri})
+    await run_command(lsp, "goldcrest.fix", {"uri": uri, "range": lines_range(5, 5)})
+    assert marker.exists() == (setting == "on")  # "off": no test process ever ran
+
+
+@pytest.mark.parametrize("answer", ["Allow", "Not now"])
+async def test_ask_asks_once_per_workspace(start_server, fake_ollama, tmp_path, answer):
+    root = shop(tmp_path / "project")
+    marker = tmp_path / "ran.txt"
+    _marker_test(root, marker)
+    fake_ollama.default = Reply(chunks=[bugs_json()])
+    lsp = await start_server(with_tests(fake_ollama, "ask"), workspace=root)
+    asked: list[str] = []
+
+    @lsp.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
+    def _ask(params: types.ShowMessageRequestParams) -> types.MessageActionItem:
+        asked.append(params.message)
+        return types.MessageActionItem(title=answer)
+
+    uri = _open(lsp, root)
+    await run_command(lsp, "goldcrest.listBugs", {"uri": uri})
+    await run_command(lsp, "goldcrest.listBugs", {"uri": uri})
+    assert len(asked) == 1 and "runs the project's code" in asked[0]
+    assert marker.exists() == (answer == "Allow")
+    trusted = tmp_path / "state" / "goldcrest" / "test-trust.json"
+    assert (
+        (str(root) in json.loads(trusted.read_text()))
+        if answer == "Allow"
+        else not trusted.exists()
+    )
+
+
+async def test_a_hanging_test_is_stopped_and_reported(start_server, fake_ollama, tmp_path):
+    root = shop(tmp_path / "project")
+    add_test(
+        root,
+        "hang",
+        """
+        from shop.pricing import total_price
+
+
+        def test_forever():
+            while total_price([1]) == 1:
+                pass
+        """,
+    )
+    before = snapshot(root)
+    fake_ollama.default = Reply(chunks=[bugs_json()])
+    lsp = await start_server(with_tests(fake_ollama, test_timeout_s=8), workspace=root)
+    uri = _open(lsp, root)
+    started = time.monotonic()
+    result = await run_command(lsp, "goldcrest.listBugs", {"uri": uri})
+    assert time.monotonic() - started < 30 and result["problems"] == []
+    prompt = user_prompt(fake_ollama.bodies("/api/chat")[0])
+    assert "test_forever" in prompt and "did not finish" in prompt
+    assert snapshot(root) == before
