@@ -23,12 +23,17 @@ from pathlib import Path
 
 from ...backends.base import GenerationRequest, Message
 from ...documents import Document, DocumentStore
+from ...routing.features import file_of
 from ...tasks import bugs, fix
+from ...tasks.bug_answers import BugList
 from ...tasks.code_answer import extract_code
+from ...tasks.rewrite import Outcome, Verify
 from ...tasks.structured import parse_answer
+from ...tasks.test_evidence import TestEvidence, gather
 from ...validate import syntax_error
 from ..data import QuixProgram, load_quixbugs
 from ..models import ObservedEngine
+from ..quix_project import quix_project
 from ..scoring import failure, fix_passes, score_bug_report
 from .base import BASELINE_TIMEOUT_S, GOLDCREST, NAIVE, WITH_TESTS, Attempt, Score
 
@@ -91,6 +96,23 @@ async def _ask_naive(engine: ObservedEngine, task: str, instruction: str, code: 
     return None if answer is None else answer.text
 
 
+async def _evidence(project: Path, doc: Document, engine: ObservedEngine) -> TestEvidence | None:
+    """The program's own tests run on the buggy text, as a project's tests would be."""
+    path = file_of(doc.uri)
+    assert path is not None  # quix_project opens the program at its real path
+    names = bugs.function_names(doc)
+    return await gather(project, path, doc.text, names, engine.settings.actions)
+
+
+async def _fix(
+    item: QuixProgram, doc: Document, engine: ObservedEngine, verify: Verify | None
+) -> Outcome:
+    """The fix action on the buggy line(s) selected, as when invoked on a reported bug."""
+    first, last = item.bug_lines[0] - 1, item.bug_lines[-1] - 1
+    start, end = doc.offset_at(first, 0), doc.offset_at(last, len(doc.line(last)))
+    return await fix.propose_fix(doc, start, end, engine, verify=verify)
+
+
 @dataclass
 class BugsSuite:
     name: str
@@ -112,10 +134,16 @@ class BugsSuite:
             detail = "" if ranges else ("no model answer" if raw is None else "no line numbers")
             raw_ok = None if raw is None else bool(ranges)
             return Attempt(shown, raw, raw_ok, within_code(item, ranges), detail, value=ranges)
-        found, problems = await bugs.list_bugs(_open(item), engine)
+        if variant == WITH_TESTS:
+            with quix_project(self.root, item) as (project, doc):
+                tests = await _evidence(project, doc, engine)
+                evidence = tests.for_bugs() if tests is not None else None
+                found, problems = await bugs.list_bugs(doc, engine, evidence=evidence)
+        else:
+            found, problems = await bugs.list_bugs(_open(item), engine)
         ranges = tuple((f.start_line + 1, f.end_line + 1) for f in found)
         outputs = [a.text for a in engine.answers]
-        raw_ok = all(parse_answer(t, bugs.BugList).raw_ok for t in outputs) if outputs else None
+        raw_ok = all(parse_answer(t, BugList).raw_ok for t in outputs) if outputs else None
         shown = "\n".join(f"{a}-{b}: {f.message}" for (a, b), f in zip(ranges, found, strict=True))
         return Attempt(
             shown or None,
@@ -155,10 +183,14 @@ class FixSuite:
             fixed = extract_code(raw) if raw is not None else None
             detail = "no model answer" if raw is None else ("" if fixed else "no code")
             return Attempt(fixed, raw, code_only(raw), compiles(fixed), detail, value=fixed)
-        doc = _open(item)
-        first, last = item.bug_lines[0] - 1, item.bug_lines[-1] - 1
-        start, end = doc.offset_at(first, 0), doc.offset_at(last, len(doc.line(last)))
-        outcome = await fix.propose_fix(doc, start, end, engine)
+        if variant == WITH_TESTS:
+            with quix_project(self.root, item) as (project, doc):
+                tests = await _evidence(project, doc, engine)
+                verify = tests.verify("fix") if tests is not None else None
+                outcome = await _fix(item, doc, engine, verify)
+        else:
+            doc = _open(item)
+            outcome = await _fix(item, doc, engine, None)
         raw = engine.answers[0].text if engine.answers else None
         fixed = None
         if (edit := outcome.edit) is not None:
