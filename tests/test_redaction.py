@@ -1,9 +1,12 @@
-"""Privacy: a corpus of realistic secret formats never reaches a (fake) cloud server; ordinary
-code is left alone; ignore rules keep files on the machine; the audit log records what left."""
+"""Privacy: planted secrets never reach a (fake) cloud server through the official SDKs, every text
+field of a request is redacted with stable placeholders, the audit log records kinds and counts
+but no values, and ignore rules keep files on the machine."""
 
 from __future__ import annotations
 
+import errno
 import json
+from dataclasses import asdict, fields
 from pathlib import Path
 
 import pytest
@@ -15,177 +18,11 @@ from goldcrest.backends.openai_compat import OpenAICompatBackend
 from goldcrest.config import Settings, merge
 from goldcrest.privacy.guard import CloudGuard, Withheld
 from goldcrest.privacy.ignore import ignored_by
-from goldcrest.privacy.redact import redact
+from goldcrest.privacy.redact import Redacted, redact, redact_request
+from secret_corpus import secrets
 
-# (what, text as it appears in code, the secret in it). Formats follow the providers' documented
-# shapes; every value is made up.
-CORPUS = [
-    ("aws key id", 'aws_access_key_id = "AKIAIOSFODNN7EXAMPLE"', "AKIAIOSFODNN7EXAMPLE"),
-    (
-        "aws secret",
-        "aws_secret_access_key = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'",
-        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-    ),
-    (
-        "github classic",
-        "gh = Github('ghp_4kXq9ZtV2mLw8RbN3sYp7JdQ1cHf6GaE0uTi')",
-        "ghp_4kXq9ZtV2mLw8RbN3sYp7JdQ1cHf6GaE0uTi",
-    ),
-    (
-        "github fine-grained",
-        "GH = 'github_pat_11AAAAAAA0abcdefghijkl_mnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234'",
-        "github_pat_11AAAAAAA0abcdefghijkl_mnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234",
-    ),
-    (
-        "gitlab",
-        "client = Gitlab(url, private='glpat-x9Yz8Wv7Ut6Sr5Qp4On3')",
-        "glpat-x9Yz8Wv7Ut6Sr5Qp4On3",
-    ),
-    (
-        "slack bot",
-        "slack = WebClient('xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx')",
-        "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
-    ),
-    (
-        "slack webhook",
-        "requests.post('https://hooks.slack.com/services/T0ABCDEF1/B0ABCDEF2/xYz123AbC456dEf789gHi012')",
-        "T0ABCDEF1/B0ABCDEF2/xYz123AbC456dEf789gHi012",
-    ),
-    (
-        "stripe live",
-        "stripe.api_key = 'sk_live_51H8xYzAbCdEfGhIjKlMnOpQr'",
-        "sk_live_51H8xYzAbCdEfGhIjKlMnOpQr",
-    ),
-    (
-        "google api",
-        "const key = 'AIzaSyD3xAmPlE-kEy_0123456789abcdefghij';",
-        "AIzaSyD3xAmPlE-kEy_0123456789abcdefghij",
-    ),
-    (
-        "openai project",
-        "client = OpenAI(api_key='sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z')",
-        "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z",
-    ),
-    (
-        "anthropic",
-        'ANTHROPIC = "sk-ant-api03-Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0Fe-AAAA"',
-        "sk-ant-api03-Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0Fe-AAAA",
-    ),
-    (
-        "jwt",
-        "claims = decode('eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0."
-        "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U')",
-        "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
-    ),
-    (
-        "rsa private key",
-        'KEY = """-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo\n'
-        "4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u\n"
-        '-----END RSA PRIVATE KEY-----"""',
-        "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo",
-    ),
-    (
-        "openssh private key",
-        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n"
-        "-----END OPENSSH PRIVATE KEY-----",
-        "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ",
-    ),
-    (
-        "database url",
-        "DATABASE_URL = 'postgresql://admin:S3cr3tP4ss@db.example.com:5432/app'",
-        "S3cr3tP4ss",
-    ),
-    (
-        "bearer header",
-        "fetch(url, { headers: { Authorization: `Bearer abc123.def456.ghi789xyz` } });",
-        "abc123.def456.ghi789xyz",
-    ),
-    ("x-api-key header", '{"x-api-key": "k3y-0f-th3-s3rv1c3-42"}', "k3y-0f-th3-s3rv1c3-42"),
-    ("python password", 'password = "correct-horse-battery"', "correct-horse-battery"),
-    ("annotated password", 'db_password: str = "Tr0ub4dor&3"', "Tr0ub4dor&3"),
-    ("js password", "const dbPassword = 'pa$$w0rd-for-prod';", "pa$$w0rd-for-prod"),
-    ("go api key", 'apiKey := "abcd1234efgh5678"', "abcd1234efgh5678"),
-    ("json client secret", '{"client_secret": "9f8e7d6c5b4a3f2e"}', "9f8e7d6c5b4a3f2e"),
-    ("kwarg password", 'connect(user="app", password="s3cret-value")', "s3cret-value"),
-    ("ruby hash", 'config = { :auth_token => "rb-t0ken-value-77" }', "rb-t0ken-value-77"),
-    (
-        "java constant",
-        'private static final String API_TOKEN = "tok_live_abcdef123456";',
-        "tok_live_abcdef123456",
-    ),
-    ("django secret", "SECRET_KEY = 'django-insecure-8f#k2!x@0zq'", "django-insecure-8f#k2!x@0zq"),
-    ("yaml unquoted", "database:\n  password: hunter2!x\n", "hunter2!x"),
-    (".env line", "DATABASE_PASSWORD=pa55word123\n", "pa55word123"),
-    (".env export", "export STRIPE_API_KEY=whsec_Ab12Cd34Ef56\n", "whsec_Ab12Cd34Ef56"),
-    ("compose env", "    environment:\n      - POSTGRES_PASSWORD=example123\n", "example123"),
-    (
-        "npm token",
-        "//registry.npmjs.org/:_authToken=npm_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
-        "npm_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
-    ),
-    (
-        "pypi token",
-        "TWINE = 'pypi-AgEIcHlwaS5vcmcCJGFiY2RlZmdoLWlqa2wtbW5vcC1xcnN0LXV2d3h5ejAxMjM0NTY3'",
-        "pypi-AgEIcHlwaS5vcmcCJGFiY2RlZmdoLWlqa2wtbW5vcC1xcnN0LXV2d3h5ejAxMjM0NTY3",
-    ),
-    (
-        "huggingface",
-        "login(token='hf_aBcDeFgHiJkLmNoPqRsTuVwXyZ01234567')",
-        "hf_aBcDeFgHiJkLmNoPqRsTuVwXyZ01234567",
-    ),
-    (
-        "sendgrid",
-        "sg = SendGridAPIClient('SG.aBcDeFgHiJkLmNoPqR.sTuVwXyZ0123456789aBcDeF')",
-        "SG.aBcDeFgHiJkLmNoPqR.sTuVwXyZ0123456789aBcDeF",
-    ),
-    (
-        "twilio",
-        "client = Client('SK0123456789abcdef0123456789abcdef', sid)",
-        "SK0123456789abcdef0123456789abcdef",
-    ),
-    (
-        "azure storage",
-        "connect('DefaultEndpointsProtocol=https;AccountName=acct;"
-        "AccountKey=Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA==;')",
-        "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA==",
-    ),
-]
-
-#: Ordinary code that names secrets without containing one: redaction must leave it alone.
-CLEAN = [
-    "password = get_password()",
-    "token = tokens[0]",
-    "def check_password(pw: str) -> bool:",
-    "    secret: str",
-    'API_KEY = os.environ["API_KEY"]',
-    '    "password": password,',
-    "max_tokens = 100000",
-    "password_field = self.password_input",
-    "auth = HTTPBasicAuth(user, pw)",
-    'if token == "":',
-    "headers = {'Authorization': f'Bearer {token}'}",
-]
-
-
-@pytest.mark.parametrize(("what", "text", "secret"), CORPUS, ids=[c[0] for c in CORPUS])
-def test_every_secret_format_is_redacted(what: str, text: str, secret: str) -> None:
-    cleaned, found = redact(text)
-    assert secret not in cleaned
-    assert "<redacted:" in cleaned and sum(found.values()) >= 1
-    assert redact(cleaned)[0] == cleaned  # a second pass changes nothing
-
-
-@pytest.mark.parametrize("text", CLEAN)
-def test_ordinary_code_is_left_alone(text: str) -> None:
-    assert redact(text) == (text, {})
-
-
-def test_names_stay_readable() -> None:
-    cleaned, _ = redact('db_password = "hunter2-horse"\nurl = "postgres://app:pw123456@db/x"')
-    assert cleaned == (
-        'db_password = "<redacted:assigned-secret>"\n'
-        'url = "postgres://app:<redacted:url-password>@db/x"'
-    )
+CORPUS = secrets()
+PY = [s for s in CORPUS if s.path.endswith(".py")]
 
 
 def _settings(tmp_path: Path, **privacy: object) -> Settings:
@@ -194,18 +31,33 @@ def _settings(tmp_path: Path, **privacy: object) -> Settings:
     )
 
 
-def _prepare(guard: CloudGuard, request: GenerationRequest, file: Path | None = None):
+def _prepare(guard: CloudGuard, request: GenerationRequest, file: Path | None = None) -> Redacted:
     return guard.prepare(
         request, file=file, tier="cloud", provider="openai", url="u", model="m", task="explain"
     )
 
 
+def test_the_four_leaks_of_the_issue_are_closed() -> None:
+    """Empty URL user, an environment lookup's default, an unknown prefix, a neutral name."""
+    module = (
+        'CACHE = "redis://:Kx9-vQ2mZ7pL@cache.internal:6379/0"\n'
+        'STRIPE = os.environ.get("X", "Tr0ub4dor&3-prod")\n'
+        'client = Client("zq_live_8fJ2kLm9QpX4vR7tY1wZ3nB6cD0eH5gA")\n'
+        'upstream = "q7Vb2Lk9Xz4Rt1Wm8Np3Hs6Jd0Gf5Ca2Ey7Ui4Oo"\n'
+    )
+    cleaned, found = redact(module, path="settings.py")
+    for secret in ("Kx9-vQ2mZ7pL", "Tr0ub4dor&3-prod", "zq_live_8fJ2", "q7Vb2Lk9Xz4R"):
+        assert secret not in cleaned
+    assert cleaned.splitlines()[0] == 'CACHE = "redis://:<secret:password#1>@cache.internal:6379/0"'
+    assert sum(found.values()) == 4
+
+
 @pytest.mark.parametrize("kind", ["openai", "anthropic"])
 async def test_planted_secrets_never_reach_the_cloud_server(tmp_path: Path, kind: str) -> None:
-    planted = "\n\n".join(text for _, text, _ in CORPUS)
+    planted = "\n\n".join(s.text for s in CORPUS)
     guard = CloudGuard(_settings(tmp_path))
     chat = GenerationRequest(
-        messages=(Message("system", "Explain."), Message("user", f"```python\n{planted}\n```"))
+        messages=(Message("system", "Explain."), Message("user", f"```\n{planted}\n```"))
     )
     fim = GenerationRequest(prefix=planted, suffix=planted, fim_template="<P>{prefix}<S>{suffix}")
     with FakeCloud(kind) as fake:
@@ -218,42 +70,119 @@ async def test_planted_secrets_never_reach_the_cloud_server(tmp_path: Path, kind
             backend = AnthropicBackend(model="m", api_key="k", base_url=fake.base_url, timeout_s=5)
             requests = [chat]
         for request in requests:
-            await backend.generate(_prepare(guard, request))
+            await backend.generate(_prepare(guard, request).request)
         await backend.aclose()
         log = fake.log_text()
     assert len(fake.generations) == len(requests)
-    leaked = [what for what, _, secret in CORPUS if secret in log]
-    assert leaked == []
+    assert [s.what for s in CORPUS if s.value in log] == []
     audit = (tmp_path / "audit.jsonl").read_text()
-    assert [what for what, _, secret in CORPUS if secret in audit] == []
+    assert [s.what for s in CORPUS if s.value in audit] == []
 
 
-def test_audit_log_says_what_was_sent_to_whom_when_and_how_big(tmp_path: Path) -> None:
+def test_a_settings_module_with_fifty_credentials(tmp_path: Path) -> None:
+    """The issue's trial: one Python settings module, 50 credentials of different kinds."""
+    chosen = list({s.value: s for s in PY}.values())[:50]
+    module = "\n".join(s.text for s in chosen)
+    sent = _prepare(CloudGuard(_settings(tmp_path)), GenerationRequest(prefix=module, suffix=""))
+    assert len(chosen) == 50
+    assert [s.what for s in chosen if s.value in (sent.request.prefix or "")] == []
+
+
+def test_audit_log_records_kinds_and_counts_never_values(tmp_path: Path) -> None:
     guard = CloudGuard(_settings(tmp_path))
-    request = GenerationRequest(messages=(Message("user", 'token = "abc123-secret"'),))
-    sent = _prepare(guard, request, tmp_path / "app.py")
+    text = 'token = "abc123-secret-x"\nretry(token="abc123-secret-x")\nPASSWORD = "hunter2!x9"'
+    sent = _prepare(guard, GenerationRequest(messages=(Message("user", text),)), tmp_path / "a.py")
     entry = json.loads((tmp_path / "audit.jsonl").read_text())
     assert entry["tier"] == "cloud" and entry["provider"] == "openai" and entry["model"] == "m"
-    assert entry["time"] and entry["bytes"] > 0 and entry["file"].endswith("app.py")
-    assert entry["redactions"] == {"assigned-secret": 1}
-    assert entry["sent"]["messages"][0]["content"] == sent.messages[0].content
-    assert "abc123-secret" not in json.dumps(entry)
+    assert entry["time"] and entry["bytes"] > 0 and entry["file"].endswith("a.py")
+    assert entry["redactions"] == {"token": 2, "password": 1}
+    assert entry["sent"]["messages"][0]["content"] == sent.request.messages[0].content
+    assert "abc123-secret-x" not in json.dumps(entry) and "hunter2!x9" not in json.dumps(entry)
+
+
+def test_names_stay_readable() -> None:
+    cleaned, _ = redact('db_password = "hunter2-horse"\nurl = "postgres://app:pw123456@db/x"')
+    assert cleaned == (
+        'db_password = "<secret:password#1>"\nurl = "postgres://app:<secret:password#2>@db/x"'
+    )
+
+
+def test_every_text_field_of_a_request_is_redacted() -> None:
+    key = "ghp_" + "Zq8" * 12
+    request = GenerationRequest(
+        messages=(
+            Message("system", f"Never print {key}."),
+            Message("user", f"FACTS:\nGH = '{key}'"),
+            Message("assistant", f"token={key}"),
+        ),
+        prefix=f"a = '{key}'\n",
+        suffix=f"b = '{key}'\n",
+        fim_template=f"<{key}>{{prefix}}{{suffix}}",
+        stop=("\n\n", key),
+        json_schema={"description": f"uses {key}", "items": [key]},
+        extra={"note": key},
+    )
+    # A new text field must be added here (and is then covered by the walk over all fields).
+    assert {f.name for f in fields(GenerationRequest)} == {
+        *("messages", "prefix", "suffix", "fim_template", "temperature", "max_tokens", "stop"),
+        *("json_schema", "seed", "extra"),
+    }
+    sent = redact_request(request)
+    assert key not in json.dumps(asdict(sent.request))
+    assert json.dumps(asdict(sent.request)).count("<secret:github_token#1>") == 10
+    assert sent.counts == {"github_token": 10}
+    assert sent.request.fim_template == "<<secret:github_token#1>>{prefix}{suffix}"
+
+
+def test_the_same_secret_keeps_one_placeholder_across_the_request() -> None:
+    text = 'API_KEY = "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9"\nDB_PASSWORD = "hunter2!x9"\n'
+    later = 'requests.get(url, headers={"X": "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9"})'
+    sent = redact_request(GenerationRequest(messages=(Message("user", text),), prefix=later))
+    assert sent.request.messages[0].content == (
+        'API_KEY = "<secret:api_key#1>"\nDB_PASSWORD = "<secret:password#1>"\n'
+    )
+    # Nothing there says "secret", but it is the same key: same placeholder.
+    assert sent.request.prefix == 'requests.get(url, headers={"X": "<secret:api_key#1>"})'
+    assert redact_request(sent.request).request == sent.request  # a second pass changes nothing
+
+
+def test_a_secret_cut_by_the_cursor_is_still_found() -> None:
+    """FIM prefix and suffix are read as one text: the key the user is typing does not leak."""
+    request = GenerationRequest(prefix='KEY = "sk_live_4eC39HqLyjWDarj', suffix='tp7dc"\nx = 1\n')
+    sent = redact_request(request)
+    assert sent.request.prefix == 'KEY = "<secret:stripe_key#1>'
+    assert sent.request.suffix == '"\nx = 1\n'
+
+
+def test_an_answer_gets_its_secrets_back() -> None:
+    sent = redact_request(GenerationRequest(messages=(Message("user", 'pw = "hunter2!x9"'),)))
+    assert sent.restore('login(pw="<secret:password#1>", other="<secret:token#7>")') == (
+        'login(pw="hunter2!x9", other="<secret:token#7>")'
+    )
+
+
+def test_redaction_can_be_turned_off(tmp_path: Path) -> None:
+    request = GenerationRequest(messages=(Message("user", 'pw = "hunter2!x9"'),))
+    sent = _prepare(CloudGuard(_settings(tmp_path, redact=False)), request)
+    assert sent.request == request and sent.restore("x") == "x"
 
 
 def test_extra_patterns_and_a_broken_one(tmp_path: Path) -> None:
     guard = CloudGuard(_settings(tmp_path, extra_patterns=[r"ACME-[0-9]{6}"]))
     request = GenerationRequest(messages=(Message("user", "id = ACME-123456"),))
-    assert "ACME-123456" not in _prepare(guard, request).messages[0].content
+    assert _prepare(guard, request).request.messages[0].content == "id = <secret:custom#1>"
     broken = CloudGuard(_settings(tmp_path, extra_patterns=["(unclosed"]))
     with pytest.raises(Withheld, match="extra_patterns"):
         _prepare(broken, request)
 
 
 def test_unwritable_audit_log_means_nothing_is_sent(tmp_path: Path) -> None:
-    (tmp_path / "blocker").write_text("a file, not a folder")
-    guard = CloudGuard(
-        merge(Settings(), {"privacy": {"audit_log": str(tmp_path / "blocker" / "a")}}, "t")
-    )
+    guard = CloudGuard(_settings(tmp_path))
+
+    def disk_full(**entry: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    guard.audit.record = disk_full  # type: ignore[method-assign]
     with pytest.raises(Withheld, match="audit log"):
         _prepare(guard, GenerationRequest(messages=(Message("user", "x"),)))
 
@@ -264,13 +193,14 @@ def test_ignore_rules(tmp_path: Path) -> None:
     (repo / ".gitignore").write_text("build/\n*.log\n!keep.log\n/only_top/\n**/fixtures/*.json\n")
     (repo / ".goldcrestignore").write_text("# ours\nprivate_*.py\n")
     (repo / "src").mkdir()
-    (repo / "src" / ".gitignore").write_text("gen/\n")
+    (repo / "src" / ".gitignore").write_text("gen/\n!important.log\n")
     cases = {
         "src/app.py": None,
         "build/out.py": ".gitignore",
         "debug.log": ".gitignore",
         "keep.log": None,
-        "src/gen/x.py": ".gitignore",
+        "src/important.log": None,
+        "src/gen/x.py": "src/.gitignore",
         "only_top/a.py": ".gitignore",
         "src/only_top/a.py": None,
         "a/fixtures/data.json": ".gitignore",

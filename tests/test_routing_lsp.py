@@ -250,7 +250,7 @@ async def test_ignored_file_and_secrets_never_reach_the_cloud(
     assert len(openai_cloud.generations) == 1
     log = openai_cloud.log_text()
     assert key not in log and "hunter2-horse" not in log
-    assert "<redacted:aws-access-key>" in log
+    assert "<secret:aws_key#1>" in log
     assert "sk-test-not-a-real-key" in log  # the key itself did reach the provider, as a header
     audit = (tmp_path / "audit.jsonl").read_text()
     assert key not in audit and "hunter2-horse" not in audit and "sk-test" not in audit

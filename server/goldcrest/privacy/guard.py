@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 from ..backends.base import GenerationRequest
 from ..config import Settings
 from .audit import AuditLog
+from .detectors import DETECTORS, compile_extra
 from .ignore import ignored_by
-from .redact import RULES, compile_extra, redact_request
+from .redact import Redacted, redact_request
 
 
 class Withheld(Exception):
@@ -25,11 +27,12 @@ class Withheld(Exception):
 class CloudGuard:
     def __init__(self, settings: Settings) -> None:
         self._redact = settings.privacy.redact
+        self._detectors = DETECTORS
+        self._bad_rule = ""
         try:
-            self._rules = RULES + compile_extra(settings.privacy.extra_patterns)
-            self._bad_rule = ""
+            if settings.privacy.extra_patterns:
+                self._detectors += (compile_extra(settings.privacy.extra_patterns),)
         except re.error as exc:
-            self._rules = RULES
             self._bad_rule = f"privacy.extra_patterns has a bad pattern ({exc})"
         self.audit = AuditLog(settings.audit_path())
 
@@ -43,8 +46,9 @@ class CloudGuard:
         url: str,
         model: str,
         task: str,
-    ) -> GenerationRequest:
-        """The request as it may be sent, already audited; raises Withheld when it may not."""
+    ) -> Redacted:
+        """The request as it may be sent, already audited (with the way back for an answer
+        that repeats a placeholder); raises Withheld when it may not."""
         if self._bad_rule:
             raise Withheld(
                 f"Goldcrest: {self._bad_rule}; nothing is sent to the cloud until it is fixed.",
@@ -52,9 +56,11 @@ class CloudGuard:
             )
         if file is not None and (rule := ignored_by(file)) is not None:
             raise Withheld(f"{file.name} is excluded from cloud requests by {rule}.")
-        redactions: dict[str, int] = {}
-        if self._redact:
-            request, redactions = redact_request(request, self._rules)
+        sent = (
+            redact_request(request, self._detectors, str(file) if file else None)
+            if self._redact
+            else Redacted(request, Counter(), {})
+        )
         try:
             self.audit.record(
                 tier=tier,
@@ -63,8 +69,8 @@ class CloudGuard:
                 model=model,
                 task=task,
                 file=str(file) if file else None,
-                request=request,
-                redactions=redactions,
+                request=sent.request,
+                redactions=sent.counts,
             )
         except OSError as exc:
             raise Withheld(
@@ -72,4 +78,4 @@ class CloudGuard:
                 "nothing is sent to the cloud until it can.",
                 fixable=True,
             ) from None
-        return request
+        return sent

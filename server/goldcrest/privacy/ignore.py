@@ -1,17 +1,25 @@
 """Which files may never leave the machine: .gitignore, .goldcrestignore, and secret-file names.
 
 A file is withheld from cloud tiers when any ignore file between it and its repository root (the
-first folder with ``.git``) matches it, with git's rules: patterns relative to the ignore file's
-folder, a leading or inner ``/`` anchors, a trailing ``/`` matches folders, ``**`` spans folders,
-``!`` re-includes, the last match wins, and nothing inside an ignored folder comes back.
+first folder with ``.git``) matches it. Patterns are translated by ``pathspec`` (GitIgnoreSpec's
+patterns: the maintained implementation of git's wildmatch rules, with negation, ``**``,
+trailing ``/``, anchoring, escapes and trailing spaces); what is layered here is what git does
+around them: the last matching pattern decides, each ignore file speaks for its own folder, a
+deeper one overrides a shallower one, and nothing inside an ignored folder comes back.
+GitIgnoreSpec's own one-path answer approximates that last rule (a negated folder pattern
+re-includes the files below it), so each folder on the way down is asked about itself.
+tests/test_privacy_ignore.py checks all of this against ``git check-ignore``.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from pathspec import GitIgnoreSpec
 
 IGNORE_FILES = (".gitignore", ".goldcrestignore")
 #: Never sent whatever the ignore files say: where credentials live by convention.
@@ -40,106 +48,112 @@ ALWAYS = (
     "secrets.*",
     ".git/",
 )
+#: The regex group pathspec's patterns use for "matched a folder": a match through it is about
+#: a folder on the path (the path's own folder when it closes the path), not the path itself.
+_DIR_MARK = "ps_d"
 
 
 @dataclass(frozen=True)
-class Pattern:
-    regex: re.Pattern[str]
-    negated: bool
-    dir_only: bool
+class _Pattern:
+    """One line of an ignore file, as pathspec translated it."""
+
+    ignore: bool  # False for a ``!`` line
+    search: re.Pattern[str]  # pathspec's regex: a search hit means the path or a folder above
+    whole: re.Pattern[str]  # the same, to be matched against the whole path
     source: str
 
 
-def _glob(pattern: str) -> str:
-    """A gitignore glob as a regular expression body (``/`` never matched by ``*``)."""
-    out, i = [], 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("/**", i) and i + 3 == len(pattern):
-            out.append("/.*")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        elif pattern[i] == "[" and (end := pattern.find("]", i + 2)) > 0:
-            body = pattern[i + 1 : end]
-            out.append(
-                "[" + ("^" + body[1:] if body[0] == "!" else body).replace("\\", "\\\\") + "]"
-            )
-            i = end + 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return "".join(out)
+@dataclass(frozen=True)
+class Rules:
+    """The patterns of one folder's ignore files, in order."""
+
+    patterns: tuple[_Pattern, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.patterns)
+
+    def decide(self, relative: str, is_dir: bool) -> tuple[bool, str] | None:
+        """(ignored, the file that says so) for a path relative to the rules' folder, by the
+        last pattern that matches the path itself; None when none does. The folders above it
+        are the caller's to ask first."""
+        decided = None
+        for pattern in self.patterns:
+            if _matches(pattern, relative, is_dir):
+                decided = (pattern.ignore, pattern.source)
+        return decided
 
 
-def parse(lines: list[str], source: str) -> tuple[Pattern, ...]:
+def _matches(pattern: _Pattern, path: str, is_dir: bool) -> bool:
+    """Whether ``pattern`` matches ``path`` itself, not merely a folder above it. pathspec's
+    regexes answer "the path or a folder above it" (a hit through the folder group); a hit
+    without that group, or one that spans the whole path, is about the path itself, and a
+    folder is also matched by a folder pattern that closes on its own trailing ``/``."""
+    hit = pattern.search.search(path)
+    if (hit is not None and hit.group(_DIR_MARK) is None) or pattern.whole.fullmatch(path):
+        return True
+    folder = is_dir and pattern.whole.fullmatch(path + "/")
+    return bool(folder and folder.group(_DIR_MARK))
+
+
+def _git_line(line: str) -> str:
+    """One line as pathspec should read it. A trailing ``/**/`` means folders *below* the
+    folder (git keeps ``a/f.py`` for ``a/**/``); pathspec 1.1 reads it as the folder itself
+    (as node-ignore did before its PR #164), and ``/**/*/`` is the same rule spelled so it
+    reads it right."""
+    line = line.rstrip("\r\n")
+    bare = line.rstrip(" ")
+    return bare + "*/" if bare.endswith("/**/") and len(bare) > 4 else line
+
+
+def parse(lines: Iterable[str], source: str) -> Rules:
     """The patterns of one ignore file."""
+    spec = GitIgnoreSpec.from_lines(_git_line(line) for line in lines)
     patterns = []
-    for line in lines:
-        line = line.rstrip("\n")
-        line = line[:-2] + " " if line.endswith("\\ ") else line.rstrip()  # "\ " keeps a space
-        if not line or line.startswith("#"):
-            continue
-        negated = line.startswith("!")
-        line = line[1:] if negated else line.removeprefix("\\")
-        dir_only = line.endswith("/")
-        line = line.rstrip("/")
-        anchored = "/" in line
-        body = _glob(line.lstrip("/"))
-        regex = re.compile(("^" if anchored else "^(?:.*/)?") + body + "$")
-        patterns.append(Pattern(regex, negated, dir_only, source))
-    return tuple(patterns)
+    for pattern in spec.patterns:
+        regex = pattern.regex
+        if pattern.include is None or regex is None:
+            continue  # a comment or a blank line
+        if _DIR_MARK not in regex.groupindex:  # so that .group(_DIR_MARK) is always valid
+            regex = re.compile(f"{regex.pattern}(?P<{_DIR_MARK}>(?!))?", regex.flags)
+        whole = re.compile(f"(?s:.*?)(?:{regex.pattern})", regex.flags)
+        patterns.append(_Pattern(bool(pattern.include), regex, whole, source))
+    return Rules(tuple(patterns))
 
 
-_DEFAULTS = parse(list(ALWAYS), "built-in secret file names")
+def combine(rules: Iterable[Rules]) -> Rules:
+    """Several files' patterns read as one list, later files last (so they win)."""
+    return Rules(tuple(p for r in rules for p in r.patterns))
+
+
+_DEFAULTS = parse(ALWAYS, "built-in secret file names")
 
 
 @lru_cache(maxsize=256)
-def _read(path: Path, mtime_ns: int) -> tuple[Pattern, ...]:
+def _read(path: Path, mtime_ns: int) -> Rules:
     try:
         return parse(path.read_text(encoding="utf-8", errors="replace").splitlines(), str(path))
     except OSError:
-        return ()
+        return parse((), "")
 
 
-def _patterns_in(folder: Path) -> tuple[Pattern, ...]:
-    found: tuple[Pattern, ...] = ()
+def rules_in(folder: Path) -> Rules:
+    """The rules ``folder``'s own ignore files add (empty when it has none)."""
+    found = []
     for name in IGNORE_FILES:
         path = folder / name
         try:
-            found += _read(path, path.stat().st_mtime_ns)
+            found.append(_read(path, path.stat().st_mtime_ns))
         except OSError:
             continue
-    return found
-
-
-def _verdict(patterns: tuple[Pattern, ...], relative: str, is_dir: bool) -> Pattern | None:
-    """The last pattern deciding ``relative``; None when none matches."""
-    decided = None
-    for pattern in patterns:
-        if pattern.dir_only and not is_dir:
-            continue
-        if pattern.regex.match(relative):
-            decided = pattern
-    return decided
+    return combine(found)
 
 
 def ignored_by(path: Path) -> str | None:
     """Why ``path`` must not be sent (the ignore file that says so), or None when it may be."""
     path = path.absolute()
-    folders = [path.parent, *path.parent.parents]
-    layers: list[tuple[Path, tuple[Pattern, ...]]] = []
-    for folder in folders:
-        layers.append((folder, _patterns_in(folder)))
+    layers: list[tuple[Path, Rules]] = []
+    for folder in [path.parent, *path.parent.parents]:
+        layers.append((folder, rules_in(folder)))
         if (folder / ".git").exists():
             break
     root = layers[-1][0]
@@ -148,12 +162,12 @@ def ignored_by(path: Path) -> str | None:
     for depth in range(1, len(parts) + 1):
         target = root.joinpath(*parts[:depth])
         is_dir = depth < len(parts)
-        decided = None
-        for base, patterns in reversed(layers):
-            if target == base or base not in target.parents:
-                continue
-            decided = _verdict(patterns, target.relative_to(base).as_posix(), is_dir) or decided
-        decided = _verdict(_DEFAULTS, target.relative_to(root).as_posix(), is_dir) or decided
-        if decided is not None and not decided.negated:
-            return decided.source
+        decided = _DEFAULTS.decide(target.relative_to(root).as_posix(), is_dir)
+        for base, rules in layers:  # deepest folder first: it overrides the ones above
+            if decided is not None:
+                break
+            if rules and base in target.parents:
+                decided = rules.decide(target.relative_to(base).as_posix(), is_dir)
+        if decided is not None and decided[0]:
+            return decided[1]
     return None

@@ -1,148 +1,162 @@
 """Secret redaction: what a cloud model must never see is replaced before a request leaves.
 
-Each rule finds one kind of secret (provider key formats, private key blocks, credentials in URLs
-and headers, passwords and tokens in assignments, ``.env`` lines) and replaces only the secret
-part with ``<redacted:KIND>``, so the code around it still reads naturally. Rules err towards
-redacting: a false positive costs a little context, a false negative leaks a credential.
+The detectors (``privacy.detectors``: provider formats, URL credentials, secret-named values,
+high-entropy strings) say exactly where each secret is; only that span is replaced, by a
+placeholder such as ``<secret:password#1>``. Within one request the same secret always gets
+the same placeholder, in every text that leaves (chat messages, FIM prefix and suffix, stop
+strings, schema), so the model can still see that two places use one key; a secret found in
+one place is replaced wherever else it appears. A second pass changes nothing: placeholders
+are never taken for secrets. The values stay on the machine, so an answer that repeats a
+placeholder can be given back its secret before it reaches the user's code.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, fields, is_dataclass, replace
+from typing import Any
 
-from ..backends.base import GenerationRequest, Message
+from ..backends.base import GenerationRequest
+from .detectors import DETECTORS, PLACEHOLDER, Detector, Finding, Scope
 
-_NAMES = (
-    r"passw(?:or)?d|passwd|pwd|pass|secret|token|api[_-]?key|apikey|access[_-]?key|"
-    r"private[_-]?key|client[_-]?secret|credentials?|auth|session[_-]?key|signing[_-]?key|"
-    r"encryption[_-]?key|dsn|conn(?:ection)?[_-]?str(?:ing)?"
-)
-#: A name that says its value is secret: db_password, GITHUB_TOKEN, "apiKey", clientSecret ...
-_SECRET_NAME = rf"[A-Za-z0-9_.\-]*(?i:{_NAMES})[A-Za-z0-9_]*"
+#: A secret this long is also replaced where no detector saw it (a key used twice); a shorter
+#: one could be an ordinary word elsewhere in the code.
+_REUSE_MIN = 8
+
+
+def _bounded(value: str) -> str:
+    head = r"(?<![\w])" if value[0].isalnum() or value[0] == "_" else ""
+    tail = r"(?![\w])" if value[-1].isalnum() or value[-1] == "_" else ""
+    return head + re.escape(value) + tail
+
+
+class Redactor:
+    """One request's redaction: finds the secrets in all of its texts, then replaces them."""
+
+    def __init__(self, detectors: Iterable[Detector] = DETECTORS, path: str | None = None):
+        self._detectors = tuple(detectors)
+        self._scope = Scope(path)
+        self._labels: dict[str, str] = {}  # secret -> placeholder
+        self._numbers: Counter[str] = Counter()
+        self._reuse: re.Pattern[str] | None = None
+        self.counts: Counter[str] = Counter()
+        """How many secrets of each kind were replaced (occurrences, never values)."""
+
+    @property
+    def secrets(self) -> Mapping[str, str]:
+        """Placeholder → secret, to put an answer's placeholders back (never logged)."""
+        return {label: value for value, label in self._labels.items()}
+
+    def scan(self, text: str) -> list[Finding]:
+        """The secrets in ``text``, non-overlapping; each new value gets its placeholder."""
+        for taken in PLACEHOLDER.finditer(text):  # numbering continues past earlier passes
+            kind, number = taken.group()[8:-1].split("#")
+            self._numbers[kind] = max(self._numbers[kind], int(number))
+        found = [f for d in self._detectors for f in d.find(text, self._scope)]
+        kept = _non_overlapping(found, [m.span() for m in PLACEHOLDER.finditer(text)])
+        for finding in kept:
+            value = text[finding.start : finding.end]
+            if value not in self._labels:
+                self._numbers[finding.kind] += 1
+                self._labels[value] = f"<secret:{finding.kind}#{self._numbers[finding.kind]}>"
+        self._reuse = None
+        return kept
+
+    def apply(self, text: str, findings: list[Finding], cut: int = -1) -> tuple[str, int]:
+        """``text`` with the findings and any other use of a known secret replaced; ``cut``
+        (a FIM cursor) is moved along, to the end of a secret it fell inside."""
+        spans = [(f.start, f.end) for f in findings]
+        reuse = self._reuse_pattern()
+        if reuse is not None:
+            taken = spans + [m.span() for m in PLACEHOLDER.finditer(text)]
+            for match in reuse.finditer(text):
+                if not any(match.start() < e and s < match.end() for s, e in taken):
+                    spans.append(match.span())
+        out, pos, new_cut = [], 0, cut
+        for start, end in sorted(spans):
+            label = self._labels[text[start:end]]
+            out += [text[pos:start], label]
+            self.counts[label[8 : label.index("#")]] += 1
+            if cut >= 0 and start < cut:
+                new_cut += len(label) - (min(end, cut) - start)
+            pos = end
+        out.append(text[pos:])
+        return "".join(out), new_cut
+
+    def _reuse_pattern(self) -> re.Pattern[str] | None:
+        if self._reuse is None:
+            known = sorted((v for v in self._labels if len(v) >= _REUSE_MIN), key=len)[::-1]
+            if known:
+                self._reuse = re.compile("|".join(map(_bounded, known)))
+        return self._reuse
+
+
+def _non_overlapping(found: list[Finding], taken: list[tuple[int, int]]) -> list[Finding]:
+    """Surest first, then widest: a finding that overlaps one already kept is dropped."""
+    kept: list[Finding] = []
+    for finding in sorted(found, key=lambda f: (f.priority, f.start - f.end, f.start)):
+        if not any(finding.start < e and s < finding.end for s, e in taken):
+            taken.append((finding.start, finding.end))
+            kept.append(finding)
+    return sorted(kept, key=lambda f: f.start)
+
+
+def redact(
+    text: str, detectors: Iterable[Detector] = DETECTORS, path: str | None = None
+) -> tuple[str, Counter[str]]:
+    """``text`` with every secret replaced, and how many of each kind were found."""
+    redactor = Redactor(detectors, path)
+    cleaned, _ = redactor.apply(text, redactor.scan(text))
+    return cleaned, redactor.counts
 
 
 @dataclass(frozen=True)
-class Rule:
-    kind: str
-    pattern: re.Pattern[str]
-    """Replaces group ``secret`` when the pattern has one, else the whole match."""
-    keep: re.Pattern[str] | None = None
-    """A secret this finds is code, not a secret (a template placeholder), and stays."""
+class Redacted:
+    """A request as it may leave, what was taken out of it (kinds and counts), and the way
+    back for an answer that repeats a placeholder."""
+
+    request: GenerationRequest
+    counts: Counter[str]
+    secrets: Mapping[str, str]
+
+    def restore(self, text: str) -> str:
+        """``text`` with this request's placeholders turned back into the secrets."""
+        if not self.secrets or "<secret:" not in text:
+            return text
+        return PLACEHOLDER.sub(lambda m: self.secrets.get(m.group(), m.group()), text)
 
 
-#: f"Bearer {token}", `${TOKEN}`, "%(password)s": a placeholder for a value, not the value.
-_TEMPLATE = re.compile(r"\$?\{[A-Za-z_][\w.]*\}|%\(\w+\)s")
-
-
-def _rule(kind: str, pattern: str, flags: int = 0, keep: re.Pattern[str] | None = None) -> Rule:
-    return Rule(kind, re.compile(pattern, flags), keep)
-
-
-RULES: tuple[Rule, ...] = (
-    _rule(
-        "private-key",
-        r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?"
-        r"(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)",
-    ),
-    _rule("aws-access-key", r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b"),
-    _rule("github-token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})"),
-    _rule("gitlab-token", r"\bglpat-[A-Za-z0-9_\-]{20,}"),
-    _rule("slack-token", r"\bxox[abposr]-[A-Za-z0-9\-]{10,}"),
-    _rule("slack-webhook", r"https://hooks\.slack\.com/services/[A-Za-z0-9/_\-]+"),
-    _rule("stripe-key", r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}"),
-    _rule("google-api-key", r"\bAIza[0-9A-Za-z_\-]{35}"),
-    _rule("google-oauth", r"\bya29\.[0-9A-Za-z_\-]{20,}"),
-    _rule("model-api-key", r"\bsk-(?:ant-|proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"),
-    _rule("huggingface-token", r"\bhf_[A-Za-z0-9]{30,}"),
-    _rule("npm-token", r"\bnpm_[A-Za-z0-9]{36}\b"),
-    _rule("pypi-token", r"\bpypi-AgE[A-Za-z0-9_\-]{50,}"),
-    _rule("sendgrid-key", r"\bSG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{16,}"),
-    _rule("twilio-key", r"\bSK[0-9a-fA-F]{32}\b"),
-    _rule("digitalocean-token", r"\bdo[opr]_v1_[a-f0-9]{64}\b"),
-    _rule("shopify-token", r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b"),
-    _rule("jwt", r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),
-    _rule("azure-key", r"(?i:AccountKey|SharedAccessKey)=(?P<secret>[A-Za-z0-9+/=]{20,})"),
-    _rule("url-password", r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/@'\"]+:(?P<secret>[^\s@/'\"]+)@"),
-    _rule(
-        "auth-header",
-        r"(?i:authorization|x-api-key|api-key)[\"']?\s*[:=,]\s*[\"']?(?:(?i:bearer|basic|token)\s+)?"
-        r"(?P<secret>[A-Za-z0-9._~+/=\-]{8,})",
-    ),
-    # name = "value", name: 'value', "name": "value", name := `value`, name => "value"
-    _rule(
-        "assigned-secret",
-        rf"{_SECRET_NAME}[\"']?\s*(?::\s*[A-Za-z_][\w\[\]., ]*)?\s*(?:=|:|:=|=>)\s*"
-        r"[rbuf]?(?P<q>[\"'`])(?P<secret>(?:(?!(?P=q)).){3,}?)(?P=q)",
-        keep=_TEMPLATE,
-    ),
-    # .env lines (also pasted elsewhere): API_TOKEN=abc123, export DB_PASSWORD=x, - PG_PASS=y
-    _rule(
-        "env-secret",
-        rf"^[ \t]*(?:-[ \t]+)?(?:export[ \t]+)?[A-Z][A-Z0-9_]*(?:{_NAMES.upper()})[A-Z0-9_]*="
-        r"(?P<secret>[^\s'\"#][^\s#]*)",
-        re.MULTILINE,
-    ),
-    # YAML/INI without quotes: password: hunter2!  (a digit or symbol in it, not just a number)
-    _rule(
-        "config-secret",
-        rf"^[ \t]*{_SECRET_NAME}[ \t]*[:=][ \t]*"
-        r"(?P<secret>(?![0-9.]+[ \t]*$)(?=[^\s'\"]*[0-9!@#$%^&*+/=~])[^\s'\"(){}\[\],;]{6,})"
-        r"[ \t]*$",
-        re.MULTILINE,
-    ),
-)
-
-_PLACEHOLDER = re.compile(r"<redacted:[a-z\-]+>")
-
-
-def placeholder(kind: str) -> str:
-    return f"<redacted:{kind}>"
-
-
-def compile_extra(patterns: Iterable[str]) -> tuple[Rule, ...]:
-    """User rules from ``privacy.extra_patterns``; a bad pattern raises re.error."""
-    return tuple(_rule("custom", p) for p in patterns)
-
-
-def redact(text: str, rules: Iterable[Rule] = RULES) -> tuple[str, Counter[str]]:
-    """``text`` with every secret replaced, and how many of each kind were found."""
-    found: Counter[str] = Counter()
-    for rule in rules:
-
-        def swap(match: re.Match[str], rule: Rule = rule) -> str:
-            start, end = match.span("secret") if "secret" in match.re.groupindex else match.span()
-            secret = match.string[start:end]
-            if _PLACEHOLDER.fullmatch(secret) or (rule.keep and rule.keep.search(secret)):
-                return match.group(0)
-            found[rule.kind] += 1
-            whole_start = match.start()
-            head = match.string[whole_start:start]
-            tail = match.string[end : match.end()]
-            return head + placeholder(rule.kind) + tail
-
-        text = rule.pattern.sub(swap, text)
-    return text, found
+def _walk(value: Any, fn: Callable[[str], str]) -> Any:
+    """``value`` with ``fn`` applied to every string in it (tuples, lists, dicts, dataclasses)."""
+    if isinstance(value, str):
+        return fn(value)
+    if isinstance(value, tuple | list):
+        return type(value)(_walk(v, fn) for v in value)
+    if isinstance(value, dict):
+        return {k: _walk(v, fn) for k, v in value.items()}
+    if is_dataclass(value) and not isinstance(value, type):
+        return replace(value, **{f.name: _walk(getattr(value, f.name), fn) for f in fields(value)})
+    return value
 
 
 def redact_request(
-    request: GenerationRequest, rules: Iterable[Rule] = RULES
-) -> tuple[GenerationRequest, Counter[str]]:
-    """The request with secrets redacted from every text a model would see."""
-    rules = tuple(rules)
-    found: Counter[str] = Counter()
-
-    def clean(text: str | None) -> str | None:
-        if text is None:
-            return None
-        cleaned, kinds = redact(text, rules)
-        found.update(kinds)
-        return cleaned
-
-    messages = tuple(Message(m.role, clean(m.content) or "") for m in request.messages)
-    cleaned = replace(
-        request, messages=messages, prefix=clean(request.prefix), suffix=clean(request.suffix)
-    )
-    return cleaned, found
+    request: GenerationRequest, detectors: Iterable[Detector] = DETECTORS, path: str | None = None
+) -> Redacted:
+    """The request with secrets replaced in every text a model would see: all messages, the
+    FIM prefix and suffix (read as one text, so a string cut by the cursor is still seen
+    whole), the FIM template, stop strings, the schema and extras."""
+    redactor = Redactor(detectors, path)
+    others = replace(request, prefix=None, suffix=None)
+    fim = (request.prefix or "") + (request.suffix or "") if request.is_fim else None
+    fim_found = redactor.scan(fim) if fim is not None else []
+    found: list[list[Finding]] = []
+    _walk(others, lambda text: found.append(redactor.scan(text)) or text)
+    pending = iter(found)
+    cleaned = _walk(others, lambda text: redactor.apply(text, next(pending))[0])
+    if fim is not None:
+        joined, cut = redactor.apply(fim, fim_found, len(request.prefix or ""))
+        suffix = joined[cut:] if request.suffix is not None else None
+        cleaned = replace(cleaned, prefix=joined[:cut], suffix=suffix)
+    return Redacted(cleaned, redactor.counts, redactor.secrets)

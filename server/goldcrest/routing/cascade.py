@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from ..backends.base import Backend, GenerationRequest
@@ -98,9 +98,10 @@ class Caller:
         if tier.cloud and (reason := _budget_spent(engine)):
             self.withheld = reason
             return None
+        restore: Callable[[str], str] | None = None
         if self._guard is not None and tier.cloud:
             try:
-                request = self._guard.prepare(
+                sent = self._guard.prepare(
                     request,
                     file=self._features.file,
                     tier=tier.name,
@@ -116,6 +117,7 @@ class Caller:
                 engine.ledger.record(**count, withheld=1)
                 self.withheld = str(exc)
                 return None
+            request, restore = sent.request, sent.restore
         answer = await engine.generate(
             self._task,
             request,
@@ -126,6 +128,8 @@ class Caller:
         if answer is None:
             engine.ledger.record(**count, requests=1, errors=1)
             return None
+        if restore is not None:  # a placeholder the model repeated gets its secret back
+            answer = replace(answer, text=restore(answer.text))
         self.answers += 1
         usage = answer.usage
         cost = price_of(

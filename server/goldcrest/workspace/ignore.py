@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from goldcrest.privacy.ignore import IGNORE_FILES, Pattern, parse
+from goldcrest.privacy.ignore import IGNORE_FILES, Rules, combine, parse
 
 
 @dataclass(frozen=True)
@@ -22,18 +22,19 @@ class Level:
     trailing slash ("" for the root itself)."""
 
     base: str
-    rules: tuple[Pattern, ...]
+    rules: Rules
 
 
 def load_level(directory: Path, base: str, extra: Sequence[str] = ()) -> Level | None:
     """The rules ``directory`` adds (its ignore files, then ``extra``), or None if none."""
-    lines: list[str] = []
+    found = []
     for name in IGNORE_FILES:
         try:
-            lines += (directory / name).read_text("utf-8", "replace").splitlines()
+            text = (directory / name).read_text("utf-8", "replace")
         except OSError:
             continue
-    rules = parse([*lines, *extra], str(directory))
+        found.append(parse(text.splitlines(), str(directory / name)))
+    rules = combine([*found, parse(extra, "workspace settings")])
     return Level(base, rules) if rules else None
 
 
@@ -42,10 +43,7 @@ def is_ignored(levels: Sequence[Level], rel_path: str, is_dir: bool) -> bool:
     for level in reversed(levels):
         if not rel_path.startswith(level.base):
             continue
-        sub = rel_path[len(level.base) :]
-        for rule in reversed(level.rules):
-            if rule.dir_only and not is_dir:
-                continue
-            if rule.regex.match(sub):
-                return not rule.negated
+        decided = level.rules.decide(rel_path[len(level.base) :], is_dir)
+        if decided is not None:
+            return decided[0]
     return False
