@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import resource
 import shutil
 import statistics
 import tempfile
@@ -37,6 +38,7 @@ class Row:
     name: str
     tests: int
     seconds: float
+    cpu_seconds: float  # the run's processes' CPU time: what load on the machine does not change
     buggy_fails: bool
     fixed_passes: bool
     rank: int | None  # Ochiai: pessimistic rank of the best buggy line; None: it scored nothing
@@ -61,11 +63,11 @@ def pessimistic_rank(scores: dict[int, float], lines: tuple[int, ...]) -> int | 
 async def measure(project: Path, program: QuixProgram, per_test_s: float, timeout_s: float) -> Row:
     target = Path("python_programs") / f"{program.name}.py"
     tests = find_tests(project, target, program.name)
-    started = time.monotonic()
+    started, cpu = time.monotonic(), _children_cpu()
     buggy = await run_tests(
         project, tests, timeout_s=timeout_s, per_test_s=per_test_s, trace=target
     )
-    seconds = time.monotonic() - started
+    seconds, cpu_seconds = time.monotonic() - started, _children_cpu() - cpu
     fixed = await run_tests(
         project, tests, files={target: program.correct}, timeout_s=timeout_s, per_test_s=per_test_s
     )
@@ -74,12 +76,24 @@ async def measure(project: Path, program: QuixProgram, per_test_s: float, timeou
         program.name,
         len(tests),
         seconds,
+        cpu_seconds,
         bool(buggy.failing) or buggy.timed_out,
         fixed.ok,
         pessimistic_rank(buggy.line_scores, program.bug_lines),
         pessimistic_rank(dict(ranked), program.bug_lines),
         [line for line, _ in ranked[:3]],
     )
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _percentiles(values: list[float]) -> str:
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return f"p50 {statistics.median(ordered):.1f} s  p95 {p95:.1f} s"
 
 
 def _share(rows: list[Row], ok: list[bool]) -> str:
@@ -102,17 +116,17 @@ async def main() -> None:
             row = await measure(project, program, args.per_test_s, args.timeout_s)
             rows.append(row)
             print(
-                f"{row.name:28} tests {row.tests:3}  {row.seconds:5.1f} s  "
+                f"{row.name:28} tests {row.tests:3}  "
+                f"{row.seconds:5.1f} s ({row.cpu_seconds:.1f} s CPU)  "
                 f"buggy fails {'yes' if row.buggy_fails else 'NO ':3}  "
                 f"fixed passes {'yes' if row.fixed_passes else 'NO ':3}  "
                 f"bug {program.bug_lines} rank {row.rank}/{row.rank_frames}  top {row.top_lines}",
                 flush=True,
             )
-    seconds = sorted(row.seconds for row in rows)
-    p95 = seconds[min(len(seconds) - 1, round(0.95 * (len(seconds) - 1)))]
     print(f"\nprograms                 {len(rows)}")
     print(f"tests found              {_share(rows, [r.tests > 0 for r in rows])}")
-    print(f"run time (traced)        p50 {statistics.median(seconds):.1f} s  p95 {p95:.1f} s")
+    print(f"run time (traced)        {_percentiles([r.seconds for r in rows])}")
+    print(f"CPU time (traced)        {_percentiles([r.cpu_seconds for r in rows])}")
     print(f"buggy version fails      {_share(rows, [r.buggy_fails for r in rows])}")
     print(f"correct version passes   {_share(rows, [r.fixed_passes for r in rows])}")
     for k in (1, 3, 5):

@@ -108,6 +108,7 @@ async def run_tests(
         log = folder / "output.log"
         done = await run_limited(argv, work, child_env(extra, tmp), limits, log, isolate_network)
         results = _results(command, folder, work, done.returncode, log, timeout_s)
+        problem = "" if results else _problem(done.returncode, done.output, timeout_s)
         rel_trace = traced.relative_to(work).as_posix() if traced is not None else None
         traces = spectrum(read_traces(folder / "trace.jsonl")) if traced is not None else None
         return TestRun(
@@ -122,11 +123,22 @@ async def run_tests(
             traced=rel_trace,
             spectrum=traces,
             sources={inside(root, path).as_posix(): text for path, text in edited.items()},
+            problem=problem,
         )
     finally:
         if not copying.done():
             await asyncio.wait([copying])
         await asyncio.shield(asyncio.to_thread(shutil.rmtree, folder, True))
+
+
+def _problem(returncode: int | None, output: str, timeout_s: float) -> str:
+    """Why a run produced no test result, in one line."""
+    if returncode is None:
+        return f"stopped at the {timeout_s:g} s time limit before any test finished"
+    if returncode == 5:  # pytest's "no tests collected"
+        return "no tests were collected"
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    return lines[-1][:300] if lines else f"the test command exited with status {returncode}"
 
 
 def _results(
@@ -138,11 +150,9 @@ def _results(
     timeout_s: float,
 ) -> list[TestOutcome]:
     """Per-test outcomes as far as the command's output tells them."""
-    if command.kind == "pytest":
-        found = parse_junit(folder / "junit.xml", work) or _from_traces(folder, timeout_s)
-        if found or returncode == 5:  # 5: pytest collected no tests
-            return found
-    elif command.kind in ("cargo", "go"):
+    if command.kind == "pytest":  # no result at all: pytest did not start (see ``_problem``)
+        return parse_junit(folder / "junit.xml", work) or _from_traces(folder, timeout_s)
+    if command.kind in ("cargo", "go"):
         parse = parse_cargo if command.kind == "cargo" else parse_go
         found = parse(_read_output(log), work)
         if found:

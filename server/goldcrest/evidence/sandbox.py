@@ -44,16 +44,23 @@ KEEP_ENV = (
     "CARGO_HOME", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN", "NODE_PATH", "NVM_DIR",
 )  # fmt: skip
 _OUTPUT_TAIL = 8000
-# Runs as `python -I -S -c _LAUNCH cpu_s data_bytes file_bytes cmd...`: limits, then exec.
-_LAUNCH = (
-    "import os,resource as r,sys\n"
-    "c,d,f=(int(a) for a in sys.argv[1:4])\n"
-    "r.setrlimit(r.RLIMIT_CPU,(c,c+1))\n"
-    "d>0 and r.setrlimit(r.RLIMIT_DATA,(d,d))\n"
-    "r.setrlimit(r.RLIMIT_FSIZE,(f,f))\n"
-    "r.setrlimit(r.RLIMIT_CORE,(0,0))\n"
-    "os.execvp(sys.argv[4],sys.argv[4:])\n"
-)
+# Runs as `python -I -S -c _LAUNCH cpu_s data_bytes file_bytes cmd...`: limits (each one best
+# effort: a platform may refuse one), then exec; a command that does not exist exits 127.
+_LAUNCH = """\
+import os, resource as r, sys
+c, d, f = (int(a) for a in sys.argv[1:4])
+limits = [(r.RLIMIT_CPU, c, c + 1), (r.RLIMIT_FSIZE, f, f), (r.RLIMIT_CORE, 0, 0)]
+for kind, soft, hard in limits + ([(r.RLIMIT_DATA, d, d)] if d > 0 else []):
+    try:
+        r.setrlimit(kind, (soft, hard))
+    except (ValueError, OSError):
+        pass
+try:
+    os.execvp(sys.argv[4], sys.argv[4:])
+except OSError as e:
+    sys.stderr.write(f"cannot run {sys.argv[4]}: {e.strerror}\\n")
+    os._exit(127)
+"""
 _NO_NETWORK_CANDIDATES = (("unshare", "-n"), ("unshare", "-cn"), ("unshare", "-rn"))
 _no_network: tuple[str, ...] | None = None
 

@@ -35,7 +35,8 @@ class TestRun:
     """The outcome of running some tests once in a sandbox.
 
     ``spectrum`` is set when one file was traced (``traced``, "/"-separated, relative to
-    ``root``); ``sources`` are the texts the run used instead of the files on disk.
+    ``root``); ``sources`` are the texts the run used instead of the files on disk; ``problem``
+    says why no test ran when none did (the command failed to start, collected nothing).
     """
 
     __test__ = False
@@ -51,6 +52,7 @@ class TestRun:
     traced: str | None = None
     spectrum: Spectrum | None = None
     sources: Mapping[str, str] = field(default_factory=dict)
+    problem: str = ""
 
     @property
     def counts(self) -> dict[str, int]:
@@ -95,7 +97,7 @@ class TestRun:
     def summary(self) -> str:
         """One line: how many tests ran, how they ended, how long it took."""
         if not self.tests:
-            head = "no tests ran"
+            head = f"no tests ran ({self.problem})" if self.problem else "no tests ran"
         else:
             parts = ", ".join(f"{n} {kind}" for kind, n in sorted(self.counts.items()))
             head = f"{len(self.tests)} test{'s' if len(self.tests) != 1 else ''} ran: {parts}"
