@@ -155,9 +155,11 @@ class TestRun:
                 fact += f" (raised at line {inside[-1].line}{quote(inside[-1].line)})"
             facts.append(fact)
         if len(failed) > limit:
-            facts.append(f"{len(failed) - limit} more tests fail")
+            more = len(failed) - limit
+            facts.append(f"{more} more test{'s fail' if more > 1 else ' fails'}")
         if self.passing and failing:
-            facts.append(f"{len(self.passing)} tests pass")
+            passing = len(self.passing)
+            facts.append(f"{passing} test{'s pass' if passing > 1 else ' passes'}")
         if self.spectrum is not None and self.traced == rel:
             facts += _spectrum_facts(self.spectrum, first_line, last_line, quote)
         return facts
