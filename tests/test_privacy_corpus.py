@@ -9,7 +9,8 @@ import pytest
 
 from goldcrest.privacy.detectors import PLACEHOLDER
 from goldcrest.privacy.redact import redact
-from secret_corpus import LookAlike, Secret, lookalikes, secrets
+from lookalike_corpus import LookAlike, lookalikes
+from secret_corpus import Secret, secrets
 
 SECRETS = secrets()
 LOOKALIKES = lookalikes()

@@ -12,24 +12,30 @@ placeholder can be given back its secret before it reaches the user's code.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import Any
 
 from ..backends.base import GenerationRequest
 from .detectors import DETECTORS, PLACEHOLDER, Detector, Finding, Scope
+from .detectors.base import word_char
 
 #: A secret this long is also replaced where no detector saw it (a key used twice); a shorter
 #: one could be an ordinary word elsewhere in the code.
 _REUSE_MIN = 8
 
 
-def _bounded(value: str) -> str:
-    head = r"(?<![\w])" if value[0].isalnum() or value[0] == "_" else ""
-    tail = r"(?![\w])" if value[-1].isalnum() or value[-1] == "_" else ""
-    return head + re.escape(value) + tail
+def _uses(text: str, value: str) -> Iterator[tuple[int, int]]:
+    """Where ``value`` appears in ``text`` as a whole token (not inside a longer word)."""
+    start = text.find(value)
+    while start >= 0:
+        end = start + len(value)
+        before = start > 0 and word_char(value[0]) and word_char(text[start - 1])
+        after = end < len(text) and word_char(value[-1]) and word_char(text[end])
+        if not (before or after):
+            yield start, end
+        start = text.find(value, start + 1)
 
 
 class Redactor:
@@ -40,7 +46,6 @@ class Redactor:
         self._scope = Scope(path)
         self._labels: dict[str, str] = {}  # secret -> placeholder
         self._numbers: Counter[str] = Counter()
-        self._reuse: re.Pattern[str] | None = None
         self.counts: Counter[str] = Counter()
         """How many secrets of each kind were replaced (occurrences, never values)."""
 
@@ -61,19 +66,18 @@ class Redactor:
             if value not in self._labels:
                 self._numbers[finding.kind] += 1
                 self._labels[value] = f"<secret:{finding.kind}#{self._numbers[finding.kind]}>"
-        self._reuse = None
         return kept
 
     def apply(self, text: str, findings: list[Finding], cut: int = -1) -> tuple[str, int]:
         """``text`` with the findings and any other use of a known secret replaced; ``cut``
         (a FIM cursor) is moved along, to the end of a secret it fell inside."""
         spans = [(f.start, f.end) for f in findings]
-        reuse = self._reuse_pattern()
-        if reuse is not None:
-            taken = spans + [m.span() for m in PLACEHOLDER.finditer(text)]
-            for match in reuse.finditer(text):
-                if not any(match.start() < e and s < match.end() for s, e in taken):
-                    spans.append(match.span())
+        taken = spans + [m.span() for m in PLACEHOLDER.finditer(text)]
+        for value in sorted((v for v in self._labels if len(v) >= _REUSE_MIN), key=len)[::-1]:
+            for start, end in _uses(text, value):
+                if not any(start < e and s < end for s, e in taken):
+                    spans.append((start, end))
+                    taken.append((start, end))
         out, pos, new_cut = [], 0, cut
         for start, end in sorted(spans):
             label = self._labels[text[start:end]]
@@ -84,13 +88,6 @@ class Redactor:
             pos = end
         out.append(text[pos:])
         return "".join(out), new_cut
-
-    def _reuse_pattern(self) -> re.Pattern[str] | None:
-        if self._reuse is None:
-            known = sorted((v for v in self._labels if len(v) >= _REUSE_MIN), key=len)[::-1]
-            if known:
-                self._reuse = re.compile("|".join(map(_bounded, known)))
-        return self._reuse
 
 
 def _non_overlapping(found: list[Finding], taken: list[tuple[int, int]]) -> list[Finding]:

@@ -19,7 +19,7 @@ from detect_secrets.filters.heuristic import (
     is_templated_secret,
 )
 
-from .base import PLACEHOLDER, Scope
+from .base import NAME_PARTS, PLACEHOLDER, Scope
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 #: Words that say the random-looking string beside them is a digest or a revision, not a key.
@@ -29,7 +29,6 @@ _HASH_WORDS = re.compile(
     r"(?![a-z])",
     re.I,
 )
-_SEGMENTS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 _TEMPLATE = re.compile(r"\$\{|\$\(|\{\{|\{%|%\(\w+\)|\{[A-Za-z_][\w.]*\}|^\$[A-Za-z_]")
 #: Magic numbers of files that tests embed as base64 (images, PDFs, archives, fonts).
 _MAGIC = (
@@ -78,7 +77,7 @@ def identifier_like(value: str) -> bool:
     digits = sum(c.isdigit() for c in value)
     if digits * 10 > len(value):
         return False
-    segments = _SEGMENTS.findall(value)
+    segments = NAME_PARTS.findall(value)
     letters = [s for s in segments if not s.isdigit()]
     return bool(letters) and sum(map(len, letters)) / len(letters) >= 4
 

@@ -15,6 +15,8 @@ from typing import Protocol
 
 #: What redaction puts in place of a secret; never itself detected as one.
 PLACEHOLDER = re.compile(r"<secret:[a-z0-9_]+#\d+>")
+#: The words of a name or token: ``dbPassword`` → db, Password; ``API_KEY_2`` → API, KEY, 2.
+NAME_PARTS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 
 _TEST_PATH = re.compile(
     r"(?:^|/)(?:tests?|__tests__|spec|specs|fixtures|testdata)/|(?:^|/)test_[^/]*$|"
@@ -35,8 +37,12 @@ class Scope:
 
     @property
     def test(self) -> bool:
-        """Test code: UUID-looking ids there are fixtures, not credentials."""
-        return bool(self.path and _TEST_PATH.search(self.path.replace("\\", "/")))
+        """Test code: UUID-looking ids there are fixtures, not credentials. Only the path's
+        last folders count (a checkout under /home/test/ is not all tests)."""
+        if not self.path:
+            return False
+        tail = "/".join(PurePosixPath(self.path.replace("\\", "/")).parts[-3:])
+        return bool(_TEST_PATH.search(tail))
 
     @property
     def lockfile(self) -> bool:
@@ -61,6 +67,11 @@ class Detector(Protocol):
     def find(self, text: str, scope: Scope) -> Iterator[Finding]:
         """Every secret of this family in ``text``, exactly delimited."""
         ...
+
+
+def word_char(char: str) -> bool:
+    """A character that continues an identifier or token."""
+    return char.isalnum() or char == "_"
 
 
 #: Priorities, surest first: a provider format beats a URL's password, which beats a keyword's

@@ -17,9 +17,8 @@ from collections.abc import Iterator
 from detect_secrets.plugins.keyword import DENYLIST
 
 from .allowlist import never_secret, uuid_like
-from .base import KEYWORD, Finding, Scope
+from .base import KEYWORD, NAME_PARTS, Finding, Scope, word_char
 
-_SEGMENT = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 # detect-secrets' keywords (``api_?key``, ``db_?pass``, ``secret``...) with the separator made
 # optional, plus what its list leaves out: tokens, credentials, passphrases, DSNs.
 _DS_WORDS = "|".join(word.replace("_?", "") for word in DENYLIST)
@@ -48,7 +47,7 @@ _META = frozenset({
 def secret_kind(name: str) -> str | None:
     """The placeholder kind when ``name`` says its value is secret (``db_password``,
     ``GITHUB_TOKEN``, ``apiKey``, ``x-api-key``), or None."""
-    segments = [s.lower() for s in _SEGMENT.findall(name)]
+    segments = [s.lower() for s in NAME_PARTS.findall(name)]
     if not segments or segments[-1] in _META:
         return None
     joined = "".join(segments)
@@ -194,7 +193,7 @@ class KeywordDetector:
 
 
 def _word_before(text: str, index: int) -> bool:
-    return index > 0 and (text[index - 1].isalnum() or text[index - 1] in "_.")
+    return index > 0 and (word_char(text[index - 1]) or text[index - 1] == ".")
 
 
 def _names(text: str, lower: str) -> list[tuple[int, int]]:

@@ -30,7 +30,7 @@ from detect_secrets.plugins.stripe import StripeDetector
 from detect_secrets.plugins.telegram_token import TelegramBotTokenDetector
 from detect_secrets.plugins.twilio import TwilioKeyDetector
 
-from .base import PROVIDER, Finding, Scope
+from .base import PROVIDER, Finding, Scope, word_char
 
 
 @dataclass(frozen=True)
@@ -122,10 +122,6 @@ _LIBRARY: tuple[tuple[type[RegexBasedDetector], str, str], ...] = (
 )
 
 
-def _word_char(char: str) -> bool:
-    return char.isalnum() or char == "_"
-
-
 def _span(match: re.Match[str]) -> tuple[int, int]:
     """The secret's span: group ``secret``; else a capturing group that holds the key (as in
     detect-secrets' ``aws ... key = '<40 chars>'``), not one that holds a prefix; else all."""
@@ -159,7 +155,7 @@ class ProviderDetector:
                 continue
             for match in rule.pattern.finditer(text):
                 start, end = _span(match)
-                if rule.word and match.start() and _word_char(text[match.start() - 1]):
+                if rule.word and match.start() and word_char(text[match.start() - 1]):
                     continue
                 if end > start:
                     yield Finding(start, end, rule.kind, PROVIDER)
