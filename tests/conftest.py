@@ -44,8 +44,9 @@ async def start_server(tmp_path: Path) -> AsyncIterator[Start]:
         options: dict[str, Any] | None = None,
         workspace: Path | None = None,
         client: str = "visual-studio-code",
+        command: list[str] | None = None,
     ) -> LanguageClient:
-        config = ClientServerConfig(server_command=SERVER, server_env=env)
+        config = ClientServerConfig(server_command=command or SERVER, server_env=env)
         lsp = await config.start()
         started.append(lsp)
         lsp.statuses = []

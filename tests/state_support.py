@@ -56,8 +56,9 @@ def read_only(*paths: Path) -> Iterator[None]:
         subprocess.run(["chattr", "+i", *map(str, paths)], check=True)
         try:
             yield
-        finally:
-            subprocess.run(["chattr", "-i", *map(str, paths)], check=True)
+        finally:  # wherever Goldcrest moved them meanwhile
+            for path in paths:
+                subprocess.run(["chattr", "-R", "-f", "-i", str(path.parent.parent)], check=False)
         return
     modes = {p: p.stat().st_mode for p in paths}
     for path in paths:

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 _BUSY_WAIT_S = 0.05  # longest a request waits for another process's write to the cache
 _Failure = (OSError, sqlite3.Error, diskcache.Timeout)
+_DAMAGE = ("corrupt", "readonly", "cantopen")  # what is there is the trouble, not the disk
 
 
 class AnswerCache:
@@ -81,8 +82,9 @@ class AnswerCache:
         try:
             return self._connect()
         except _Failure as exc:
-            if _busy(exc) or not (self.directory.exists() or self.directory.is_symlink()):
-                raise
+            damaged = isinstance(exc, sqlite3.Error) and fault(exc) in _DAMAGE
+            if not damaged or not (self.directory.exists() or self.directory.is_symlink()):
+                raise  # busy, or a disk that cannot take a new cache either (full)
             aside = move_aside(self.directory)
             if aside is None:
                 raise
