@@ -151,7 +151,8 @@ def write_chart(path: Path, rows: Sequence[Row]) -> None:
         heights = [rates.get((suite, model, variant), 0.0) for suite in suites]
         bars = ax.bar(xs, heights, width, label=f"{model} · {variant}")
         ax.bar_label(bars, fmt="%.0f", fontsize=8)
-    ax.set_xticks(range(len(suites)), suites)
+    tilt = len(suites) > 4  # long names (refactor/extract_function) would overlap
+    ax.set_xticks(range(len(suites)), suites, rotation=20 * tilt, ha="right" if tilt else "center")
     ax.set_ylabel("pass@1 (%)")
     ax.set_ylim(0, 105)
     ax.set_title("Goldcrest eval: pass rate per task and model")
