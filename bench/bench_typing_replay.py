@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_completion import five_thousand_lines, percentile, start  # noqa: E402
+from conftest import open_doc  # noqa: E402
 from fake_ollama import FakeOllama, Reply  # noqa: E402
 
 TYPED = "helper_0([1.0, 2.0]) + shape.area()\n    y = "
@@ -151,14 +152,7 @@ async def main() -> None:
         }
         lsp = await start(options, root)
         pid = lsp._server.pid
-        uri = (root / "big.py").as_uri()
-        lsp.text_document_did_open(
-            types.DidOpenTextDocumentParams(
-                text_document=types.TextDocumentItem(
-                    uri=uri, language_id="python", version=1, text=text
-                )
-            )
-        )
+        uri = open_doc(lsp, root / "big.py", text, "python")
         lines = text.split("\n")
         cursor = types.Position(line=lines.index("    x = "), character=len("    x = "))
         typist = Typist(lsp, uri, cursor)
