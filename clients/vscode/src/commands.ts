@@ -44,7 +44,26 @@ export const CLIENT_COMMANDS = {
   doctor: 'goldcrest.runDoctor',
   showLog: 'goldcrest.showLog',
   menu: 'goldcrest.statusMenu',
+  fixWithStrongest: 'goldcrest.fixWithStrongest',
+  listBugsWithStrongest: 'goldcrest.listBugsWithStrongest',
 } as const;
+
+/** The `tier` value that asks the server for its strongest usable model. */
+export const STRONGEST = 'strongest';
+
+/** Client commands that ask a particular tier; `tier` goes into the server command's argument. */
+export const TIER_COMMANDS: readonly { command: string; action: 'fix' | 'listBugs'; tier: string; title: string }[] = [
+  { command: CLIENT_COMMANDS.fixWithStrongest, action: 'fix', tier: STRONGEST, title: 'Fix with Strongest Model' },
+  { command: CLIENT_COMMANDS.listBugsWithStrongest, action: 'listBugs', tier: STRONGEST, title: 'List Bugs with Strongest Model' },
+];
+
+/**
+ * A server command's argument object with the optional `tier` ("strongest" or a tier's name):
+ * left out when no tier was asked for, so the server routes the request itself.
+ */
+export function withTier<T extends object>(args: T, tier?: string): T & { tier?: string } {
+  return tier ? { ...args, tier } : { ...args };
+}
 
 export interface LspPosition {
   line: number;

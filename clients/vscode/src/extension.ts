@@ -6,50 +6,44 @@ import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as vscode from 'vscode';
-import {
-  ExecuteCommandRequest,
-  LanguageClient,
-  LanguageClientOptions,
-  RevealOutputChannelOn,
-  ServerOptions,
-  State,
-} from 'vscode-languageclient/node';
+import { LanguageClient, LanguageClientOptions, RevealOutputChannelOn, ServerOptions, State } from 'vscode-languageclient/node';
 
-import { CLIENT_COMMANDS, REFACTORS, RefactorKind, SERVER_COMMANDS, fixRange } from './commands';
-import { INSTALL_COMMAND, resolveServer } from './serverPath';
-import { JsonObject, buildServerSettings, sameSettings, settingsForChange } from './settings';
-import { GoldcrestState, parseStatus, reduceStatus, statusView } from './status';
+import { Actions } from './actions';
+import { CLIENT_COMMANDS, REFACTORS, SERVER_COMMANDS, TIER_COMMANDS } from './commands';
+import { DocView } from './docs';
+import { INSTALL_COMMAND, Resolution, pythonEnvDirs, resolveServer } from './serverPath';
+import { JsonObject, buildServerSettings, sameSettings, settingsForChange, userValue } from './settings';
+import { GoldcrestState, isLoading, parseStatus, reduceStatus, statusView } from './status';
 
 const SECTION = 'goldcrest';
-const DOC_SCHEME = 'goldcrest-doc';
 const DEFAULT_LANGUAGES = ['python', 'javascript', 'javascriptreact', 'typescript', 'typescriptreact', 'go', 'rust', 'java', 'c', 'cpp'];
+const PYTHON_EXTENSION = 'ms-python.python';
+/** How long a start that finds no server waits for settings still on their way (remote windows). */
+const SETTINGS_GRACE_MS = 2500;
 
-/** Read-only documents for explanations and the doctor report. */
-class DocProvider implements vscode.TextDocumentContentProvider {
-  private readonly docs = new Map<string, string>();
-  private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
-  readonly onDidChange = this.emitter.event;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-  set(uri: vscode.Uri, content: string): void {
-    this.docs.set(uri.toString(), content);
-    this.emitter.fire(uri);
-  }
-
-  provideTextDocumentContent(uri: vscode.Uri): string {
-    return this.docs.get(uri.toString()) ?? '';
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
   }
 }
 
 class Goldcrest implements vscode.Disposable {
   private client: LanguageClient | undefined;
-  private command: string | undefined;
   private state: GoldcrestState;
   private lastSent: JsonObject = {};
   private readonly output: vscode.LogOutputChannel;
   private readonly item: vscode.StatusBarItem;
-  private readonly docs = new DocProvider();
+  private readonly docs = new DocView();
+  readonly actions: Actions;
   private readonly disposables: vscode.Disposable[] = [];
-  private starting: Promise<void> | undefined;
+  /** Starts, stops and restarts run one after the other, each reading the settings afresh. */
+  private lifecycle: Promise<void> = Promise.resolve();
+  private ticker: ReturnType<typeof setInterval> | undefined;
 
   constructor() {
     this.output = vscode.window.createOutputChannel('Goldcrest', { log: true });
@@ -57,12 +51,16 @@ class Goldcrest implements vscode.Disposable {
     this.item.name = 'Goldcrest';
     this.item.command = CLIENT_COMMANDS.menu;
     this.state = { client: 'starting', paused: !this.completionsEnabled() };
-    this.disposables.push(
-      this.output,
-      this.item,
-      vscode.workspace.registerTextDocumentContentProvider(DOC_SCHEME, this.docs),
-      vscode.workspace.onDidChangeConfiguration((e) => this.onConfigChange(e)),
+    this.actions = new Actions(
+      {
+        runningClient: () => this.runningClient(),
+        languages: () => this.languages(),
+        log: (line) => this.log(line),
+        onChoice: (choice) => this.onChoice(choice),
+      },
+      this.docs,
     );
+    this.disposables.push(this.output, this.item, this.docs, vscode.workspace.onDidChangeConfiguration((e) => this.onConfigChange(e)));
     this.render();
     this.item.show();
   }
@@ -82,7 +80,7 @@ class Goldcrest implements vscode.Disposable {
     return this.config().get<boolean>('completion.enabled', true);
   }
 
-  private languages(): string[] {
+  languages(): string[] {
     const langs = this.config().get<string[]>('languages', DEFAULT_LANGUAGES);
     return Array.isArray(langs) && langs.length > 0 ? langs : DEFAULT_LANGUAGES;
   }
@@ -99,60 +97,141 @@ class Goldcrest implements vscode.Disposable {
       await this.restart();
       return;
     }
-    const current = this.serverSettings();
-    if (this.client?.isRunning() && !sameSettings(this.lastSent, current)) {
-      const settings = settingsForChange(this.lastSent, current);
-      this.lastSent = current;
-      await this.client.sendNotification('workspace/didChangeConfiguration', { settings: { [SECTION]: settings } });
+    // after any start in progress (it sent the settings it read as initializationOptions), so a
+    // change that arrives while the server starts is not lost
+    await this.serial(async () => {
+      const current = this.serverSettings();
+      if (this.client?.isRunning() && !sameSettings(this.lastSent, current)) {
+        const settings = settingsForChange(this.lastSent, current);
+        this.lastSent = current;
+        this.log(`Settings changed: workspace/didChangeConfiguration ${JSON.stringify(settings)}`);
+        await this.client.sendNotification('workspace/didChangeConfiguration', { settings: { [SECTION]: settings } });
+      }
+    });
+  }
+
+  // ---- finding the server ---------------------------------------------------------------------
+
+  /** The bin folders of the Python extension's selected interpreter, when it is installed. */
+  private async pythonDirs(): Promise<string[]> {
+    const ext = vscode.extensions.getExtension(PYTHON_EXTENSION);
+    if (!ext) {
+      return [];
     }
+    try {
+      const api: unknown = ext.isActive ? ext.exports : await Promise.race([ext.activate(), sleep(5000).then(() => undefined)]);
+      return await pythonEnvDirs(api, vscode.workspace.workspaceFolders?.[0]?.uri, process.platform);
+    } catch (err) {
+      this.log(`The Python extension's interpreter is unknown: ${String(err)}`);
+      return [];
+    }
+  }
+
+  /** Where `goldcrest` is, read from the settings now: an explicit goldcrest.serverPath wins. */
+  async locateServer(): Promise<Resolution> {
+    const inspected = this.config().inspect<string>('serverPath');
+    const explicit = userValue(inspected);
+    const configured = typeof explicit === 'string' && explicit.trim() ? explicit : 'goldcrest';
+    const bare = !configured.includes('/') && !configured.includes('\\');
+    const resolved = resolveServer(
+      {
+        configured,
+        pathEnv: process.env.PATH,
+        platform: process.platform,
+        home: os.homedir(),
+        env: process.env,
+        pythonEnvDirs: bare ? await this.pythonDirs() : [],
+      },
+      { isExecutable },
+    );
+    const source = explicit === undefined ? 'default' : 'goldcrest.serverPath';
+    this.log(`server: "${configured}" (${source}) -> ${resolved.ok ? `${resolved.command} (found via ${resolved.via})` : 'not found'}`);
+    return resolved;
   }
 
   // ---- server lifecycle -----------------------------------------------------------------------
 
-  async start(): Promise<void> {
-    if (this.starting) {
-      return this.starting;
-    }
-    this.starting = this.doStart().finally(() => {
-      this.starting = undefined;
-    });
-    return this.starting;
+  /** Run `step` after every start/stop queued before it. */
+  private serial(step: () => Promise<void>): Promise<void> {
+    const next = this.lifecycle.then(step, step);
+    this.lifecycle = next.catch(() => undefined);
+    return next;
   }
 
-  private async doStart(): Promise<void> {
+  start(): Promise<void> {
+    return this.serial(() => this.doStart(true));
+  }
+
+  stop(): Promise<void> {
+    return this.serial(() => this.doStop());
+  }
+
+  restart(): Promise<void> {
+    return this.serial(async () => {
+      await this.doStop();
+      this.state = { client: 'starting', paused: !this.completionsEnabled() };
+      this.render();
+      await this.doStart(false);
+    });
+  }
+
+  private async doStart(activation: boolean): Promise<void> {
     void vscode.commands.executeCommand('setContext', 'goldcrest.languages', this.languages());
-    const resolved = resolveServer(
-      {
-        configured: this.config().get<string>('serverPath', 'goldcrest'),
-        pathEnv: process.env.PATH,
-        platform: process.platform,
-        home: os.homedir(),
-      },
-      {
-        isExecutable: (file) => {
-          try {
-            fs.accessSync(file, fs.constants.X_OK);
-            return fs.statSync(file).isFile();
-          } catch {
-            return false;
-          }
-        },
-      },
-    );
+    this.setClientState('starting');
+    let resolved = await this.locateServer();
+    if (!resolved.ok && activation) {
+      // In a remote window (code-server, SSH) the user's settings can reach the extension host
+      // after activation; a change then restarts the server. Give them a moment before crying.
+      await sleep(SETTINGS_GRACE_MS);
+      resolved = await this.locateServer();
+    }
     if (!resolved.ok) {
       this.setClientState('missing');
       this.log(resolved.message);
       void this.offerInstall(resolved.message);
       return;
     }
-    this.command = resolved.command;
     const args = ['serve', ...this.config().get<string[]>('serverArgs', [])];
     this.log(`Starting ${resolved.command} ${args.join(' ')}`);
 
     // No `transport`: with TransportKind.stdio the client would append `--stdio` to the arguments.
     const serverOptions: ServerOptions = { command: resolved.command, args };
     this.lastSent = this.serverSettings();
-    const clientOptions: LanguageClientOptions = {
+    const client = new LanguageClient(SECTION, 'Goldcrest', serverOptions, this.clientOptions());
+    this.client = client;
+    client.onDidChangeState(({ newState }) => {
+      if (this.client !== client) {
+        return;
+      }
+      if (newState === State.Running) {
+        this.setClientState('running');
+      } else if (newState === State.Starting) {
+        this.setClientState('starting');
+      } else if (this.state.client !== 'failed') {
+        this.setClientState('stopped');
+      }
+    });
+    client.onNotification('goldcrest/status', (raw: unknown) => {
+      const params = parseStatus(raw);
+      if (params && this.client === client) {
+        this.state = reduceStatus(this.state, params);
+        this.render();
+      }
+    });
+    try {
+      await client.start();
+      this.log(`Server started (running: ${client.isRunning()})`);
+    } catch (err) {
+      this.setClientState('failed');
+      this.log(`The Goldcrest server failed to start: ${String(err)}`);
+      void vscode.window
+        .showErrorMessage(`Goldcrest: the server failed to start (${String(err)}).`, 'Show Log', 'Run Doctor')
+        .then((choice) => this.onChoice(choice));
+    }
+  }
+
+  private clientOptions(): LanguageClientOptions {
+    return {
       documentSelector: this.languages().flatMap((language) => [
         { scheme: 'file', language },
         { scheme: 'untitled', language },
@@ -174,12 +253,12 @@ class Goldcrest implements vscode.Disposable {
             // `show: true` asks the server to pop the text up as a message; we show it better
             const quiet = args.map((a: unknown) => (a !== null && typeof a === 'object' ? { ...a, show: false } : a));
             const result: unknown = await next(command, quiet);
-            await this.showExplanation(result, quiet[0]);
+            await this.actions.showExplanation(result, quiet[0]);
             return result;
           }
           const result: unknown = await next(command, args);
           if (command === SERVER_COMMANDS.listBugs) {
-            this.reportBugCount(result);
+            this.actions.reportBugCount(result);
           }
           return result;
         },
@@ -196,42 +275,9 @@ class Goldcrest implements vscode.Disposable {
         },
       },
     };
-
-    const client = new LanguageClient(SECTION, 'Goldcrest', serverOptions, clientOptions);
-    this.client = client;
-    client.onDidChangeState(({ newState }) => {
-      if (this.client !== client) {
-        return;
-      }
-      if (newState === State.Running) {
-        this.setClientState('running');
-      } else if (newState === State.Starting) {
-        this.setClientState('starting');
-      } else if (this.state.client !== 'failed') {
-        this.setClientState('stopped');
-      }
-    });
-    client.onNotification('goldcrest/status', (raw: unknown) => {
-      const params = parseStatus(raw);
-      if (params && this.client === client) {
-        this.state = reduceStatus(this.state, params);
-        this.render();
-      }
-    });
-    this.setClientState('starting');
-    try {
-      await client.start();
-      this.log(`Server started (running: ${client.isRunning()})`);
-    } catch (err) {
-      this.setClientState('failed');
-      this.log(`The Goldcrest server failed to start: ${String(err)}`);
-      void vscode.window
-        .showErrorMessage(`Goldcrest: the server failed to start (${String(err)}).`, 'Show Log', 'Run Doctor')
-        .then((choice) => this.onChoice(choice));
-    }
   }
 
-  async stop(): Promise<void> {
+  private async doStop(): Promise<void> {
     const client = this.client;
     this.client = undefined;
     if (client) {
@@ -251,13 +297,6 @@ class Goldcrest implements vscode.Disposable {
     }
   }
 
-  async restart(): Promise<void> {
-    await this.stop();
-    this.state = { client: 'starting', paused: !this.completionsEnabled() };
-    this.render();
-    await this.start();
-  }
-
   private async offerInstall(message: string): Promise<void> {
     const choice = await vscode.window.showErrorMessage(message, 'Copy Install Command', 'Open Settings', 'Retry');
     if (choice === 'Copy Install Command') {
@@ -270,7 +309,7 @@ class Goldcrest implements vscode.Disposable {
     }
   }
 
-  private async onChoice(choice: string | undefined): Promise<void> {
+  async onChoice(choice: string | undefined): Promise<void> {
     if (choice === 'Show Log') {
       this.output.show(true);
     } else if (choice === 'Run Doctor') {
@@ -278,10 +317,21 @@ class Goldcrest implements vscode.Disposable {
     }
   }
 
+  /** The running client; a command given while the server (re)starts waits for it. */
+  async runningClient(): Promise<LanguageClient | undefined> {
+    await Promise.race([this.lifecycle, sleep(30_000)]);
+    if (this.client?.isRunning()) {
+      return this.client;
+    }
+    void vscode.window.showWarningMessage('Goldcrest: the server is not running.', 'Show Log', 'Run Doctor').then((c) => this.onChoice(c));
+    return undefined;
+  }
+
   // ---- status bar -----------------------------------------------------------------------------
 
   private setClientState(client: GoldcrestState['client']): void {
-    this.state = { ...this.state, client };
+    const runningSince = client === 'running' ? (this.state.runningSince ?? Date.now()) : undefined;
+    this.state = { ...this.state, client, runningSince };
     this.render();
   }
 
@@ -295,6 +345,13 @@ class Goldcrest implements vscode.Disposable {
         : view.severity === 'warning'
           ? new vscode.ThemeColor('statusBarItem.warningBackground')
           : undefined;
+    // while the model loads, the status bar counts the seconds
+    if (isLoading(this.state) && !this.ticker) {
+      this.ticker = setInterval(() => this.render(), 1000);
+    } else if (!isLoading(this.state) && this.ticker) {
+      clearInterval(this.ticker);
+      this.ticker = undefined;
+    }
   }
 
   private log(line: string): void {
@@ -311,7 +368,7 @@ class Goldcrest implements vscode.Disposable {
       { label: '$(debug-restart) Restart server', run: () => this.restart() },
       { label: '$(pulse) Run goldcrest doctor', run: () => this.doctor() },
       { label: '$(output) Show log', run: () => this.output.show(true) },
-      { label: '$(bug) List bugs in file', run: () => this.listBugs(false) },
+      { label: '$(bug) List bugs in file', run: () => this.actions.listBugs(false) },
       { label: '$(gear) Settings', run: () => vscode.commands.executeCommand('workbench.action.openSettings', '@ext:goldcrest.goldcrest') },
     ];
     const picked = await vscode.window.showQuickPick(entries, { title: statusView(this.state).tooltip.split('\n')[0], placeHolder: 'Goldcrest' });
@@ -335,195 +392,43 @@ class Goldcrest implements vscode.Disposable {
     vscode.window.setStatusBarMessage(paused ? 'Goldcrest: inline completions paused' : 'Goldcrest: inline completions resumed', 3000);
   }
 
-  // ---- server commands ------------------------------------------------------------------------
-
-  private async runningClient(): Promise<LanguageClient | undefined> {
-    if (this.starting) {
-      // a command given while the server (re)starts waits for it
-      await Promise.race([this.starting, new Promise((resolve) => setTimeout(resolve, 30_000))]);
-    }
-    if (this.client?.isRunning()) {
-      return this.client;
-    }
-    void vscode.window.showWarningMessage('Goldcrest: the server is not running.', 'Show Log', 'Run Doctor').then((c) => this.onChoice(c));
-    return undefined;
+  isPaused(): boolean {
+    return this.state.paused;
   }
 
-  private editorFor(command: string): vscode.TextEditor | undefined {
-    const editor = vscode.window.activeTextEditor;
-    if (!editor) {
-      this.log(`${command}: no active editor`);
-      void vscode.window.showInformationMessage(`Goldcrest: open a file to use "${command}".`);
-      return undefined;
-    }
-    if (!this.languages().includes(editor.document.languageId)) {
-      void vscode.window.showInformationMessage(`Goldcrest is not enabled for ${editor.document.languageId} (setting goldcrest.languages).`);
-      return undefined;
-    }
-    return editor;
-  }
-
-  private async execute<T>(client: LanguageClient, title: string, command: string, args: unknown): Promise<T | undefined> {
-    return vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Goldcrest: ${title}…`, cancellable: true },
-      async (_progress, token) => {
-        const t0 = Date.now();
-        this.log(`${command} ${JSON.stringify(args)}`);
-        try {
-          const result = (await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: [args] }, token)) as T;
-          this.log(`${command} answered in ${Date.now() - t0} ms`);
-          return result;
-        } catch (err) {
-          if (!token.isCancellationRequested) {
-            const msg = err instanceof Error ? err.message : String(err);
-            this.log(`${command} failed: ${msg}`);
-            void vscode.window.showErrorMessage(`Goldcrest: ${title} failed: ${msg}`, 'Show Log').then((c) => this.onChoice(c));
-          }
-          return undefined;
-        }
-      },
-    );
-  }
-
-  async listBugs(selectionOnly: boolean): Promise<void> {
-    const editor = this.editorFor('List bugs');
-    const client = editor && (await this.runningClient());
-    if (!editor || !client) {
-      return;
-    }
-    const c2p = client.code2ProtocolConverter;
-    const uri = c2p.asUri(editor.document.uri);
-    const sel = editor.selection;
-    const args = selectionOnly && !sel.isEmpty ? { uri, range: c2p.asRange(sel) } : { uri };
-    this.reportBugCount(await this.execute(client, 'listing bugs', SERVER_COMMANDS.listBugs, args));
-  }
-
-  async fix(): Promise<void> {
-    const editor = this.editorFor('Fix');
-    const client = editor && (await this.runningClient());
-    if (!editor || !client) {
-      return;
-    }
-    const c2p = client.code2ProtocolConverter;
-    const diagnostics = vscode.languages.getDiagnostics(editor.document.uri).map((d) => ({ range: c2p.asRange(d.range), source: d.source }));
-    const line = editor.document.lineAt(editor.selection.active.line);
-    const range = fixRange(c2p.asRange(editor.selection), diagnostics, line.text.length);
-    await this.execute(client, 'fixing', SERVER_COMMANDS.fix, { uri: c2p.asUri(editor.document.uri), range });
-  }
-
-  async refactor(kind?: RefactorKind): Promise<void> {
-    const editor = this.editorFor('Refactor');
-    const client = editor && (await this.runningClient());
-    if (!editor || !client) {
-      return;
-    }
-    let spec = REFACTORS.find((r) => r.kind === kind);
-    if (!spec) {
-      const picked = await vscode.window.showQuickPick(
-        REFACTORS.map((r) => ({ label: r.label, detail: r.detail, spec: r })),
-        { placeHolder: 'Goldcrest refactor' },
-      );
-      if (!picked) {
-        return;
-      }
-      spec = picked.spec;
-    }
-    const c2p = client.code2ProtocolConverter;
-    await this.execute(client, spec.label.toLowerCase(), SERVER_COMMANDS.refactor, {
-      uri: c2p.asUri(editor.document.uri),
-      range: c2p.asRange(editor.selection),
-      kind: spec.kind,
-    });
-  }
-
-  async explain(): Promise<void> {
-    const editor = this.editorFor('Explain');
-    const client = editor && (await this.runningClient());
-    if (!editor || !client) {
-      return;
-    }
-    const c2p = client.code2ProtocolConverter;
-    const args = { uri: c2p.asUri(editor.document.uri), position: c2p.asPosition(editor.selection.active) };
-    const answer = await this.execute<unknown>(client, 'explaining', SERVER_COMMANDS.explain, args);
-    if (answer !== undefined) {
-      await this.showExplanation(answer, args);
-    }
-  }
-
-  /** Show the markdown `goldcrest.explain` answered, beside the code. */
-  private async showExplanation(answer: unknown, arg: unknown): Promise<void> {
-    if (answer === null || answer === undefined) {
-      return; // nothing to explain there: the server has said so itself
-    }
-    const text = typeof answer === 'string' ? answer : answer === null || answer === undefined ? '' : JSON.stringify(answer, null, 2);
-    if (!text.trim()) {
-      void vscode.window.showInformationMessage('Goldcrest: no explanation for this spot.');
-      return;
-    }
-    const where = (arg ?? {}) as { uri?: string; position?: { line: number }; range?: { start: { line: number } } };
-    const name = where.uri ? decodeURIComponent(where.uri.split('/').pop() ?? 'code') : 'code';
-    const line = (where.position?.line ?? where.range?.start.line ?? 0) + 1;
-    const uri = vscode.Uri.from({ scheme: DOC_SCHEME, path: `/Explain ${name}:${line}.md` });
-    await this.showDoc(uri, text, true);
-  }
-
-  /** A short note after a bug scan; `result` is goldcrest.listBugs' answer ({findings, ...}). */
-  private reportBugCount(result: unknown): void {
-    const editor = vscode.window.activeTextEditor;
-    const reported = (result as { findings?: unknown } | null | undefined)?.findings;
-    let found: number;
-    if (typeof reported === 'number') {
-      found = reported;
-    } else if (editor) {
-      found = vscode.languages.getDiagnostics(editor.document.uri).filter((d) => d.source === 'goldcrest').length;
-    } else {
-      return;
-    }
-    vscode.window.setStatusBarMessage(`Goldcrest: ${found === 0 ? 'no likely bugs found' : `${found} possible bug${found === 1 ? '' : 's'}`}`, 5000);
-  }
-
+  /** `goldcrest doctor` with the editor's settings, found the way the server is found. */
   async doctor(): Promise<void> {
-    const command = this.command ?? this.config().get<string>('serverPath', 'goldcrest');
-    // the workspace's goldcrest.toml applies to the report as it does to the server
+    const resolved = await this.locateServer();
+    if (!resolved.ok) {
+      await this.docs.show('Goldcrest Doctor.txt', `${resolved.message}\n`, false);
+      return;
+    }
+    const command = resolved.command;
+    // the workspace's goldcrest.toml and the editor's settings apply as they do to the server
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
     const args = folder?.scheme === 'file' ? ['doctor', '--workspace', folder.fsPath] : ['doctor'];
+    const settings = this.serverSettings();
+    if (Object.keys(settings).length > 0) {
+      args.push('--settings', JSON.stringify(settings));
+    }
     const report = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Goldcrest: running doctor…' },
       () =>
         new Promise<string>((resolve) => {
-          execFile(command, args, { timeout: 120_000, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
+          execFile(command, args, { timeout: 180_000, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
             let text = `$ ${command} ${args.join(' ')}\n\n${stdout}`;
             if (stderr) {
               text += `\n${stderr}`;
             }
             if (err) {
-              const code = (err as NodeJS.ErrnoException).code;
-              text += code === 'ENOENT' ? `\nGoldcrest is not installed. Install it with: ${INSTALL_COMMAND}\n` : `\n(${err.message})\n`;
+              text += `\n(${err.message})\n`;
             }
             resolve(text);
           });
         }),
     );
     this.output.appendLine(report);
-    await this.showDoc(vscode.Uri.from({ scheme: DOC_SCHEME, path: '/Goldcrest Doctor.txt' }), report, false);
-  }
-
-  private async showDoc(uri: vscode.Uri, content: string, markdown: boolean): Promise<void> {
-    this.docs.set(uri, content);
-    if (markdown) {
-      try {
-        await vscode.commands.executeCommand('markdown.showPreviewToSide', uri);
-        return;
-      } catch {
-        // no markdown preview: show the source instead
-      }
-    }
-    const doc = await vscode.workspace.openTextDocument(uri);
-    await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: true, preserveFocus: true });
-  }
-
-  isPaused(): boolean {
-    return this.state.paused;
+    await this.docs.show('Goldcrest Doctor.txt', report, false);
   }
 
   showLog(): void {
@@ -531,6 +436,9 @@ class Goldcrest implements vscode.Disposable {
   }
 
   dispose(): void {
+    if (this.ticker) {
+      clearInterval(this.ticker);
+    }
     for (const d of this.disposables) {
       d.dispose();
     }
@@ -544,14 +452,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   goldcrest = gc;
   context.subscriptions.push(gc);
   const reg = (id: string, fn: (...args: unknown[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, fn));
-  reg(CLIENT_COMMANDS.listBugsInFile, () => gc.listBugs(false));
-  reg(CLIENT_COMMANDS.listBugsInSelection, () => gc.listBugs(true));
-  reg(CLIENT_COMMANDS.fix, () => gc.fix());
-  reg(CLIENT_COMMANDS.refactorPick, () => gc.refactor());
-  for (const r of REFACTORS) {
-    reg(r.command, () => gc.refactor(r.kind));
+  const actions = gc.actions;
+  reg(CLIENT_COMMANDS.listBugsInFile, () => actions.listBugs(false));
+  reg(CLIENT_COMMANDS.listBugsInSelection, () => actions.listBugs(true));
+  reg(CLIENT_COMMANDS.fix, () => actions.fix());
+  for (const t of TIER_COMMANDS) {
+    reg(t.command, () => (t.action === 'fix' ? actions.fix(t.tier) : actions.listBugs(true, t.tier)));
   }
-  reg(CLIENT_COMMANDS.explain, () => gc.explain());
+  reg(CLIENT_COMMANDS.refactorPick, () => actions.refactor());
+  for (const r of REFACTORS) {
+    reg(r.command, () => actions.refactor(r.kind));
+  }
+  reg(CLIENT_COMMANDS.explain, () => actions.explain());
   reg(CLIENT_COMMANDS.togglePause, () => gc.setPaused(!gc.isPaused()));
   reg(CLIENT_COMMANDS.pause, () => gc.setPaused(true));
   reg(CLIENT_COMMANDS.resume, () => gc.setPaused(false));

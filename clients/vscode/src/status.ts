@@ -27,6 +27,12 @@ export interface GoldcrestState {
   server?: StatusParams;
   /** The tier that produced the last answer, kept while later notifications carry none. */
   lastTier?: string;
+  /**
+   * When the server process came up (ms since the epoch). Until its first `goldcrest/status` it
+   * is still choosing a backend and loading the model (the first start with the embedded model
+   * assembles and checks a 1.1 GB file), which the status bar shows with the time spent.
+   */
+  runningSince?: number;
 }
 
 export interface StatusView {
@@ -77,7 +83,12 @@ function describeModel(s: StatusParams | undefined): string {
   return s.backend || s.model;
 }
 
-export function statusView(st: GoldcrestState): StatusView {
+/** Whether the server is up but has not yet said it is ready (it is loading its model). */
+export function isLoading(st: GoldcrestState): boolean {
+  return st.client === 'running' && st.server === undefined;
+}
+
+export function statusView(st: GoldcrestState, now: number = Date.now()): StatusView {
   const lines: string[] = [];
   const model = describeModel(st.server);
   let text: string;
@@ -104,6 +115,12 @@ export function statusView(st: GoldcrestState): StatusView {
       headline = 'Goldcrest is starting…';
       break;
     default: {
+      if (isLoading(st)) {
+        const secs = st.runningSince === undefined ? 0 : Math.floor((now - st.runningSince) / 1000);
+        text = `$(sync~spin) Goldcrest: loading model${secs >= 1 ? ` ${secs} s` : ''}`;
+        headline = 'Goldcrest is loading its model (the first start assembles and checks the embedded model, about 1 GB; later starts take seconds)';
+        break;
+      }
       const state = st.server?.state ?? 'ready';
       if (state === 'thinking') {
         text = '$(loading~spin) Goldcrest';
@@ -127,7 +144,9 @@ export function statusView(st: GoldcrestState): StatusView {
   }
 
   if (st.paused) {
-    text = text.replace(/^\$\([^)]*\)/, '$(debug-pause)');
+    if (!isLoading(st)) {
+      text = text.replace(/^\$\([^)]*\)/, '$(debug-pause)');
+    }
     if (!/·/.test(text)) {
       text += ' (paused)';
     } else {

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { GoldcrestState, StatusParams, parseStatus, reduceStatus, statusView } from '../src/status';
+import { GoldcrestState, StatusParams, isLoading, parseStatus, reduceStatus, statusView } from '../src/status';
 
 const ready: StatusParams = { state: 'ready', backend: 'ollama', model: 'qwen2.5-coder:7b', tier: null, message: null };
 
@@ -64,6 +64,17 @@ describe('statusView', () => {
     assert.equal(statusView({ client: 'missing', paused: false }).severity, 'error');
     assert.match(statusView({ client: 'missing', paused: false }).tooltip, /not found/);
     assert.equal(statusView({ client: 'failed', paused: false }).severity, 'error');
+  });
+  it('shows the model loading, with the seconds spent, until the server first reports', () => {
+    const loading: GoldcrestState = { client: 'running', paused: false, runningSince: 1_000 };
+    assert.ok(isLoading(loading));
+    assert.equal(statusView(loading, 1_500).text, '$(sync~spin) Goldcrest: loading model');
+    assert.equal(statusView(loading, 13_200).text, '$(sync~spin) Goldcrest: loading model 12 s');
+    assert.match(statusView(loading, 2_000).tooltip, /loading its model/);
+    assert.equal(statusView({ ...loading, paused: true }, 1_000).text, '$(sync~spin) Goldcrest: loading model (paused)');
+    const ready = reduceStatus(loading, { state: 'ready', backend: 'embedded', model: 'q', tier: null, message: null });
+    assert.ok(!isLoading(ready));
+    assert.equal(statusView(ready, 20_000).text, '$(sparkle) Goldcrest');
   });
   it('shows starting and stopped', () => {
     assert.equal(statusView({ client: 'starting', paused: false }).text, '$(sync~spin) Goldcrest');
