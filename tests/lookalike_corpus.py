@@ -172,6 +172,40 @@ def lookalikes(seed: int = 20240611) -> list[LookAlike]:
         "secret_key = settings.SECRET_KEY",
     ]:
         add("secret-named code", text)
+    # Shapes met in real libraries' code (openai, anthropic, jinja2, botocore, pydantic...).
+    for text in [
+        "    password: bytes | str",
+        "    admin_api_key: str | None = None",
+        "    client_secret: ClientSecret",
+        "    input_tokens_details: UsageInputTokensDetails",
+        "    authorization: Optional[str] = None",
+        'password = password.encode("latin1")',
+        'scope = auth.get("scope")',
+        'if token.value == "filter":',
+        'elif token == "keyword":',
+        'tokens.pop("LABEL")',
+        'auth = {"x-api-key": self.api_key, "api-key": self.api_key}',
+        "self._expected_authorization = expected_authorization",
+        'ENV_API_KEY = "ANTHROPIC_API_KEY"',
+        "ACCESS_KEY = 'aws_access_key_id'",
+        '_AUTHORIZATION = "authorization"',
+        'WORKSPACE_SEMANTIC_TOKENS_REFRESH = "workspace/semanticTokens/refresh"',
+        "    max_tokens_per_1_minute: The maximum tokens per minute.",
+        "key_or_pass = r'(?:key|pwd|password|pass|token)'",
+        "re.compile(r'AccountKey=[a-zA-Z0-9+\\/=]{88}'),",
+        'token = f"goldcrest-{uuid.uuid4()}"',
+        'password = ask_password("Password: ")',
+        '    basic_auth_encoding: str = "latin-1",',
+        ":param proxy_url: The proxy url, i.e. https://username:password@proxy.com",
+        "MyDatabaseModel(db='postgres://user:pass@localhost:5432')",
+        '        "id": "toolu_01D7FLrfh4GYq7yT1ULFeyMV",',
+        '"""\nhttps://github.com/Microsoft/vscode-uri/blob/e59cab84f5df6265aed18ae5f43552d3eef13bb9/x.ts\n"""',
+        'SAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"',
+        "EMPTY_SHA256_HASH = (\n"
+        "    'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'\n)",
+        "# Account SID (ACxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx)",
+    ]:
+        add("library code", text, "lib/client.py")
     # Other random-looking things that are not secrets.
     add(
         "base64 alphabet",

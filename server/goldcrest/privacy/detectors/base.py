@@ -27,6 +27,10 @@ _LOCKFILES = frozenset({
     "Pipfile.lock", "uv.lock", "pdm.lock", "Cargo.lock", "go.sum", "composer.lock",
     "Gemfile.lock", "Podfile.lock", "packages.lock.json", "flake.lock", "bun.lock",
 })  # fmt: skip
+_CODE_SUFFIXES = frozenset({
+    ".py", ".pyi", ".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".go", ".rs", ".java", ".kt",
+    ".c", ".h", ".cc", ".cpp", ".hpp", ".cs", ".rb", ".php", ".swift", ".scala", ".lua",
+})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,12 @@ class Scope:
             return False
         tail = "/".join(PurePosixPath(self.path.replace("\\", "/")).parts[-3:])
         return bool(_TEST_PATH.search(tail))
+
+    @property
+    def code(self) -> bool:
+        """Source code (not config): ``name: value`` there is an annotation, ``name = value``
+        with a bare name a reference to another variable."""
+        return bool(self.path and PurePosixPath(self.path).suffix.lower() in _CODE_SUFFIXES)
 
     @property
     def lockfile(self) -> bool:

@@ -24,6 +24,7 @@ from .allowlist import (
     encoded_file,
     encoded_text,
     hash_context,
+    id_named,
     identifier_like,
     image_context,
     never_secret,
@@ -39,7 +40,7 @@ _TOKEN = r"[A-Za-z0-9+/=_\-.~]"
 _QUOTED = re.compile(rf"([\"'`])(?P<v>{_TOKEN}{{16,}})\1")
 _CONFIG_VALUE = re.compile(
     r"^[ \t]*(?:-[ \t]+)?(?:(?:export|ENV|ARG|set)[ \t]+)?[A-Za-z_][\w.\-]*[\"']?[ \t]*[=:][ \t]*"
-    rf"(?P<v>{_TOKEN}{{16,}})[ \t]*(?:[ \t]#.*)?$",
+    rf"(?P<v>(?!//){_TOKEN}{{16,}})[ \t]*(?:[ \t]#.*)?$",
     re.MULTILINE,
 )
 
@@ -70,7 +71,12 @@ class HighEntropyDetector:
         if identifier_like(value) or encoded_file(value) or encoded_text(value):
             return False
         end = text.find("\n", start)
-        line = text[text.rfind("\n", 0, start) + 1 : end if end >= 0 else len(text)]
+        line_start = text.rfind("\n", 0, start) + 1
+        line = text[line_start : end if end >= 0 else len(text)]
+        previous = text[text.rfind("\n", 0, max(0, line_start - 1)) + 1 : line_start]
         return not (
-            hash_context(line) or is_likely_id_string(value, line) or image_context(text, start)
+            hash_context(previous + line)
+            or id_named(text[line_start:start])
+            or is_likely_id_string(value, line)
+            or image_context(text, start)
         )

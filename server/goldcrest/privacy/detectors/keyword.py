@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 from detect_secrets.plugins.keyword import DENYLIST
 
-from .allowlist import never_secret, uuid_like
+from .allowlist import config_literal, never_secret, plausible, setting_like, uuid_like
 from .base import KEYWORD, NAME_PARTS, Finding, Scope, word_char
 
 # detect-secrets' keywords (``api_?key``, ``db_?pass``, ``secret``...) with the separator made
@@ -27,7 +27,7 @@ _SECRET_WORD = re.compile(
     r"encryptionkey|masterkey|sessionkey|secretkey|storagekey|appkey|consumerkey|authkey|"
     r"webhookkey|licensekey|serverkey|apitoken|privatekey)"
 )
-_NOT_SECRET_WORD = re.compile(r"tokeni[sz]|secretar|passport|passage|passeng|passthr")
+_NOT_SECRET_WORD = re.compile(r"tokeni[sz]|secretar|passport|passage|passeng|passthr|public")
 _EXACT = frozenset({"pass", "auth", "sas", "pw"})
 #: A last name part that says the value describes a secret rather than being one.
 _META = frozenset({
@@ -40,14 +40,16 @@ _META = frozenset({
     "location", "region", "method", "mode", "kind", "format", "algorithm", "alg", "enabled",
     "required", "provider", "source", "manager", "store", "class", "cls", "factory", "fn", "func",
     "callback", "handler", "input", "widget", "form", "prompt", "column", "table", "tokens",
-    "reset", "rotation", "strength", "validator", "validation", "rules",
+    "reset", "rotation", "strength", "validator", "validation", "rules", "encoding", "charset",
+    "realm", "scheme", "details",
 })  # fmt: skip
 
 
 def secret_kind(name: str) -> str | None:
     """The placeholder kind when ``name`` says its value is secret (``db_password``,
-    ``GITHUB_TOKEN``, ``apiKey``, ``x-api-key``), or None."""
-    segments = [s.lower() for s in NAME_PARTS.findall(name)]
+    ``GITHUB_TOKEN``, ``apiKey``, ``x-api-key``, ``self.password``), or None. Of a dotted name
+    only the last part counts: ``token.value`` and ``password.encode`` are not secrets."""
+    segments = [s.lower() for s in NAME_PARTS.findall(name.rsplit(".", 1)[-1])]
     if not segments or segments[-1] in _META:
         return None
     joined = "".join(segments)
@@ -55,6 +57,8 @@ def secret_kind(name: str) -> str | None:
         return None
     if not (_SECRET_WORD.search(joined) or _EXACT.intersection(segments)):
         return None
+    if segments == ["pass"]:
+        return None  # {"PASS": "passed"}: a test outcome; db_pass, PG_PASS are passwords
     if any(w in joined for w in ("pass", "pwd", "contrase")) or "pw" in segments:
         return "password"
     if "privatekey" in joined or "privkey" in joined:
@@ -111,34 +115,9 @@ _PAIR = re.compile(
 )
 _CURL_USER = re.compile(r"(?:-u|--user)[ \t]+[\"']?[^\s:'\"]*:(?P<v>[^\s'\"]+)")
 _NETRC = re.compile(r"login[ \t]+\S+[ \t]+password[ \t]+(?P<v>\S+)")
+#: A header given a variable (``"Authorization": self.token``), not a literal.
+_REFERENCE = re.compile(r"[A-Za-z_]+(?:\.[A-Za-z_]\w*)*(?![\w.])")
 _SCHEME = re.compile(r"(?i:bearer|basic|token|digest)[ \t]+(?=\S)")
-_BENIGN = re.compile(
-    r"^(?:[a-z]+|[A-Z]+|[\d.:]+|[a-z0-9\-]+(?:\.[a-z0-9\-]+)+(?::\d+)?|localhost:\d+|"
-    r"[a-z]+(?:[_-][a-z]+)+|\S*://\S*|[./~]\S*|"
-    r".*\s.*)$"
-)
-_CODE = re.compile(r"[()\[\]{}'\"]|\s=\s|==|^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$|[,;]$")
-_TYPE = re.compile(
-    r"^(?:str|int|bytes|bool|float|Any|string|number|boolean|any|unknown|SecretStr|"
-    r"SecretBytes|Optional|None|null|true|false|yes|no|on|off|nil|~|\d+(?:\.\d+)?)$",
-    re.I,
-)
-_WORDY = re.compile(r"^[A-Za-z]+(?:[_\-][A-Za-z]+)*$")
-
-
-def _secretish(value: str) -> bool:
-    """An environment default that is not an obvious setting (a level, a port, a host, a path)."""
-    return not _BENIGN.match(value)
-
-
-def _plain_value(value: str, op: str, env_style: bool) -> bool:
-    """Whether an unquoted config value is a literal rather than code or a type annotation."""
-    if _CODE.search(value) or _TYPE.match(value):
-        return False
-    if " " in value:
-        return op == ":" and not re.search(r"[=;,]", value)  # a YAML passphrase
-    # password = other_variable: code, unless the line is .env style (NAME=value)
-    return op != "=" or env_style or not _WORDY.match(value)
 
 
 class KeywordDetector:
@@ -163,8 +142,13 @@ class KeywordDetector:
             for match in regex.finditer(text):
                 yield from _report(match, "password", scope)
         for match in _HEADER.finditer(lower):
-            name = match["name"]
-            if not name.startswith("x-") or re.search("auth|token|key|secret", name):
+            name, start = match["name"], match.start()
+            if start and (word_char(text[start - 1]) or text[start - 1] == "-"):
+                continue  # expected_authorization, not a header
+            reference = _REFERENCE.match(text, *match.span("v"))
+            if reference is None and (
+                not name.startswith("x-") or re.search("auth|token|key|secret", name)
+            ):
                 yield from _report(match, "token", scope, text)
 
     @staticmethod
@@ -176,17 +160,17 @@ class KeywordDetector:
         elif _LINE_HEAD.fullmatch(text, line_start, start) and (match := _CONFIG.match(text, end)):
             value, op = match["v"], match["op"]
             env_style = op == "=" and not match["sp"] and text[start:end].isupper()
-            if _plain_value(value, op, env_style):
+            if config_literal(value, op, env_style, scope):
                 yield from _report(match, kind, scope)
-        if match := _COMPARED.search(text, line_start, start):
-            yield from _report(match, kind, scope)
+        if (match := _COMPARED.search(text, line_start, start)) and not setting_like(match["v"]):
+            yield from _report(match, kind, scope)  # not token == "with": a lexer, not a key
 
     @staticmethod
     def _env(match: re.Match[str], is_env: bool, scope: Scope) -> Iterator[Finding]:
         """An environment lookup's default: secret when the name says so, and for environment
         variables also when the default does not look like an ordinary setting."""
         kind = secret_kind(match["name"])
-        if kind is None and is_env and _secretish(match["v"]):
+        if kind is None and is_env and not setting_like(match["v"]):
             kind = "secret"
         if kind is not None:
             yield from _report(match, kind, scope)
@@ -225,6 +209,7 @@ def _report(
     if scheme := _SCHEME.match(text, start, end):
         start = scheme.end()  # "Bearer <token>": the token is the secret
     value = text[start:end]
-    if never_secret(value, scope) or (scope.test and uuid_like(value)):
+    if never_secret(value, scope) or not plausible(value, kind):
         return
-    yield Finding(start, end, kind, KEYWORD)
+    if not (scope.test and uuid_like(value)):
+        yield Finding(start, end, kind, KEYWORD)

@@ -69,7 +69,9 @@ RULES: tuple[Rule, ...] = (
     _rule("gitlab_token", r"gl(?:pat|dt|rt|ptt|cbt|ft|soat)-[A-Za-z0-9_\-]{20,}"),
     _rule("slack_token", r"xox[abposr]-[A-Za-z0-9\-]{10,}"),
     _rule("slack_token", r"xapp-\d-[A-Za-z0-9\-]{20,}"),
-    _rule("slack_webhook", r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_\-]+"),
+    _rule(
+        "slack_webhook", r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_\-]{20,}"
+    ),
     _rule("stripe_key", r"[sr]k_(?:live|test)_[A-Za-z0-9]{16,}", "k_live_", "k_test_"),
     _rule("stripe_key", r"whsec_[A-Za-z0-9+/]{24,}"),
     _rule("google_api_key", r"AIza[0-9A-Za-z_\-]{35}"),
@@ -157,7 +159,8 @@ class ProviderDetector:
                 start, end = _span(match)
                 if rule.word and match.start() and word_char(text[match.start() - 1]):
                     continue
-                if end > start:
+                # SKxxxx...: documentation of the format, not a key
+                if end > start and len(set(text[start:end])) > 6:
                     yield Finding(start, end, rule.kind, PROVIDER)
 
 

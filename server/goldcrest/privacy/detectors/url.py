@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from .allowlist import never_secret, templated
+from .allowlist import PLACEHOLDER_WORDS, never_secret, templated
 from .base import URL, Finding, Scope
 
 # Patterns start with a literal (``://``, ``password``...) so the engine skips ahead quickly.
@@ -47,8 +47,9 @@ class UrlCredentialDetector:
 
     def find(self, text: str, scope: Scope) -> Iterator[Finding]:
         for match in _PASSWORD.finditer(text):
-            # Whatever sits in a URL's password slot is a password, however short.
-            if not templated(match["v"]):
+            # Whatever sits in a URL's password slot is a password, however short, unless
+            # documentation put a word there (user:pass@host, ***:***@proxy).
+            if not templated(match["v"]) and match["v"].lower() not in PLACEHOLDER_WORDS:
                 yield Finding(*match.span("v"), "password", URL)
         for match in _USER_TOKEN.finditer(text):
             value = match["v"]
