@@ -1,17 +1,23 @@
-"""The one gate every cloud request passes: ignored files stay, secrets go, the log records."""
+"""The one gate every cloud request passes: ignored files stay, secrets go, the log records.
+
+The detectors (and detect-secrets under them, a few hundred milliseconds to import) are loaded
+when the first guard is made, so a server with no cloud tier never pays for them.
+"""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..backends.base import GenerationRequest
 from ..config import Settings
 from .audit import AuditLog
-from .detectors import DETECTORS, compile_extra
 from .ignore import ignored_by
-from .redact import Redacted, redact_request
+
+if TYPE_CHECKING:
+    from .redact import Redacted
 
 
 class Withheld(Exception):
@@ -26,6 +32,8 @@ class Withheld(Exception):
 
 class CloudGuard:
     def __init__(self, settings: Settings) -> None:
+        from .detectors import DETECTORS, compile_extra
+
         self._redact = settings.privacy.redact
         self._detectors = DETECTORS
         self._bad_rule = ""
@@ -56,6 +64,8 @@ class CloudGuard:
             )
         if file is not None and (rule := ignored_by(file)) is not None:
             raise Withheld(f"{file.name} is excluded from cloud requests by {rule}.")
+        from .redact import Redacted, redact_request
+
         sent = (
             redact_request(request, self._detectors, str(file) if file else None)
             if self._redact
