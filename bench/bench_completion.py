@@ -1,13 +1,14 @@
 """Completion latency: the server's own overhead, and end-to-end cost relative to the model.
 
 1. Overhead: the real server over stdio, answering inline completions on a 5,000-line Python
-   file while the file is edited between requests, against a fake Ollama that answers at once.
-   Whatever time a request takes is Goldcrest's own (LSP, sync, context, prompt, HTTP, post-
-   processing, validation). Printed as p50/p99.
+   file (``--lines``) while the file is edited between requests, against a fake Ollama that
+   answers at once. Goldcrest's own share of a request is its round trip minus the time the
+   server waited on the model (its ``backend`` span; here the fake's HTTP answer). Printed as
+   p50/p99, with the server's own spans (the ``goldcrest/stats`` request).
 2. Ratio: the same completion through the server with the embedded model, divided by a direct
    in-process call of the embedded backend with the identical request. Alternating runs, medians.
 
-    python bench/bench_completion.py [--requests 200] [--model-runs 5] [--skip-model]
+    python bench/bench_completion.py [--requests 200] [--lines 5000] [--model-runs 5] [--skip-model]
 """
 
 from __future__ import annotations
@@ -29,13 +30,14 @@ sys.path.insert(0, str(ROOT / "tests"))
 from fake_ollama import FakeOllama, Reply  # noqa: E402
 
 SERVER = [sys.executable, "-m", "goldcrest", "serve"]
+FLOOR = [sys.executable, str(ROOT / "bench" / "floor_server.py")]
 
 
-def five_thousand_lines() -> str:
-    """A plausible module: classes with methods, helpers, imports; exactly 5,000 lines."""
+def five_thousand_lines(total: int = 5000) -> str:
+    """A plausible module: classes with methods, helpers, imports; exactly ``total`` lines."""
     lines = ["import math", "import os", "from typing import Any", ""]
     n = 0
-    while len(lines) < 4990:
+    while len(lines) < total - 10:
         lines += [
             f"class Shape{n}:",
             f'    """Shape number {n}."""',
@@ -56,8 +58,17 @@ def five_thousand_lines() -> str:
             "",
         ]
         n += 1
-    lines = [*lines[:4990], "", "def main() -> None:", "    shape = Shape0(2.0)", "    x = "]
-    return "\n".join(lines + [""] * (5000 - len(lines)))
+    lines = [*lines[: total - 10], "", "def main() -> None:", "    shape = Shape0(2.0)", "    x = "]
+    return "\n".join(lines + [""] * (total - len(lines)))
+
+
+def plain(value):
+    """A JSON answer as dicts and lists (pygls hands unknown answers back as namedtuples)."""
+    if hasattr(value, "_asdict"):
+        return {k: plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -65,8 +76,8 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-async def start(options: dict, root: Path):
-    lsp = await ClientServerConfig(server_command=SERVER).start()
+async def start(options: dict, root: Path, server: list[str] = SERVER):
+    lsp = await ClientServerConfig(server_command=server).start()
     lsp.feature("goldcrest/status")(lambda params: None)  # status bar updates: not measured
     lsp.feature(types.CLIENT_REGISTER_CAPABILITY)(lambda params: None)
     await lsp.initialize_session(
@@ -79,28 +90,37 @@ async def start(options: dict, root: Path):
     return lsp
 
 
-async def ask(lsp, uri: str, position: types.Position):
-    return await lsp.text_document_inline_completion_async(
-        types.InlineCompletionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            position=position,
-            context=types.InlineCompletionContext(
-                trigger_kind=types.InlineCompletionTriggerKind.Automatic
-            ),
-        )
+async def ask(lsp, uri: str, position: types.Position, msg_id: str | None = None):
+    params = types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        position=position,
+        context=types.InlineCompletionContext(
+            trigger_kind=types.InlineCompletionTriggerKind.Automatic
+        ),
+    )
+    return await lsp.protocol.send_request_async(
+        types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id=msg_id
     )
 
 
-async def overhead(requests: int, root: Path) -> list[float]:
-    text = five_thousand_lines()
+async def overhead(
+    requests: int, root: Path, total: int = 5000, server: list[str] = SERVER
+) -> tuple[list[tuple[float, float]], dict]:
+    """(client round trip, Goldcrest's own share) per request in ms (the own share is the
+    round trip minus the server's backend wait), with the server's own span summary. Any
+    other ``server`` (the transport floor) is timed the same way, its own share = round trip."""
+    text = five_thousand_lines(total)
     with FakeOllama() as fake:
-        fake.default = Reply(chunks=["helper_0([1.0, 2.0])"])
+        fake.default = Reply(chunks=["+ 1"])  # valid after "return total": shown, not withheld
         options = {
             "backend": "ollama",
             "ollama": {"host": fake.url, "model": "qwen2.5-coder:7b"},
             "cache": {"enabled": False},
+            # Requests come every few ms here: a debounce would wait on each (it is measured
+            # in the typing replay instead).
+            "completion": {"debounce_max_ms": 0},
         }
-        lsp = await start(options, root)
+        lsp = await start(options, root, server)
         uri = (root / "big.py").as_uri()
         lsp.text_document_did_open(
             types.DidOpenTextDocumentParams(
@@ -111,7 +131,7 @@ async def overhead(requests: int, root: Path) -> list[float]:
         )
         lines = text.split("\n")
         targets = [i for i, line in enumerate(lines) if line == "    return total"]
-        timings = []
+        trips: dict[str, float] = {}
         for i in range(requests):
             row = targets[(i * 7) % len(targets)]
             # The user types: one character inserted before the request, as while typing.
@@ -129,11 +149,24 @@ async def overhead(requests: int, root: Path) -> list[float]:
             lines[row] += " "
             position = types.Position(line=row, character=len(lines[row]))
             started = time.perf_counter()
-            await ask(lsp, uri, position)
-            timings.append((time.perf_counter() - started) * 1000)
+            await ask(lsp, uri, position, msg_id=f"bench-{i}")
+            trips[f"bench-{i}"] = (time.perf_counter() - started) * 1000
+        snapshot = {"recent": [], "completion": {}}
+        if server is SERVER:
+            snapshot = plain(await lsp.protocol.send_request_async("goldcrest/stats", None))
         await lsp.shutdown_session()
         await lsp.stop()
-    return timings[5:]  # the first requests include warm-up (imports, first parse)
+    waits = {r["request"]: r.get("backend_ms", 0.0) for r in snapshot["recent"]}
+    warm = list(trips)[5:]  # the first requests include warm-up (imports, first parse)
+    rows = [(trips[k], trips[k] - waits.get(k, 0.0)) for k in warm]
+    return rows, snapshot
+
+
+def print_spans(snapshot: dict) -> None:
+    """The server's own span summary (see goldcrest/stats.py)."""
+    print(f"  {'server span':<12}{'p50 ms':>9}{'p99 ms':>9}{'mean ms':>9}")
+    for name, row in snapshot["completion"].items():
+        print(f"  {name:<12}{row['p50']:>9.3f}{row['p99']:>9.3f}{row['mean']:>9.3f}")
 
 
 async def model_ratio(runs: int, root: Path) -> tuple[float, float]:
@@ -195,12 +228,29 @@ async def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--model-runs", type=int, default=5)
     parser.add_argument("--skip-model", action="store_true")
+    parser.add_argument("--lines", type=int, default=5000)
+    parser.add_argument(
+        "--floor", action="store_true", help="also time the transport floor (bench/floor_server.py)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        timings = await overhead(args.requests, root)
-        print(f"server overhead per inline completion, 5,000-line file, {len(timings)} requests:")
-        print(f"  p50 {percentile(timings, 50):.1f} ms   p99 {percentile(timings, 99):.1f} ms")
+        rows, snapshot = await overhead(args.requests, root, args.lines)
+        trips, own = [r[0] for r in rows], [r[1] for r in rows]
+        print(f"inline completion, {args.lines:,}-line file, {len(rows)} requests (fake model):")
+        print(
+            f"  round trip  p50 {percentile(trips, 50):.2f} ms   p99 {percentile(trips, 99):.2f} ms"
+        )
+        print(f"  own share   p50 {percentile(own, 50):.2f} ms   p99 {percentile(own, 99):.2f} ms")
+        if args.floor:
+            floor_rows, _ = await overhead(args.requests, root, args.lines, FLOOR)
+            floor = [r[0] for r in floor_rows]
+            print(
+                f"  transport floor (constant answer) p50 {percentile(floor, 50):.2f} ms"
+                f"   p99 {percentile(floor, 99):.2f} ms;  own share / floor at p50:"
+                f" {percentile(own, 50) / percentile(floor, 50):.2f}"
+            )
+        print_spans(snapshot)
         if not args.skip_model:
             through, direct = await model_ratio(args.model_runs, root)
             print(

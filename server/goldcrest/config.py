@@ -55,6 +55,13 @@ class CompletionSettings(_Section):
         "definitions the code uses (open files and the workspace index).",
     )
     timeout_s: float = Field(20.0, gt=0, description="Give up on a suggestion after this long.")
+    debounce_max_ms: int = Field(
+        250,
+        ge=0,
+        le=2000,
+        description="Longest wait for a next keystroke before a model call; the wait itself "
+        "is your typical gap between keystrokes, learned as you type (0: no wait).",
+    )
 
 
 class CacheSettings(_Section):

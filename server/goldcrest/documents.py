@@ -8,19 +8,29 @@ small slice of work rather than a rescan.
 
 from __future__ import annotations
 
+import copy
 import re
-from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator
-from typing import NamedTuple
+import time
+from collections.abc import Callable, Iterable, Iterator
+from functools import cache
+from typing import Any, NamedTuple
 
 import tree_sitter
 
+from goldcrest import regions
 from goldcrest.languages import LanguageInfo, language_for, new_parser
+from goldcrest.line_index import (
+    LineIndex,
+    may_leave_lone_cr,
+    point_after,
+    utf8,
+    utf8_len,
+    utf16_len,
+)
 
 MAX_PARSE_BYTES = 2 * 1024 * 1024
 """Larger documents are kept as text only: parsing them on every keystroke would stall."""
 
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _LONE_CR = re.compile(r"\r(?!\n)")
 
 Position = tuple[int, int]
@@ -44,39 +54,50 @@ class UnknownDocumentError(KeyError):
     """A change or lookup named a document that is not open."""
 
 
-def _utf8(text: str) -> bytes:
-    return text.encode("utf-8", "surrogatepass")
-
-
-def _utf8_len(text: str) -> int:
-    return len(text) if text.isascii() else len(_utf8(text))
-
-
-def _utf16_len(text: str) -> int:
-    return len(text) if text.isascii() else len(text.encode("utf-16-le", "surrogatepass")) // 2
-
-
-def _point_after(start: tuple[int, int], text: str) -> tuple[int, int]:
-    """Tree-sitter point reached by writing ``text`` at ``start`` (rows count ``\\n`` only)."""
-    newlines = text.count("\n")
-    if not newlines:
-        return start[0], start[1] + _utf8_len(text)
-    return start[0] + newlines, _utf8_len(text[text.rfind("\n") + 1 :])
-
-
 class Document:
     """One open document. ``tree`` is None when there is no grammar or the text is too large
-    or binary; callers check ``too_large``/``binary`` to refuse politely."""
+    or binary; callers check ``too_large``/``binary`` to refuse politely.
+
+    ``around`` gives a request its own frozen copy, whose tree covers only the code around the
+    cursor (see regions.py); ``whole`` is the live document behind such a copy.
+    """
 
     def __init__(self, uri: str, language: LanguageInfo, version: int, text: str) -> None:
         self.uri = uri
         self.language = language
         self.version = version
-        self.tree: tree_sitter.Tree | None = None
         self.too_large = False
         self.binary = False
+        self.whole = self
+        self.region: regions.Region | None = None  # set on a copy made by ``around``
+        self._tree: tree_sitter.Tree | None = None
+        self._stale = False  # ``_tree`` has the edits since its parse applied, not parsed
+        self._owned = False  # ``_tree`` is our private copy (nobody outside holds it)
+        self._sync_s = 0.0
         self._parser = new_parser(language)
         self._set_text(text)
+
+    @property
+    def tree(self) -> tree_sitter.Tree | None:
+        """The syntax tree of the whole current text, parsed on first use after edits.
+
+        The edits that arrive between two uses are coalesced into one incremental parse, and a
+        keystroke that no request looks at costs no parse at all.
+        """
+        if self._stale:
+            began = time.perf_counter()
+            assert self._parser is not None
+            old = self._tree
+            source = self.source
+            self._tree = self._parser.parse(source, old) if old else self._parser.parse(source)
+            self._stale = self._owned = False
+            self._sync_s += time.perf_counter() - began
+        return self._tree
+
+    def take_sync_seconds(self) -> float:
+        """Time spent applying edits and parsing since the last call (a request's sync span)."""
+        spent, self._sync_s = self._sync_s, 0.0
+        return spent
 
     @property
     def text(self) -> str:
@@ -86,18 +107,104 @@ class Document:
     def source(self) -> bytes:
         """The text as UTF-8, the bytes tree-sitter node offsets refer to."""
         if self._source is None:
-            self._source = _utf8(self._text)
+            self._source = utf8(self._text)
         return self._source
 
     @property
     def line_count(self) -> int:
-        return len(self._starts)
+        return len(self._index)
 
     def line(self, line: int) -> str:
         """Text of ``line`` without its line break ("" past the end)."""
-        if not 0 <= line < len(self._starts):
+        if not 0 <= line < len(self._index):
             return ""
-        return self._text[self._starts[line] : self._line_end(line)]
+        return self._text[self._index.start(line) : self._line_end(line)]
+
+    # -- the code around a request -------------------------------------------------------------
+
+    def around(self, start: int, end: int | None = None) -> Document:
+        """A frozen copy for one request about ``text[start:end]``, whose ``tree`` covers the
+        code around it: parsed on its own when that is a small part of the document, so the
+        request costs the same in a long file as in a short one. Later edits leave it as is."""
+        end = start if end is None else end
+        view = copy.copy(self)
+        view._index = self._index.snapshot()
+        view.whole = self
+        region = self._region(start, end)
+        if region is not None and 2 * region.line_count < self.line_count:
+            began = time.perf_counter()
+            view._tree = self.parse_ranges(self.line_ranges(region.lines), self.source)
+            self._sync_s += time.perf_counter() - began
+        else:
+            view._tree = self.tree
+        view.region, view._stale, view._owned = region, False, False
+        return view
+
+    def edited(self, start: int, end: int, text: str) -> Document:
+        """A copy with ``text[start:end]`` replaced by ``text``; this document is unchanged.
+        (What the document would be if the user accepted a suggestion.)"""
+        copy_ = copy.copy(self)
+        copy_._index = self._index.copy()
+        copy_._owned = False  # the tree is shared until the copy's edit copies it
+        copy_.region, copy_._sync_s = None, 0.0  # (``whole`` stays: definitions are shared)
+        first, last = self.position_at(start), self.position_at(end)
+        copy_.apply_change(first, last, text)
+        return copy_
+
+    def region_of(self, start: int, end: int) -> regions.Region | None:
+        """The unit of code holding ``text[start:end]`` (see regions.py); None without a tree."""
+        region = self.region
+        if region is not None:
+            first, last = self.position_at(start)[0], self.position_at(end)[0]
+            if region.unit[0] <= first and last <= region.unit[1]:
+                return region
+        return self._region(start, end)
+
+    def _region(self, start: int, end: int) -> regions.Region | None:
+        """Bounds come from the last full tree shifted by the edits since (no parse), or the
+        local tree of a copy; a document never parsed is parsed once."""
+        if self._lone_cr_present():
+            return None  # tree-sitter rows and LSP lines differ
+        tree = self._tree if self._tree is not None else self.tree
+        if tree is None:
+            return None
+        first, last = self.position_at(start)[0], self.position_at(end)[0]
+        found = regions.find(tree, self.byte_at(start), self.byte_at(end), first, last)
+        top = self.line_count - 1
+        return regions.Region(
+            tuple((a, min(b, top)) for a, b in found.lines if a <= top),
+            (found.unit[0], min(found.unit[1], top)),
+            tuple((a, min(b, top)) for a, b in found.frame if a <= top),
+        )
+
+    def line_ranges(self, lines: Iterable[tuple[int, int]]) -> list[tree_sitter.Range]:
+        """Tree-sitter ranges of whole lines (first, last), inclusive."""
+        out = []
+        for first, last in lines:
+            start_byte = self._index.byte_start(first)
+            if last + 1 < len(self._index):
+                end_byte, end_point = self._index.byte_start(last + 1), (last + 1, 0)
+            else:
+                end_byte = self._byte_length()
+                end_point = (last, end_byte - self._index.byte_start(last))
+            out.append(tree_sitter.Range((first, 0), end_point, start_byte, end_byte))
+        return out
+
+    def parse_ranges(
+        self,
+        ranges: list[tree_sitter.Range] | None,
+        source: bytes | Callable[[int, Any], bytes],
+    ) -> tree_sitter.Tree:
+        """Parse only ``ranges`` (None: all) of ``source`` (this text, or a reader of an
+        edited one)."""
+        parser = _local_parser(self.language)
+        assert parser is not None
+        parser.included_ranges = ranges or [_EVERYTHING]
+        try:
+            return parser.parse(source)
+        finally:
+            parser.reset()
+            parser.included_ranges = [_EVERYTHING]
 
     # -- positions ---------------------------------------------------------------------------
 
@@ -105,9 +212,9 @@ class Document:
         """``str`` offset of an LSP position; past-end lines and columns clamp like VS Code."""
         if line < 0:
             return 0
-        if line >= len(self._starts):
+        if line >= len(self._index):
             return len(self._text)
-        start = self._starts[line]
+        start = self._index.start(line)
         if character <= 0:
             return start
         segment = self._text[start : self._line_end(line)]
@@ -119,44 +226,48 @@ class Document:
     def position_at(self, offset: int) -> Position:
         """LSP (line, UTF-16 character) of a ``str`` offset."""
         offset = min(max(offset, 0), len(self._text))
-        line = bisect_right(self._starts, offset) - 1
-        return line, _utf16_len(self._text[self._starts[line] : offset])
+        line = self._index.line_of(offset)
+        return line, utf16_len(self._text[self._index.start(line) : offset])
 
     def byte_at(self, offset: int) -> int:
         """UTF-8 byte offset of a ``str`` offset."""
         offset = min(max(offset, 0), len(self._text))
-        line = bisect_right(self._starts, offset) - 1
-        return self._byte_starts[line] + _utf8_len(self._text[self._starts[line] : offset])
+        line = self._index.line_of(offset)
+        start = self._index.start(line)
+        return self._index.byte_start(line) + utf8_len(self._text[start:offset])
 
     def offset_of_byte(self, byte: int) -> int:
         """``str`` offset of a UTF-8 byte offset; a byte inside a character rounds down."""
         byte = max(byte, 0)
-        line = bisect_right(self._byte_starts, byte) - 1
-        start = self._starts[line]
-        rel = byte - self._byte_starts[line]
-        end = self._starts[line + 1] if line + 1 < len(self._starts) else len(self._text)
+        line = self._index.line_of_byte(byte)
+        start = self._index.start(line)
+        rel = byte - self._index.byte_start(line)
+        end = self._index.start(line + 1) if line + 1 < len(self._index) else len(self._text)
         segment = self._text[start:end]
         if segment.isascii():
             return start + min(rel, len(segment))
-        return start + len(_utf8(segment)[:rel].decode("utf-8", "ignore"))
+        return start + len(utf8(segment)[:rel].decode("utf-8", "ignore"))
 
     def _line_end(self, line: int) -> int:
-        if line + 1 >= len(self._starts):
+        if line + 1 >= len(self._index):
             return len(self._text)
-        end = self._starts[line + 1]
+        end = self._index.start(line + 1)
         if self._text[end - 1] == "\n":
             end -= 1
-        if end > self._starts[line] and self._text[end - 1] == "\r":
+        if end > self._index.start(line) and self._text[end - 1] == "\r":
             end -= 1
         return end
 
-    def _ts_point(self, offset: int) -> tuple[int, int]:
-        """Tree-sitter (row, byte column): rows split on ``\\n`` only, unlike LSP lines."""
+    def _lone_cr_present(self) -> bool:
         if self._lone_cr is None:
             self._lone_cr = "\r" in self._text and _LONE_CR.search(self._text) is not None
-        if not self._lone_cr:
-            line = bisect_right(self._starts, offset) - 1
-            return line, self.byte_at(offset) - self._byte_starts[line]
+        return self._lone_cr
+
+    def _ts_point(self, offset: int) -> tuple[int, int]:
+        """Tree-sitter (row, byte column): rows split on ``\\n`` only, unlike LSP lines."""
+        if not self._lone_cr_present():
+            line = self._index.line_of(offset)
+            return line, self.byte_at(offset) - self._index.byte_start(line)
         row_start = self._text.rfind("\n", 0, offset) + 1
         return self._text.count("\n", 0, offset), self.byte_at(offset) - self.byte_at(row_start)
 
@@ -168,9 +279,11 @@ class Document:
             raise StaleVersionError(
                 f"{self.uri}: version {version} is not newer than {self.version}"
             )
+        began = time.perf_counter()
         for start, end, text in changes:
             self.apply_change(start, end, text)
         self.version = version
+        self._sync_s += time.perf_counter() - began
 
     def apply_change(self, start: Position | None, end: Position | None, text: str) -> None:
         """Apply one change; ``start``/``end`` are LSP positions, None replaces everything."""
@@ -180,80 +293,68 @@ class Document:
         s, e = sorted((self.offset_at(*start), self.offset_at(*end)))
         start_byte, old_end_byte = self.byte_at(s), self.byte_at(e)
         start_point, old_end_point = self._ts_point(s), self._ts_point(e)
-        new_bytes = _utf8(text)
+        new_bytes = utf8(text)
         old = self._text
+        self._nuls += text.count("\x00") - old.count("\x00", s, e)
         self._text = old[:s] + text + old[e:]
         if self._source is not None:
             self._source = self._source[:start_byte] + new_bytes + self._source[old_end_byte:]
-        self._lone_cr = None
-        self._reindex(s, e, text, start_byte, len(new_bytes) - (old_end_byte - start_byte))
-        edit = (
+        if self._lone_cr is not False or may_leave_lone_cr(old, s, e, text):
+            self._lone_cr = None
+        self._index.patch(
+            self._text, s, e, text, start_byte, len(new_bytes) - old_end_byte + start_byte
+        )
+        self._edit_tree(
             start_byte,
             old_end_byte,
             start_byte + len(new_bytes),
             start_point,
             old_end_point,
-            _point_after(start_point, text),
+            point_after(start_point, text),
         )
-        self._reparse(edit)
 
     def _set_text(self, text: str) -> None:
         self._text = text
         self._source = None
         self._lone_cr = None
-        self._starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
-        if text.isascii():
-            self._byte_starts = list(self._starts)
-        else:
-            self._byte_starts = [0]
-            for a, b in zip(self._starts, self._starts[1:], strict=False):
-                self._byte_starts.append(self._byte_starts[-1] + _utf8_len(text[a:b]))
-        self.tree = None
-        self._reparse(None)
-
-    def _reindex(self, s: int, e: int, inserted: str, start_byte: int, byte_delta: int) -> None:
-        """Patch the line index after ``[s, e)`` became ``inserted``.
-
-        Whether offset p starts a line depends only on the characters at p-1 and p, so starts
-        before ``s`` survive, starts after ``e`` shift, and only ``[s, s + len(inserted)]`` is
-        rescanned (from s-1, so a ``\\r`` meeting an inserted ``\\n`` is seen).
-        """
-        text = self._text
-        new_end = s + len(inserted)
-        keep = max(bisect_left(self._starts, s), 1)  # offset 0 always starts a line
-        tail = bisect_right(self._starts, e)
-        lo = max(s, 1)
-        fresh = [
-            p
-            for m in _LINE_BREAK.finditer(text, max(s - 1, 0), new_end + 1)
-            if lo <= (p := m.end()) <= new_end
-        ]
-        fresh_bytes = []
-        byte, prev = start_byte, s
-        for p in fresh:
-            byte += _utf8_len(text[prev:p])
-            fresh_bytes.append(byte)
-            prev = p
-        delta = len(inserted) - (e - s)
-        self._starts[keep:] = fresh + [p + delta for p in self._starts[tail:]]
-        self._byte_starts[keep:] = fresh_bytes + [b + byte_delta for b in self._byte_starts[tail:]]
+        self._nuls = text.count("\x00")
+        self._index = LineIndex.of(text)
+        self._tree, self._owned = None, False
+        self._check_parseable()
+        self._stale = self._parser is not None and not (self.binary or self.too_large)
 
     def _byte_length(self) -> int:
-        return self._byte_starts[-1] + _utf8_len(self._text[self._starts[-1] :])
+        last = len(self._index) - 1
+        return self._index.byte_start(last) + utf8_len(self._text[self._index.start(last) :])
 
-    def _reparse(self, edit: tuple | None) -> None:
-        """Keep ``tree`` in step: incremental when there was a tree and an edit, else full."""
-        self.binary = "\x00" in self._text
+    def _check_parseable(self) -> None:
+        self.binary = self._nuls > 0
         self.too_large = self._byte_length() > MAX_PARSE_BYTES
+
+    def _edit_tree(self, *edit: Any) -> None:
+        """Record an edit in the tree (cheap); the parse waits until someone asks for it."""
+        was_parseable = not (self.binary or self.too_large)
+        self._check_parseable()
         if self._parser is None or self.binary or self.too_large:
-            self.tree = None
+            self._tree, self._stale = None, False
             return
-        if self.tree is not None and edit is not None:
-            old_tree = self.tree.copy()  # cheap; whoever still holds the old tree keeps it valid
-            old_tree.edit(*edit)
-            self.tree = self._parser.parse(self.source, old_tree)
-        else:
-            self.tree = self._parser.parse(self.source)
+        if self._tree is None or not was_parseable:
+            self._tree, self._stale = None, True  # parse from scratch when asked
+            return
+        if not self._owned:
+            self._tree = self._tree.copy()  # cheap; whoever holds the old tree keeps it valid
+            self._owned = True
+        self._tree.edit(*edit)
+        self._stale = True
+
+
+_EVERYTHING = tree_sitter.Range((0, 0), (0xFFFFFFFF, 0xFFFFFFFF), 0, 0xFFFFFFFF)
+
+
+@cache
+def _local_parser(language: LanguageInfo) -> tree_sitter.Parser | None:
+    """One parser per language for parses of a few lines (they leave it as they found it)."""
+    return new_parser(language)
 
 
 class DocumentStore:

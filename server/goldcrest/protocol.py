@@ -6,6 +6,8 @@ it with InvalidParams instead, as JSON-RPC asks.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +23,15 @@ class _MalformedRequest:
 
 
 class GoldcrestProtocol(LanguageServerProtocol):
+    #: Told (request id, seconds spent writing the response) after each response is written.
+    on_response: Callable[[Any, float], None] | None = None
+
+    def _send_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:
+        began = time.perf_counter()
+        super()._send_response(msg_id, result, error)
+        if self.on_response is not None:
+            self.on_response(msg_id, time.perf_counter() - began)
+
     def structure_message(self, data: dict[str, Any]) -> Any:
         try:
             return super().structure_message(data)

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STATUS_NOTIFICATION = "goldcrest/status"
+#: A request answered sooner than this never shows "thinking" (nor the "ready" after it).
+THINKING_AFTER_S = 0.15
 _LEVELS = {
     "debug": logging.DEBUG,
     "info": logging.INFO,
@@ -39,11 +41,14 @@ _BACKEND_SECTIONS = ("backend", "ollama", "embedded", "cache", "tiers", "spend")
 
 
 class LspReporter:
-    """Tells the user about problems once (until resolved) and publishes status for clients."""
+    """Tells the user about problems once (until resolved) and publishes status for clients:
+    only changes of state, and "thinking" only for a request that takes a noticeable time."""
 
     def __init__(self, server: GoldcrestServer) -> None:
         self._server = server
         self._shown: set[str] = set()
+        self._last: tuple[str, ...] | None = None  # the status the client has
+        self._thinking: asyncio.TimerHandle | None = None  # "thinking", not yet shown
 
     def problem(self, key: str, message: str) -> None:
         self._server.log(message, types.MessageType.Warning)
@@ -59,7 +64,22 @@ class LspReporter:
     def status(
         self, state: str, backend: str, model: str, tier: str = "", message: str = ""
     ) -> None:
-        self._server.notify_status(state, backend, model, tier, message)
+        status = (state, backend, model, tier, message)
+        if self._thinking is not None:
+            self._thinking.cancel()
+            self._thinking = None
+        if state == "thinking" and not message and self._last != status:
+            with contextlib.suppress(RuntimeError):  # no loop: say it at once
+                loop = asyncio.get_running_loop()
+                self._thinking = loop.call_later(THINKING_AFTER_S, self._send, status)
+                return
+        self._send(status)
+
+    def _send(self, status: tuple[str, ...]) -> None:
+        self._thinking = None
+        if status != self._last:
+            self._last = status
+            self._server.notify_status(*status)
 
 
 class _LogForwarder(logging.Handler):
@@ -160,7 +180,7 @@ class GoldcrestServer(LanguageServer):
             except BackendError as exc:
                 self.reporter.problem(f"backend:{backend.name}", exc.user_message)
                 return
-            self.notify_status("ready", backend.name, backend.model)
+            self.reporter.status("ready", backend.name, backend.model)
         except Exception:  # warm-up is best effort; requests report their own failures
             log.exception("warm-up failed")
 

@@ -1,21 +1,27 @@
 """Validation by parsing: an edit is shown only if it adds no syntax errors where it lands.
 
-The edit is spliced into the document and re-parsed incrementally with tree-sitter. Errors that
-were already in the enclosing scope are tolerated (the user is mid-edit); new ones reject the edit.
-Documents without a grammar cannot be checked and pass. Python gets a second, stricter check by
-its own compiler (tree-sitter forgives some indentation mistakes that Python does not).
+The edit is spliced into the smallest unit of code that parses on its own (the top-level
+statements that hold or border it, or the members of a large class inside the class's header
+and closing lines; see regions.py), and that unit alone is re-parsed with tree-sitter, so a
+check costs the same in a long file as in a short one. Errors that were already in the unit
+are tolerated (the user is mid-edit); new ones reject the edit. Documents without a grammar
+cannot be checked and pass. Python gets a second, stricter check by its own compiler on the
+same unit (tree-sitter forgives some indentation mistakes that Python does not).
 """
 
 from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache
+from typing import Any
 
 import tree_sitter
 
 from .documents import Document
-from .languages import LanguageInfo, new_parser
+from .languages import ts_language
+
+_CHUNK = 1 << 14
 
 
 @dataclass(frozen=True)
@@ -23,11 +29,6 @@ class Verdict:
     ok: bool
     reason: str = ""
     checked: bool = True
-
-
-@cache
-def _parser(language: LanguageInfo) -> tree_sitter.Parser | None:
-    return new_parser(language)
 
 
 @dataclass(frozen=True)
@@ -59,45 +60,35 @@ def _caused_by_insertion(problem: SyntaxProblem, start: int, end: int) -> bool:
     return start <= problem.start_byte and problem.end_byte <= end and not at_end
 
 
-def _point(text: str, offset: int) -> tuple[int, int]:
-    """tree-sitter point (row, byte column) of a str offset."""
-    line_start = text.rfind("\n", 0, offset) + 1
-    return text.count("\n", 0, offset), len(text[line_start:offset].encode())
-
-
 def check_splice(
     doc: Document, start: int, end: int, new_text: str, scope: tuple[int, int]
 ) -> Verdict:
     """Would replacing ``doc.text[start:end]`` with ``new_text`` add errors inside ``scope``?
 
-    Rejected: more errors in the scope than before, or an error inside the new text itself (an
-    error that was already at the cursor may be swapped for one the new text makes).
-
-    Offsets are str offsets into ``doc.text``; ``scope`` is the enclosing block's range before
-    the edit.
+    Rejected: more errors in the scope (within the unit that is re-parsed) than before, or an
+    error inside the new text itself (an error that was already at the cursor may be swapped
+    for one the new text makes). Offsets are str offsets into ``doc.text``; ``scope`` is the
+    enclosing block's range before the edit.
     """
-    parser = _parser(doc.language)
-    if doc.tree is None or parser is None:
+    if doc.tree is None or ts_language(doc.language) is None:
         return Verdict(True, "no grammar for this language", checked=False)
-    text = doc.text
-    scope_start_b, scope_end_b = doc.byte_at(scope[0]), doc.byte_at(scope[1])
-    before = len(syntax_problems(doc.tree.root_node, scope_start_b, scope_end_b))
+    region = doc.region_of(start, end)
+    if region is not None:
+        lines, unit = region.unit_and_frame(), region.unit
+    else:  # tree-sitter's rows are not the document's lines: the whole file, as it was
+        lines = ((0, doc.line_count - 1),)
+        unit = lines[0]
+    lo_b = doc.byte_at(max(scope[0], doc.offset_at(unit[0], 0)))
+    hi_b = doc.byte_at(min(scope[1], _line_end(doc, unit[1])))
+    ranges = doc.line_ranges(lines) if region is not None else None
+    before = _problems_before(doc, ranges, lo_b, hi_b)
 
-    new_full = text[:start] + new_text + text[end:]
     start_b, old_end_b = doc.byte_at(start), doc.byte_at(end)
-    new_end_b = start_b + len(new_text.encode())
-    tree = doc.tree.copy()
-    tree.edit(
-        start_byte=start_b,
-        old_end_byte=old_end_b,
-        new_end_byte=new_end_b,
-        start_point=_point(text, start),
-        old_end_point=_point(text, end),
-        new_end_point=_point(new_full, start + len(new_text)),
-    )
-    new_tree = parser.parse(new_full.encode(), tree)
-    delta = new_end_b - old_end_b
-    after = syntax_problems(new_tree.root_node, scope_start_b, scope_end_b + delta)
+    inserted = new_text.encode("utf-8", "surrogatepass")
+    new_end_b = start_b + len(inserted)
+    edited = _Splice(doc, start, end, new_text, start_b, old_end_b, inserted)
+    tree = doc.parse_ranges(edited.ranges(ranges) if ranges else None, edited.read)
+    after = syntax_problems(tree.root_node, lo_b, hi_b + edited.delta)
     if len(after) > before:
         first = min(problem.row for problem in after) + 1
         return Verdict(False, f"adds {len(after) - before} syntax error(s), first at line {first}")
@@ -105,8 +96,79 @@ def check_splice(
     if inside:
         return Verdict(False, f"the new text has a syntax error at line {inside[0].row + 1}")
     if doc.language.id == "python":
-        return _python_verdict(doc, start, end, new_text)
+        return _python_verdict(doc, lines, start, end, new_text)
     return Verdict(True)
+
+
+_before: list[Any] = [None]
+
+
+def _problems_before(
+    doc: Document, ranges: list[tree_sitter.Range] | None, lo_b: int, hi_b: int
+) -> int:
+    """Errors in the unit as it is; remembered for the text (each candidate asks again)."""
+    key = (tuple((r.start_byte, r.end_byte) for r in ranges or ()), lo_b, hi_b)
+    last = _before[0]
+    if last is not None and last[0] is doc.text and last[1] == key:
+        return last[2]
+    tree = doc.parse_ranges(ranges, doc.source)
+    count = len(syntax_problems(tree.root_node, lo_b, hi_b))
+    _before[0] = (doc.text, key, count)  # holding the text keeps its identity unique
+    return count
+
+
+class _Splice:
+    """The document with one edit applied, as tree-sitter reads it (piecewise: no copy)."""
+
+    def __init__(
+        self,
+        doc: Document,
+        start: int,
+        end: int,
+        new_text: str,
+        start_b: int,
+        old_end_b: int,
+        inserted: bytes,
+    ) -> None:
+        self._source, self._inserted = doc.source, inserted
+        self._start_b, self._old_end_b = start_b, old_end_b
+        self._new_end_b = start_b + len(inserted)
+        self.delta = self._new_end_b - old_end_b
+        self._rows = new_text.count("\n") - doc.text.count("\n", start, end)
+        self._end_row = doc.position_at(end)[0]
+        tail = new_text.rsplit("\n", 1)[-1].encode("utf-8", "surrogatepass")
+        start_col = start_b - doc.byte_at(doc.offset_at(doc.position_at(start)[0], 0))
+        # the column where the old text after the edit now starts
+        self._col = len(tail) + (start_col if "\n" not in new_text else 0)
+        self._old_col = old_end_b - doc.byte_at(doc.offset_at(self._end_row, 0))
+
+    def read(self, byte: int, _point: Any) -> bytes:
+        if byte < self._start_b:
+            return self._source[byte : min(self._start_b, byte + _CHUNK)]
+        if byte < self._new_end_b:
+            return self._inserted[byte - self._start_b :]
+        old = byte - self.delta
+        return self._source[old : old + _CHUNK]
+
+    def ranges(self, ranges: list[tree_sitter.Range]) -> list[tree_sitter.Range]:
+        """``ranges`` of the old text moved to where they are in the edited one."""
+        return [
+            tree_sitter.Range(self._point(r.start_point), self._point(r.end_point), *self._bytes(r))
+            for r in ranges
+        ]
+
+    def _bytes(self, r: tree_sitter.Range) -> tuple[int, int]:
+        start = r.start_byte + self.delta if r.start_byte >= self._old_end_b else r.start_byte
+        end = r.end_byte + self.delta if r.end_byte >= self._old_end_b else r.end_byte
+        return start, end
+
+    def _point(self, point: tuple[int, int]) -> tuple[int, int]:
+        row, col = point
+        if row < self._end_row or (row == self._end_row and col < self._old_col):
+            return row, col
+        if row == self._end_row:
+            return row + self._rows, col - self._old_col + self._col
+        return row + self._rows, col
 
 
 def syntax_error(source: str) -> tuple[int, str] | None:
@@ -126,30 +188,36 @@ def _compiles(source: str) -> bool:
     return syntax_error(source) is None
 
 
-def _python_verdict(doc: Document, start: int, end: int, new_text: str) -> Verdict:
-    """Python's compiler on the top-level statements around the edit: what compiled before
-    must compile after. Only those lines are compiled, so a long file costs no more."""
-    first, last = _top_level_lines(doc, start, end)
-    chunk_start = doc.offset_at(first, 0)
-    chunk_end = doc.offset_at(last + 1, 0) if last + 1 < doc.line_count else len(doc.text)
-    before = doc.text[chunk_start:chunk_end]
+def _python_verdict(
+    doc: Document, lines: tuple[tuple[int, int], ...], start: int, end: int, new_text: str
+) -> Verdict:
+    """Python's compiler on the unit around the edit (inside its class headers): what compiled
+    before must compile after. Only those lines are compiled, so a long file costs no more."""
+    pieces = [(doc.offset_at(a, 0), _line_end(doc, b)) for a, b in lines]
+    before = "".join(doc.text[a:b] for a, b in pieces)
     if not _compiles(before):
         return Verdict(True)  # mid-edit already: tree-sitter's verdict stands
-    after = before[: start - chunk_start] + new_text + before[end - chunk_start :]
+    after = "".join(
+        doc.text[a:start] + new_text + doc.text[end:b] if a <= start <= b else doc.text[a:b]
+        for a, b in pieces
+    )
     error = syntax_error(after)
     if error is None:
         return Verdict(True)
     line, message = error
-    return Verdict(False, f"Python does not compile it: {message} (line {first + line})")
+    return Verdict(False, f"Python does not compile it: {message} (line {_doc_line(lines, line)})")
 
 
-def _top_level_lines(doc: Document, start: int, end: int) -> tuple[int, int]:
-    """First and last line of the top-level statements that hold or border [start, end]."""
-    assert doc.tree is not None
-    first_row, last_row = doc.position_at(start)[0], doc.position_at(end)[0]
-    children = doc.tree.root_node.children
-    before = [c for c in children if c.start_point[0] <= first_row]
-    after = [c for c in children if c.end_point[0] >= last_row]
-    first = before[-1].start_point[0] if before else 0
-    last = after[0].end_point[0] if after else doc.line_count - 1
-    return min(first, first_row), max(last, last_row)
+def _line_end(doc: Document, line: int) -> int:
+    """Offset just past ``line`` and its line break."""
+    return doc.offset_at(line + 1, 0) if line + 1 < doc.line_count else len(doc.text)
+
+
+def _doc_line(lines: tuple[tuple[int, int], ...], line: int) -> int:
+    """The document's 1-based line of ``line`` (1-based) in the compiled lines (approximate
+    after the edit, which may add lines)."""
+    for first, last in lines:
+        if line <= last - first + 1:
+            return first + line
+        line -= last - first + 1
+    return lines[-1][1] + 1 + line

@@ -2,15 +2,21 @@
 
 It is what makes Goldcrest useful on a machine with nothing else installed. llama.cpp is not
 thread-safe and its calls block, so every call runs on one dedicated worker thread, one token per
-hop: cancelling the awaiting task stops generation at the next token.
+hop: cancelling the awaiting task stops generation at the next token. The prompt is evaluated
+in small steps after the longest prefix llama.cpp still holds in its KV cache from the previous
+request, so a request that repeats most of the last prompt costs only its new tokens, and a
+cancelled one stops within a step.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import threading
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +32,13 @@ from .model_files import (
 )
 
 _DONE = object()
+#: Prompt tokens evaluated per step: a cancelled request frees the model within one step.
+PREFILL_STEP = 32
+
+
+@dataclass(frozen=True)
+class _Call:
+    cancelled: threading.Event
 
 
 def _llama_available() -> bool:
@@ -48,6 +61,8 @@ class EmbeddedBackend(Backend):
         self._llama: Any = None
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="goldcrest-llama")
         self._load_lock = asyncio.Lock()
+        #: calls, cancelled, tokens, tokens_after_cancel, prompt_tokens, reused_prompt_tokens
+        self.counters: Counter[str] = Counter()
         if settings.model_path:
             self.model = Path(settings.model_path).name
             self.family = settings.family or family_for_model(self.model).name
@@ -101,8 +116,11 @@ class EmbeddedBackend(Backend):
                     ) from None
             return self._llama
 
-    def _start(self, llama: Any, request: GenerationRequest, usage: Usage | None) -> Iterator[str]:
-        """Begin a lazy llama.cpp stream (runs on the worker thread); yields text pieces."""
+    def _start(
+        self, llama: Any, request: GenerationRequest, usage: Usage | None, call: _Call
+    ) -> Iterator[str] | None:
+        """Evaluate the prompt and begin a lazy llama.cpp stream (runs on the worker thread);
+        None when the request was cancelled meanwhile."""
         common: dict[str, Any] = {
             "max_tokens": request.max_tokens,
             "temperature": request.temperature,
@@ -119,9 +137,12 @@ class EmbeddedBackend(Backend):
             prompt = fill(
                 request.fim_template, prefix=request.prefix or "", suffix=request.suffix or ""
             )
+            tokens = llama.tokenize(prompt.encode(), special=True)
             if usage is not None:
-                usage.prompt_tokens = len(llama.tokenize(prompt.encode(), special=True))
-            chunks = llama.create_completion(prompt=prompt, **common)
+                usage.prompt_tokens = len(tokens)
+            if not self._prefill(llama, tokens, call):
+                return None
+            chunks = llama.create_completion(prompt=tokens, **common)
             return (c["choices"][0].get("text") or "" for c in chunks)
         messages = [{"role": m.role, "content": m.content} for m in request.messages]
         if request.json_schema is not None:
@@ -129,15 +150,51 @@ class EmbeddedBackend(Backend):
         chunks = llama.create_chat_completion(messages=messages, **common)
         return (c["choices"][0]["delta"].get("content") or "" for c in chunks)
 
+    def _prefill(self, llama: Any, tokens: list[int], call: _Call) -> bool:
+        """Evaluate ``tokens`` (but the last, which generation evaluates) a few at a time,
+        after the longest prefix llama.cpp still holds from the previous request; False when
+        the request is cancelled meanwhile (what was evaluated stays for the next one)."""
+        import numpy as np  # llama-cpp-python's own dependency
+
+        held = llama.input_ids[: llama.n_tokens]
+        limit = min(len(held), len(tokens) - 1)
+        differ = np.flatnonzero(held[:limit] != np.asarray(tokens[:limit], dtype=held.dtype))
+        common = int(differ[0]) if len(differ) else limit
+        self.counters["prompt_tokens"] += len(tokens)
+        self.counters["reused_prompt_tokens"] += common
+        llama.n_tokens = common  # the next evaluation drops what the cache holds beyond
+        for at in range(common, len(tokens) - 1, PREFILL_STEP):
+            if call.cancelled.is_set():
+                return False
+            llama.eval(tokens[at : min(at + PREFILL_STEP, len(tokens) - 1)])
+        return not call.cancelled.is_set()
+
+    def _next(self, pieces: Iterator[str], call: _Call) -> object:
+        """The next piece (worker thread); a piece finished after the request was cancelled
+        is counted: that is model time spent for nobody."""
+        if call.cancelled.is_set():
+            return _DONE
+        piece = next(pieces, _DONE)
+        if piece is not _DONE:
+            self.counters["tokens"] += 1
+            if call.cancelled.is_set():
+                self.counters["tokens_after_cancel"] += 1
+        return piece
+
     async def stream(
         self, request: GenerationRequest, usage: Usage | None = None
     ) -> AsyncIterator[str]:
         llama = await self.load()
         loop = asyncio.get_running_loop()
-        pieces = await loop.run_in_executor(self._worker, self._start, llama, request, usage)
+        call = _Call(threading.Event())
+        self.counters["calls"] += 1
+        pieces: Iterator[str] | None = None
         try:
-            while True:
-                piece = await loop.run_in_executor(self._worker, next, pieces, _DONE)
+            pieces = await loop.run_in_executor(
+                self._worker, self._start, llama, request, usage, call
+            )
+            while pieces is not None:
+                piece = await loop.run_in_executor(self._worker, self._next, pieces, call)
                 if piece is _DONE:
                     if usage is not None and not usage.prompt_tokens:
                         # chat streams report no usage: the context holds prompt + answer
@@ -146,10 +203,15 @@ class EmbeddedBackend(Backend):
                 if piece:  # (chat streams also send an empty role chunk and a closing one)
                     if usage is not None:
                         usage.completion_tokens += 1
-                    yield piece
+                    yield piece  # type: ignore[misc]
+        except asyncio.CancelledError:
+            self.counters["cancelled"] += 1
+            raise
         finally:
-            # Closing the generator on the worker thread ends llama.cpp's loop: no more tokens.
-            await asyncio.shield(loop.run_in_executor(self._worker, pieces.close))
+            call.cancelled.set()  # the worker stops at its next step
+            if pieces is not None:
+                # Closing the generator on the worker thread ends llama.cpp's loop.
+                await asyncio.shield(loop.run_in_executor(self._worker, pieces.close))
 
     async def status(self) -> BackendStatus:
         if not _llama_available():

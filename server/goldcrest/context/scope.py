@@ -44,6 +44,9 @@ _FUNCTION_KINDS = {"function", "method"}
 _GROUPING_KINDS = {"namespace", "module"}
 _WORD = re.compile(r"[^\W\d]\w*")
 _definitions_cache: WeakKeyDictionary[Document, tuple[str, list[Definition]]] = WeakKeyDictionary()
+_names_cache: WeakKeyDictionary[Document, tuple[list[Definition], dict[str, list[Definition]]]] = (
+    WeakKeyDictionary()
+)
 
 
 def _last_leaf(node: Node) -> Node:
@@ -210,14 +213,30 @@ def definitions_of(doc: Document, *, allow_stale: bool = False) -> list[Definiti
     a large file takes tens of milliseconds, too much for every keystroke, and prompt facts
     a keystroke old are as good. The document feature refreshes the cache when typing pauses.
     """
-    cached = _definitions_cache.get(doc)
+    whole = doc.whole  # a request's copy of a document (Document.around) shares its cache
+    cached = _definitions_cache.get(whole)
     if cached is not None and (allow_stale or cached[0] is doc.text):
         return cached[1]
+    if whole is not doc and whole.text is not doc.text:  # the document has moved on
+        return cached[1] if cached is not None else []
     found = []
-    if doc.tree is not None:
-        found = extract_definitions(doc.tree, doc.source, doc.language, doc.uri)
-    _definitions_cache[doc] = (doc.text, found)
+    if whole.tree is not None:
+        found = extract_definitions(whole.tree, whole.source, whole.language, whole.uri)
+    _definitions_cache[whole] = (whole.text, found)
     return found
+
+
+def _by_name(doc: Document) -> dict[str, list[Definition]]:
+    """``definitions_of(doc, allow_stale=True)`` by name, in document order (looked up per
+    name near the cursor: a long file's thousands of definitions are not all visited)."""
+    found = definitions_of(doc, allow_stale=True)
+    cached = _names_cache.get(doc.whole)
+    if cached is None or cached[0] is not found:
+        named: dict[str, list[Definition]] = {}
+        for definition in found:
+            named.setdefault(definition.name, []).append(definition)
+        cached = _names_cache[doc.whole] = (found, named)
+    return cached[1]
 
 
 def used_definitions(
@@ -240,10 +259,9 @@ def used_definitions(
             continue
         seen.add(other.uri)
         same_file = other.uri == doc.uri
-        for definition in definitions_of(other, allow_stale=True):
-            position = rank.get(definition.name)
-            if position is None:
-                continue
+        named = _by_name(other)
+        for definition in (d for name in rank for d in named.get(name, ())):
+            position = rank[definition.name]
             if same_file and (
                 definition.start_line <= cursor_line <= definition.end_line
                 or (definition.name, definition.start_line) in own

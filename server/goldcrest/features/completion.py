@@ -1,19 +1,59 @@
-"""Inline (ghost-text) completion and ordinary completion, both from the completion task."""
+"""Inline (ghost-text) completion and ordinary completion, both from the completion task.
+
+Each request is timed (see stats.py); the response's own write is timed too, when the protocol
+reports it. After a suggestion from an in-process model is shown and nothing else runs, the one
+needed after it is accepted is prepared ahead (``complete_after``); a request that needs the
+model cancels that at once.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from typing import TYPE_CHECKING
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 from lsprotocol import types
 
-from ..tasks.complete import Suggestion, complete
+from .. import stats
+from ..documents import Document
+from ..tasks.complete import Suggestion, complete, complete_after
 from .convert import lsp_position, offset
+from .pacing import Pacer
 
 if TYPE_CHECKING:
     from ..server import GoldcrestServer
 
 log = logging.getLogger(__name__)
+
+STATS_REQUEST = "goldcrest/stats"
+#: How long nothing must happen after a suggestion is shown before working ahead of the user.
+AHEAD_AFTER_S = 0.1
+#: Counters and timings go to disk this long after the last request (never while typing).
+SAVE_AFTER_S = 2.0
+
+
+@dataclass
+class _State:
+    """What the completion feature keeps per server."""
+
+    pacer: Pacer = field(default_factory=Pacer)
+    responses: dict[Any, stats.Timing] = field(default_factory=dict)  # by request id
+    live: int = 0  # requests being answered
+    ahead: asyncio.Task[Any] | None = None
+    save: asyncio.TimerHandle | None = None
+
+
+_states: WeakKeyDictionary[GoldcrestServer, _State] = WeakKeyDictionary()
+
+
+def state(ls: GoldcrestServer) -> _State:
+    if (found := _states.get(ls)) is None:
+        found = _states[ls] = _State()
+    return found
 
 
 async def suggest(ls: GoldcrestServer, uri: str, position: types.Position) -> Suggestion | None:
@@ -21,17 +61,108 @@ async def suggest(ls: GoldcrestServer, uri: str, position: types.Position) -> Su
     doc = ls.documents.get(uri)
     if doc is None or doc.binary or doc.too_large or not ls.settings.completion.enabled:
         return None
+    own = state(ls)
+    timing = stats.Timing(request=str(ls.protocol.msg_id or ""))
     key = f"complete:{uri}"
     ls.supersede(key)
+    own.live += 1
+    at = offset(doc, position)
+    if own.ahead is not None and ls.typeahead.lookup(uri, doc.text, at) is None:
+        own.ahead.cancel()  # the model is needed now
+    own.pacer.max_wait_s = ls.settings.completion.debounce_max_ms / 1000
     try:
-        return await complete(
-            doc, offset(doc, position), ls.documents, ls.engine, ls.typeahead, ls.index
+        found = await complete(
+            doc,
+            at,
+            ls.documents,
+            ls.engine,
+            ls.typeahead,
+            ls.index,
+            timing=timing,
+            pace=lambda: own.pacer.pause(uri),
         )
+    except asyncio.CancelledError:
+        timing.source = "cancelled"
+        raise
     except Exception:  # never a traceback in the editor: log it, show nothing
         log.exception("completion failed for %s", uri)
         return None
     finally:
+        own.live -= 1
         ls.finished(key)
+        _finish(ls, timing)
+    if found is not None:
+        _work_ahead(ls, doc, found)
+    return found
+
+
+def _finish(ls: GoldcrestServer, timing: stats.Timing) -> None:
+    """Record the request once its response is written (or now, if that is not reported)."""
+    own = state(ls)
+    if timing.request and getattr(ls.protocol, "on_response", None) is not None:
+        own.responses[timing.request] = timing
+    else:
+        timing.total = time.perf_counter() - timing.began
+        ls.stats.record(timing)
+    if own.save is not None:
+        own.save.cancel()
+    own.save = asyncio.get_running_loop().call_later(SAVE_AFTER_S, _save_later, ls)
+
+
+def _responded(ls: GoldcrestServer, request: Any, seconds: float) -> None:
+    timing = state(ls).responses.pop(str(request), None)
+    if timing is not None:
+        timing.add("response", seconds)
+        timing.total = time.perf_counter() - timing.began
+        ls.stats.record(timing)
+
+
+def _work_ahead(ls: GoldcrestServer, doc: Document, shown: Suggestion) -> None:
+    """Prepare the suggestion that follows ``shown`` once it is accepted, when an in-process
+    model answered (its idle time is free) and nothing else runs."""
+    backend = ls.engine.backends.get(shown.backend)
+    if shown.source == "typeahead" or backend is None or not backend.in_process:
+        return
+    own = state(ls)
+    if own.ahead is not None:
+        own.ahead.cancel()
+    own.ahead = asyncio.get_running_loop().create_task(_ahead(ls, doc, shown))
+
+
+async def _ahead(ls: GoldcrestServer, doc: Document, shown: Suggestion) -> None:
+    await asyncio.sleep(AHEAD_AFTER_S)
+    if state(ls).live:
+        return
+    try:
+        found = await complete_after(doc, shown, ls.documents, ls.engine, ls.typeahead, ls.index)
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # working ahead is best effort
+        log.exception("working ahead failed for %s", doc.uri)
+        return
+    ls.stats.add(shown.model, "complete", "ahead_ready" if found else "ahead_empty")
+
+
+def snapshot(ls: GoldcrestServer, recent: int = 200) -> dict[str, Any]:
+    """Counters and timings, with each backend's own counters (model calls, tokens)."""
+    backends = {
+        name: dict(counters)
+        for name, backend in ls.engine.backends.items()
+        if (counters := getattr(backend, "counters", None))
+    }
+    extra = {"backends": backends, "debounce_s": state(ls).pacer.wait_s()}
+    return ls.stats.snapshot(extra, recent)
+
+
+def save(ls: GoldcrestServer) -> None:
+    """Write the counters and timings where ``goldcrest stats`` reads them."""
+    stats.save(ls.settings.spend_path().with_name(stats.FILE_NAME), snapshot(ls))
+
+
+def _save_later(ls: GoldcrestServer) -> None:
+    state(ls).save = None
+    with contextlib.suppress(RuntimeError):  # the loop is closing
+        asyncio.get_running_loop().run_in_executor(None, save, ls)
 
 
 def _word_start(line: str) -> int:
@@ -42,6 +173,9 @@ def _word_start(line: str) -> int:
 
 
 def register(server: GoldcrestServer) -> None:
+    if hasattr(server.protocol, "on_response"):
+        server.protocol.on_response = lambda request, seconds: _responded(server, request, seconds)
+
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(
         ls: GoldcrestServer, params: types.InlineCompletionParams
@@ -90,3 +224,13 @@ def register(server: GoldcrestServer) -> None:
             ),
         )
         return types.CompletionList(is_incomplete=True, items=[item])
+
+    @server.feature(STATS_REQUEST)
+    def stats_request(ls: GoldcrestServer, params: Any) -> dict[str, Any]:
+        """Counters and completion timings of this session (benchmarks, status menus)."""
+        return snapshot(ls, recent=stats.KEEP)
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: GoldcrestServer, params: Any) -> None:
+        """Write the counters and timings before the editor stops the server."""
+        save(ls)

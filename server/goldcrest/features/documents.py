@@ -1,15 +1,22 @@
-"""Document sync: keep Goldcrest's own copy (with its tree-sitter tree) in step with the editor."""
+"""Document sync: keep Goldcrest's own copy (with its tree-sitter tree) in step with the editor.
+
+That copy is the only one. pygls would keep a second one in its workspace and re-split the
+whole text into lines on every change, which costs a long file milliseconds per keystroke; its
+built-in open/change/close handlers are replaced by these, so its workspace holds no documents.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
 from ..context.scope import definitions_of
 from ..documents import StaleVersionError, UnknownDocumentError
+from .completion import state
 from .convert import text_change
 
 if TYPE_CHECKING:
@@ -20,10 +27,12 @@ log = logging.getLogger(__name__)
 
 IDLE_S = 0.3
 _pending: dict[str, asyncio.TimerHandle] = {}
+_running: set[asyncio.Future[Any]] = set()
 
 
 def _refresh_when_idle(ls: GoldcrestServer, uri: str) -> None:
-    """Re-extract the document's definitions once typing pauses, off the keystroke path."""
+    """Re-parse the whole document and re-extract its definitions once typing pauses, off the
+    keystroke path (requests meanwhile parse only the code around the cursor)."""
     if (handle := _pending.pop(uri, None)) is not None:
         handle.cancel()
 
@@ -36,32 +45,64 @@ def _refresh_when_idle(ls: GoldcrestServer, uri: str) -> None:
 
 
 def register(server: GoldcrestServer) -> None:
-    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: GoldcrestServer, params: types.DidOpenTextDocumentParams) -> None:
-        """Track the document and parse it."""
+    def did_open(params: types.DidOpenTextDocumentParams) -> None:
+        """Track the document (parsed when first needed)."""
         item = params.text_document
-        doc = ls.documents.open(item.uri, item.language_id, item.version, item.text)
+        doc = server.documents.open(item.uri, item.language_id, item.version, item.text)
         if doc.binary or doc.too_large:
             reason = "binary" if doc.binary else "too large to parse"
             log.info("%s is %s: Goldcrest will not suggest in it", item.uri, reason)
+        _refresh_when_idle(server, item.uri)
 
-    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: GoldcrestServer, params: types.DidChangeTextDocumentParams) -> None:
-        """Apply the edits incrementally; resynchronise from the full text if they don't fit."""
+    def did_change(params: types.DidChangeTextDocumentParams) -> None:
+        """Apply the edits incrementally. A version that is not newer (a client's mistake) is
+        applied all the same, as the editor's text is what it says it is."""
         uri, version = params.text_document.uri, params.text_document.version
+        changes = [text_change(c) for c in params.content_changes]
         try:
-            ls.documents.change(uri, version, [text_change(c) for c in params.content_changes])
-        except (StaleVersionError, UnknownDocumentError) as exc:
-            log.warning("resynchronising %s: %s", uri, exc)
-            full = ls.workspace.get_text_document(uri)
-            language = getattr(ls.documents.get(uri), "language", None)
-            ls.documents.open(
-                uri, language.id if language else full.language_id, version, full.source
-            )
-        _refresh_when_idle(ls, uri)
+            server.documents.change(uri, version, changes)
+        except StaleVersionError as exc:
+            log.warning("%s: applying the change anyway", exc)
+            doc = server.documents.get(uri)
+            assert doc is not None
+            doc.apply_changes(doc.version + 1, changes)
+            doc.version = version
+        except UnknownDocumentError:
+            log.warning("a change for %s, which is not open, was ignored", uri)
+            return
+        state(server).pacer.keystroke(uri)
+        _refresh_when_idle(server, uri)
 
-    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: GoldcrestServer, params: types.DidCloseTextDocumentParams) -> None:
+    def did_close(params: types.DidCloseTextDocumentParams) -> None:
         """Forget the document."""
-        ls.documents.close(params.text_document.uri)
-        ls.typeahead.forget(params.text_document.uri)
+        uri = params.text_document.uri
+        server.documents.close(uri)
+        server.typeahead.forget(uri)
+        state(server).pacer.forget(uri)
+        if (handle := _pending.pop(uri, None)) is not None:
+            handle.cancel()
+
+    # pygls' built-in handlers are replaced (see the module docstring); a feature registered
+    # for the same notification still hears it after ours.
+    features = server.protocol.fm
+    for method, ours in (
+        (types.TEXT_DOCUMENT_DID_OPEN, did_open),
+        (types.TEXT_DOCUMENT_DID_CHANGE, did_change),
+        (types.TEXT_DOCUMENT_DID_CLOSE, did_close),
+    ):
+        features.add_builtin_feature(method, _then_registered(server, method, ours))
+
+
+def _then_registered(
+    server: GoldcrestServer, method: str, ours: Callable[[Any], None]
+) -> Callable[[Any], None]:
+    def handle(params: Any) -> None:
+        ours(params)
+        if (registered := server.protocol.fm.features.get(method)) is not None:
+            result = registered(params)
+            if asyncio.iscoroutine(result):
+                task = asyncio.ensure_future(result)
+                _running.add(task)
+                task.add_done_callback(_running.discard)
+
+    return handle

@@ -9,10 +9,13 @@ top level, so it costs well under a millisecond per keystroke.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+from tree_sitter import Node
 
 from ..context.scope import enclosing_block_range
 from ..documents import Document
@@ -102,11 +105,11 @@ def file_of(uri: str) -> Path | None:
     return Path(unquote(parts.path)) if parts.scheme == "file" else None
 
 
-def _span(doc: Document, start: int, end: int) -> tuple[int, int]:
+def _span(doc: Document, start: int, end: int, block: tuple[int, int] | None) -> tuple[int, int]:
     """The code a request is about: the selection, else the enclosing function or a window."""
     if end > start:
         return start, end
-    lo, hi = enclosing_block_range(doc, start)
+    lo, hi = block if block is not None else enclosing_block_range(doc, start)
     if (lo, hi) != (0, len(doc.text)):
         return lo, hi
     line, _ = doc.position_at(start)
@@ -117,26 +120,26 @@ def _span(doc: Document, start: int, end: int) -> tuple[int, int]:
 
 
 def measure(
-    doc: Document, start: int, end: int, task: str, context_chars: int = 0
+    doc: Document,
+    start: int,
+    end: int,
+    task: str,
+    context_chars: int = 0,
+    *,
+    block: tuple[int, int] | None = None,
 ) -> RouteFeatures:
-    """Features of a request about ``doc.text[start:end]`` (a cursor when start == end)."""
-    lo, hi = _span(doc, start, end)
+    """Features of a request about ``doc.text[start:end]`` (a cursor when start == end);
+    ``block``: the enclosing function's range when the caller knows it already."""
+    lo, hi = _span(doc, start, end, block)
     nesting = branches = 0
     if doc.tree is not None:
         lo_b, hi_b = doc.byte_at(lo), doc.byte_at(hi)
-        stack = [(doc.tree.root_node, 0)]
-        while stack:
-            node, depth = stack.pop()
-            if node.end_byte <= lo_b or node.start_byte >= hi_b:
-                continue
+        for node, depth in _walk(doc.tree.root_node, lo_b, hi_b):
             kind = _kind(node.type) if node.is_named else None
-            inside = node.start_byte >= lo_b
-            if kind in ("branch", "both") and inside:
+            if kind in ("branch", "both"):
                 branches += 1
-            if kind in ("nest", "both") and inside:
-                depth += 1
+            if kind in ("nest", "both"):
                 nesting = max(nesting, depth)
-            stack.extend((child, depth) for child in node.children)
     return RouteFeatures(
         task=task,
         language=doc.language.id,
@@ -144,6 +147,28 @@ def measure(
         context_chars=context_chars,
         nesting=nesting,
         branches=branches,
-        span_lines=doc.text.count("\n", lo, hi) + 1,
+        span_lines=doc.position_at(hi)[0] - doc.position_at(lo)[0] + 1,
         file=file_of(doc.uri),
     )
+
+
+def _walk(root: Node, lo: int, hi: int) -> Iterator[tuple[Node, int]]:
+    """The nodes that start inside [lo, hi), with their structural depth there (the count of
+    nesting nodes on the way down that also start inside). Only that stretch of the tree is
+    visited: children are entered at ``lo`` by byte, not walked from the first."""
+    stack: list[tuple[Node, int]] = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if node.start_byte >= lo:
+            kind = _kind(node.type) if node.is_named else None
+            depth += kind in ("nest", "both")
+            yield node, depth
+        count = node.child_count
+        # (tree-sitter 0.26 hands back a broken node, not None, when no child ends after lo)
+        if not count or node.child(count - 1).end_byte <= lo:
+            continue
+        child = node.first_child_for_byte(lo) if node.start_byte < lo else node.child(0)
+        while child is not None and child.start_byte < hi:
+            if child.end_byte > lo:
+                stack.append((child, depth))
+            child = child.next_sibling

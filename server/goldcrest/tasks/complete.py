@@ -5,17 +5,18 @@ Each step is its own function so it can be tested alone; ``complete`` strings th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from ..backends.base import Backend, GenerationRequest, Message
 from ..config import CompletionSettings
-from ..context.scope import enclosing_block_range, enclosing_scopes, used_definitions
+from ..context.scope import enclosing_scopes, used_definitions
 from ..documents import Document
 from ..engine import Answer, Engine
 from ..prompts import Family, family, fill, load
 from ..routing.cascade import Checked
 from ..routing.features import measure
+from ..stats import Timing
 from ..validate import check_splice
 from ..workspace.retrieval import Retriever, as_facts, describe
 from .completion_text import (
@@ -32,7 +33,11 @@ from .typeahead import TypeAhead
 
 TASK = "complete"
 CHARS_PER_TOKEN = 3.5
+#: The suffix gets this fraction of the budget: the model reads it again on every request (it
+#: follows the prefix, which changes at the cursor), so it is kept short.
+SUFFIX_SHARE = 10
 _NEXT_LINES = 6
+_GROUPING = ("namespace", "module")  # scopes that do not bound a suggestion
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,7 @@ class CompletionContext:
     path: str
     language: str
     comment: str  # the language's line comment marker, for facts written into code
+    block: tuple[int, int]  # the innermost function or class around the cursor, else the file
 
 
 @dataclass(frozen=True)
@@ -57,24 +63,57 @@ class Suggestion:
     source: str  # "model", "cache" or "typeahead"
 
 
-def _trim_prefix(prefix: str, budget: int, comment: str) -> str:
-    """Keep the file's head (imports) and the text nearest the cursor; drop the middle."""
-    if len(prefix) <= budget:
-        return prefix
-    head_budget = budget // 6
-    head = prefix[:head_budget]
-    head = head[: head.rfind("\n") + 1] if "\n" in head else ""
-    tail = prefix[-(budget - len(head)) :]
-    tail = tail[tail.find("\n") + 1 :] if "\n" in tail else tail
+_FACTS: dict[str, tuple[tuple[object, ...], tuple[str, ...], tuple[str, ...]]] = {}
+"""Per document: (anchor, facts, workspace facts) of the last request (see ``_facts_for``)."""
+
+
+def prefix_window(text: str, offset: int, budget: int, comment: str) -> str:
+    """The text before ``offset`` within ``budget`` characters: the file's head (imports) and
+    the lines nearest the cursor, the middle dropped.
+
+    The kept tail starts at a line found in steps of a quarter of the budget rather than a
+    character at a time, so while the user types the prompt's head stays the same, and the
+    model's cache of it stays good, until the tail has grown by a quarter budget."""
+    if offset <= budget:
+        return text[:offset]
+    head_end = text.rfind("\n", 0, budget // 6) + 1
+    tail_budget = budget - head_end
+    step = max(tail_budget // 4, 1)
+    start = -(-(offset - tail_budget) // step) * step  # rounded up to a step
+    start = text.find("\n", start - 1, offset) + 1 or offset
+    if start <= head_end:
+        return text[:offset]
     marker = f"{comment} …\n" if comment else "\n"
-    return head + marker + tail
+    return text[:head_end] + marker + text[start:offset]
 
 
-def _trim_suffix(suffix: str, budget: int) -> str:
-    if len(suffix) <= budget:
-        return suffix
-    cut = suffix[:budget]
+def suffix_window(text: str, offset: int, budget: int) -> str:
+    """The text after ``offset`` within ``budget`` characters, ending at a line end."""
+    cut = text[offset : offset + budget + 1]
+    if len(cut) <= budget:
+        return cut
+    cut = cut[:budget]
     return cut[: cut.rfind("\n") + 1] if "\n" in cut else cut
+
+
+def _cursor(doc: Document, offset: int) -> Cursor:
+    text = doc.text
+    line_start = text.rfind("\n", 0, offset) + 1
+    line_end = text.find("\n", offset)
+    line_end = len(text) if line_end < 0 else line_end
+    following = []
+    at = line_end + 1
+    while len(following) < _NEXT_LINES and at <= len(text):
+        end = text.find("\n", at)
+        end = len(text) if end < 0 else end
+        following.append(text[at:end])
+        at = end + 1
+    return Cursor(
+        line_before=text[line_start:offset],
+        line_after=text[offset:line_end],
+        next_lines=tuple(following),
+        block_style=doc.language.block_style,
+    )
 
 
 def gather(
@@ -88,58 +127,86 @@ def gather(
     """Prefix and suffix within the token budget, plus facts the visible text does not show:
     the file's own first, then the workspace's from ``retriever``, whose share of the budget
     (a quarter at most) comes out of the prefix only when there is something to say.
-    ``with_facts=False`` leaves the facts out (the eval's no-context variant measures them)."""
+    ``with_facts=False`` leaves the facts out (the eval's no-context variant measures them).
+
+    The facts are kept while the cursor stays in the same scope and the prefix's window has
+    not moved (see ``prefix_window``): facts change the head of the prompt, and a head that
+    changes with every keystroke would make the model read the whole prompt again each time.
+    """
     text = doc.text
     budget = int(budget_tokens * CHARS_PER_TOKEN)
-    line_start = text.rfind("\n", 0, offset) + 1
-    line_end = text.find("\n", offset)
-    line_end = len(text) if line_end < 0 else line_end
-    cursor = Cursor(
-        line_before=text[line_start:offset],
-        line_after=text[offset:line_end],
-        next_lines=tuple(text[line_end + 1 :].split("\n", _NEXT_LINES)[:_NEXT_LINES]),
-        block_style=doc.language.block_style,
-    )
-    suffix = _trim_suffix(text[offset:], budget // 5)
-    open_docs = list(open_docs)
-    nearby = used_definitions(doc, offset, open_docs) if with_facts else []
-    workspace: list[str] = []
-    if retriever is not None and with_facts:
-        least_prefix = budget - len(suffix) - budget // 5 - budget // 4
-        visible = (
-            doc.position_at(offset - least_prefix)[0],
-            doc.position_at(offset + len(suffix))[0],
+    suffix = suffix_window(text, offset, budget // SUFFIX_SHARE)
+    base_budget = budget - budget // SUFFIX_SHARE - budget // 5
+    scopes = enclosing_scopes(doc, offset)
+    window = prefix_window(text, offset, base_budget, doc.language.line_comment)
+    anchor = (offset - len(window), scopes[0].start if scopes else -1, with_facts, retriever)
+    cached = _FACTS.get(doc.uri)
+    if cached is not None and cached[0] == anchor:
+        facts, workspace = cached[1], cached[2]
+    else:
+        facts, workspace = _facts_for(
+            doc, offset, anchor[0], open_docs, budget, retriever, with_facts
         )
-        found = retriever.retrieve(doc, offset, open_docs, visible)
-        workspace = as_facts(found, budget // 4, nearby)
-    prefix_budget = budget - len(suffix) - budget // 5 - sum(len(f) + 1 for f in workspace)
-    prefix = _trim_prefix(text[:offset], prefix_budget, doc.language.line_comment)
+        if len(_FACTS) > 64:
+            _FACTS.clear()
+        _FACTS[doc.uri] = (anchor, facts, workspace)
+    prefix_budget = base_budget - sum(len(f) + 1 for f in workspace)
+    prefix = prefix_window(text, offset, prefix_budget, doc.language.line_comment)
     visible_from = offset - len(prefix)
-
-    facts: list[str] = []
-    for scope in enclosing_scopes(doc, offset) if with_facts else ():
-        if scope.start < visible_from:
-            facts.append(f"inside {scope.kind} {scope.name}: {scope.header}")
-    for definition in nearby:
-        if definition.uri == doc.uri and definition.start_line >= text.count("\n", 0, visible_from):
-            continue  # already in the visible prefix or suffix
-        facts.append(describe(definition.uri.rsplit("/", 1)[-1], definition))
-    fact_budget = budget // 5
-    kept, used = [], 0
-    for fact in facts:
-        used += len(fact) + 1
-        if used > fact_budget:
-            break
-        kept.append(fact)
+    kept = [f"inside {s.kind} {s.name}: {s.header}" for s in scopes if s.start < visible_from]
+    block = next(((s.start, s.end) for s in scopes if s.kind not in _GROUPING), (0, len(text)))
     return CompletionContext(
         prefix,
         suffix,
-        tuple(kept + workspace),
-        cursor,
+        tuple(_within(kept + list(facts), budget // 5) + list(workspace)) if with_facts else (),
+        _cursor(doc, offset),
         doc.uri.rsplit("/", 1)[-1],
         doc.language.id,
         doc.language.line_comment,
+        block,
     )
+
+
+def _facts_for(
+    doc: Document,
+    offset: int,
+    visible_from: int,
+    open_docs: Iterable[Document],
+    budget: int,
+    retriever: Retriever | None,
+    with_facts: bool,
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(definitions near the cursor that the prompt's code does not show, workspace facts)."""
+    if not with_facts:
+        return (), ()
+    open_docs = list(open_docs)
+    nearby = used_definitions(doc, offset, open_docs)
+    workspace: list[str] = []
+    if retriever is not None:
+        least_prefix = budget - budget // SUFFIX_SHARE - budget // 5 - budget // 4
+        visible = (
+            doc.position_at(offset - least_prefix)[0],
+            doc.position_at(offset + budget // SUFFIX_SHARE)[0],
+        )
+        found = retriever.retrieve(doc, offset, open_docs, visible)
+        workspace = as_facts(found, budget // 4, nearby)
+    first_visible = doc.position_at(visible_from)[0]
+    facts = [
+        describe(d.uri.rsplit("/", 1)[-1], d)
+        for d in nearby
+        if d.uri != doc.uri or d.start_line < first_visible  # else in the prefix or suffix
+    ]
+    return tuple(facts), tuple(workspace)
+
+
+def _within(facts: list[str], budget: int) -> list[str]:
+    kept, used = [], 0
+    for fact in facts:
+        used += len(fact) + 1
+        if used > budget:
+            break
+        kept.append(fact)
+    return kept
 
 
 def _facts_block(ctx: CompletionContext, comment: str) -> str:
@@ -228,54 +295,97 @@ async def complete(
     typeahead: TypeAhead,
     retriever: Retriever | None = None,
     settings: CompletionSettings | None = None,
+    *,
+    timing: Timing | None = None,
+    pace: Callable[[], Awaitable[None]] | None = None,
 ) -> Suggestion | None:
     """A validated suggestion for the cursor at ``offset`` in ``doc``, or None; ``retriever``
-    adds what the workspace index knows to the prompt; ``settings`` replace the engine's."""
+    adds what the workspace index knows to the prompt; ``settings`` replace the engine's.
+
+    ``timing`` records where the time goes. ``pace`` is awaited before any work towards a
+    model call (the debounce); a document edited meanwhile makes the request moot (None).
+    """
     settings = settings or engine.settings.completion
+    timing = timing or Timing()
+    timing.add("sync", doc.take_sync_seconds())
     if (rest := typeahead.lookup(doc.uri, doc.text, offset)) is not None:
+        timing.source = "typeahead"
         return Suggestion(rest, offset, "", "", "typeahead")
-    ctx = gather(doc, offset, open_docs, settings.context_tokens, retriever, settings.facts)
+    if pace is not None:
+        version = doc.version
+        with timing.span("debounce"):
+            await pace()
+        if doc.version != version:
+            return None
+    with timing.span("sync"):
+        view = doc.around(offset)
+    with timing.span("context"):
+        ctx = gather(view, offset, open_docs, settings.context_tokens, retriever, settings.facts)
+        features = measure(
+            view, offset, offset, TASK, len(ctx.prefix) + len(ctx.suffix), block=ctx.block
+        )
 
     async def build(backend: Backend) -> GenerationRequest:
-        fam = family(backend.family)
-        use_fim = fam.fim is not None and await backend.supports_fim()
-        return build_request(ctx, fam, use_fim, settings)
+        with timing.span("prompt"):
+            fam = family(backend.family)
+            use_fim = fam.fim is not None and await backend.supports_fim()
+            return build_request(ctx, fam, use_fim, settings)
 
     def validate(answer: Answer, backend: Backend) -> Checked[Suggestion] | None:
-        text = tidy(answer.text, ctx.cursor, family(backend.family).stop, settings.max_lines)
+        timing.add("backend", answer.wait_s)
+        with timing.span("post"):
+            text = tidy(answer.text, ctx.cursor, family(backend.family).stop, settings.max_lines)
         if text is None:
             engine.stats.add(backend.model, TASK, "empty")
             return None
-        return _first_valid(doc, offset, text, ctx.cursor, backend, engine, answer.cached)
+        with timing.span("validate"):
+            return _first_valid(view, offset, text, ctx, backend, engine, answer.cached)
 
     routed = await engine.answer(
         TASK,
         build,
-        measure(doc, offset, offset, TASK, len(ctx.prefix) + len(ctx.suffix)),
+        features,
         validate=validate,
         budget_s=settings.timeout_s,
         stop_when=_stop_test(ctx.cursor, settings.max_lines),
     )
     if routed is None:
         return None
-    typeahead.remember(doc.uri, doc.text, offset, routed.value.text)
+    typeahead.remember(doc.uri, view.text, offset, routed.value.text)
+    timing.source = routed.value.source
     return routed.value
+
+
+async def complete_after(
+    doc: Document,
+    shown: Suggestion,
+    open_docs: Iterable[Document],
+    engine: Engine,
+    typeahead: TypeAhead,
+    retriever: Retriever | None = None,
+) -> Suggestion | None:
+    """What to suggest once ``shown`` is accepted, made ahead of time and kept for the type-
+    ahead, so accepting it and pausing shows the next suggestion at once (as llama.vscode
+    does). ``doc`` itself is not changed."""
+    accepted = doc.edited(shown.offset, shown.offset, shown.text)
+    return await complete(
+        accepted, shown.offset + len(shown.text), open_docs, engine, typeahead, retriever
+    )
 
 
 def _first_valid(
     doc: Document,
     offset: int,
     text: str,
-    cursor: Cursor,
+    ctx: CompletionContext,
     backend: Backend,
     engine: Engine,
     cached: bool,
 ) -> Checked[Suggestion] | None:
     """The first candidate that parses; only its first line scores lower (a higher tier may
     give the whole)."""
-    scope = enclosing_block_range(doc, offset)
-    for rank, candidate in enumerate(candidates(text, cursor)):
-        verdict = check_splice(doc, offset, offset, candidate, scope)
+    for rank, candidate in enumerate(candidates(text, ctx.cursor)):
+        verdict = check_splice(doc, offset, offset, candidate, ctx.block)
         engine.stats.add(backend.model, TASK, "validations")
         if verdict.ok:
             source = "cache" if cached else "model"
