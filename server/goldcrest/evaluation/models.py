@@ -71,6 +71,7 @@ class ObservedEngine(Engine):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.answers: list[Answer] = []
+        self.served: list[str] = []  # the tier of each routed answer of the current attempt
 
     def healthy(self, backend: Backend) -> bool:
         return True
@@ -80,6 +81,12 @@ class ObservedEngine(Engine):
         if answer is not None:
             self.answers.append(answer)
         return answer
+
+    async def run(self, *args: Any, **kwargs: Any) -> Any:
+        routed = await super().run(*args, **kwargs)
+        if routed is not None:
+            self.served.append(routed.tier)
+        return routed
 
     async def baseline_backend(self, task: str) -> Backend | None:
         """The model a baseline asks: the first tier serving ``task``, else the one backend."""

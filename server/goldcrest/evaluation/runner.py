@@ -72,6 +72,7 @@ async def attempt_item(
 ) -> ItemResult:
     """One timed attempt, scored."""
     engine.answers.clear()
+    engine.served.clear()
     started = time.perf_counter()
     attempt = await suite.attempt(item, variant, engine)
     latency = time.perf_counter() - started
@@ -91,7 +92,7 @@ async def attempt_item(
         latency_s=round(latency, 4),
         prompt_tokens=sum(a.usage.prompt_tokens for a in answers),
         completion_tokens=sum(a.usage.completion_tokens for a in answers),
-        served_by=engine.served_by(*source) if source else "",
+        served_by=_served(engine, source),
         output=attempt.shown,
         raw=attempt.raw,
         detail=score.detail,
@@ -190,3 +191,11 @@ async def evaluate(
         print(f"({earlier} earlier run(s) in {options.out_dir} fill the other rows)", file=out)
     print(f"\nresults: {report}, chart: {options.out_dir / 'chart.png'}", file=out)
     return results
+
+
+def _served(engine: ObservedEngine, source: tuple[str, str] | None) -> str:
+    """The tier that served the attempt's last routed answer, else the backend behind its
+    last answer (baselines call the model directly)."""
+    if engine.served and engine.tiers:
+        return engine.served[-1]
+    return engine.served_by(*source) if source else ""
