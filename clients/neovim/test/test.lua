@@ -328,14 +328,18 @@ check("hover explains the function under the cursor", function()
   end
 end)
 
-check("code actions offer the Goldcrest refactors", function()
-  -- the cursor on the function's name
+--- textDocument/codeAction with the cursor on the name of `mean`.
+local function code_actions_on_mean(ms)
   local row = find_line("def mean(values):")
-  local result = request("textDocument/codeAction", {
+  return request("textDocument/codeAction", {
     textDocument = { uri = vim.uri_from_bufnr(bufnr) },
     range = { start = { line = row, character = 5 }, ["end"] = { line = row, character = 5 } },
     context = { diagnostics = {} },
-  }, 30000) or {}
+  }, ms) or {}
+end
+
+check("code actions offer the Goldcrest refactors", function()
+  local result = code_actions_on_mean(30000)
   local titles = {}
   for _, a in ipairs(result) do
     table.insert(titles, a.title)
@@ -584,13 +588,7 @@ check(":GoldcrestRestart starts the configured server again and it answers", fun
   end, "a new goldcrest client after the restart")
   client = goldcrest.client(bufnr)
   assert(client.config.cmd[1] == vim.fn.exepath(GOLDCREST), "restarted " .. vim.inspect(client.config.cmd))
-  local row = find_line("def mean(values):")
-  local result = request("textDocument/codeAction", {
-    textDocument = { uri = vim.uri_from_bufnr(bufnr) },
-    range = { start = { line = row, character = 5 }, ["end"] = { line = row, character = 5 } },
-    context = { diagnostics = {} },
-  }, 60000) or {}
-  assert(#result > 0, "no code actions from the restarted server")
+  assert(#code_actions_on_mean(60000) > 0, "no code actions from the restarted server")
 end)
 
 check(":GoldcrestPause sends completion.enabled = false", function()

@@ -93,47 +93,36 @@ export class Run {
     }
   }
 
-  /** The extension's output channel (LogOutputChannel "Goldcrest") as written to disk. */
-  goldcrestLog() {
+  /** The files below `dir` whose path matches `wanted`, not descending into `skip` folders. */
+  files(dir, wanted, skip = /^$/) {
     const found = [];
-    const walk = (dir) => {
-      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-        const p = path.join(dir, e.name);
-        if (e.isDirectory()) {
+    const walk = (d) => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        const p = path.join(d, e.name);
+        if (e.isDirectory() && !skip.test(p)) {
           walk(p);
-        } else if (e.name === 'Goldcrest.log') {
+        } else if (e.isFile() && wanted.test(p)) {
           found.push(p);
         }
       }
     };
     try {
-      walk(path.join(this.tmp, 'user-data', 'logs'));
+      walk(dir);
     } catch {
-      return '';
+      // not there (yet)
     }
-    return found.map((p) => fs.readFileSync(p, 'utf8')).join('\n');
+    return found;
+  }
+
+  /** The extension's output channel (LogOutputChannel "Goldcrest") as written to disk. */
+  goldcrestLog() {
+    const logs = this.files(path.join(this.tmp, 'user-data', 'logs'), /\/Goldcrest\.log$/);
+    return logs.map((p) => fs.readFileSync(p, 'utf8')).join('\n');
   }
 
   dumpLogs() {
-    const interesting = [];
-    const walk = (dir) => {
-      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-        const p = path.join(dir, e.name);
-        if (e.isDirectory()) {
-          if (!/extensions$|CachedProfilesData|node_modules|home$/.test(p)) {
-            walk(p);
-          }
-        } else if (e.isFile() && /(Goldcrest[^/]*\.log|exthost\.log|remoteagent\.log|fake-ollama[^/]*|code-server\.log)$/.test(p)) {
-          interesting.push(p);
-        }
-      }
-    };
-    try {
-      walk(this.tmp);
-    } catch {
-      // nothing to show
-    }
-    for (const p of interesting) {
+    const wanted = /(Goldcrest[^/]*\.log|exthost\.log|remoteagent\.log|fake-ollama[^/]*|code-server\.log)$/;
+    for (const p of this.files(this.tmp, wanted, /extensions$|CachedProfilesData|node_modules|home$/)) {
       const text = fs.readFileSync(p, 'utf8');
       console.log(`----- ${p} (last 60 lines) -----`);
       console.log(text.split('\n').slice(-60).map((l) => l.slice(0, 400)).join('\n'));

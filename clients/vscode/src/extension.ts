@@ -12,7 +12,7 @@ import { Actions } from './actions';
 import { CLIENT_COMMANDS, REFACTORS, SERVER_COMMANDS, TIER_COMMANDS } from './commands';
 import { DocView } from './docs';
 import { INSTALL_COMMAND, Resolution, pythonEnvDirs, resolveServer } from './serverPath';
-import { JsonObject, buildServerSettings, sameSettings, settingsForChange, userValue } from './settings';
+import { Inspected, JsonObject, buildServerSettings, sameSettings, settingsForChange, trustedInspect, userValue } from './settings';
 import { GoldcrestState, isLoading, parseStatus, reduceStatus, statusView } from './status';
 
 const SECTION = 'goldcrest';
@@ -60,7 +60,14 @@ class Goldcrest implements vscode.Disposable {
       },
       this.docs,
     );
-    this.disposables.push(this.output, this.item, this.docs, vscode.workspace.onDidChangeConfiguration((e) => this.onConfigChange(e)));
+    this.disposables.push(
+      this.output,
+      this.item,
+      this.docs,
+      vscode.workspace.onDidChangeConfiguration((e) => this.onConfigChange(e)),
+      // trusted now: the workspace's own server settings apply
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.restart()),
+    );
     this.render();
     this.item.show();
   }
@@ -71,9 +78,14 @@ class Goldcrest implements vscode.Disposable {
     return vscode.workspace.getConfiguration(SECTION);
   }
 
-  private serverSettings(): JsonObject {
+  /** What the user set, read the way the workspace's trust allows. */
+  private inspect(): (key: string) => Inspected | undefined {
     const cfg = this.config();
-    return buildServerSettings((key) => cfg.inspect(key));
+    return trustedInspect((key) => cfg.inspect(key), vscode.workspace.isTrusted);
+  }
+
+  private serverSettings(): JsonObject {
+    return buildServerSettings(this.inspect());
   }
 
   private completionsEnabled(): boolean {
@@ -129,8 +141,7 @@ class Goldcrest implements vscode.Disposable {
 
   /** Where `goldcrest` is, read from the settings now: an explicit goldcrest.serverPath wins. */
   async locateServer(): Promise<Resolution> {
-    const inspected = this.config().inspect<string>('serverPath');
-    const explicit = userValue(inspected);
+    const explicit = userValue(this.inspect()('serverPath'));
     const configured = typeof explicit === 'string' && explicit.trim() ? explicit : 'goldcrest';
     const bare = !configured.includes('/') && !configured.includes('\\');
     const resolved = resolveServer(
@@ -140,7 +151,8 @@ class Goldcrest implements vscode.Disposable {
         platform: process.platform,
         home: os.homedir(),
         env: process.env,
-        pythonEnvDirs: bare ? await this.pythonDirs() : [],
+        // an untrusted workspace's interpreter may be a venv inside it: not a server to run
+        pythonEnvDirs: bare && vscode.workspace.isTrusted ? await this.pythonDirs() : [],
       },
       { isExecutable },
     );
@@ -191,7 +203,8 @@ class Goldcrest implements vscode.Disposable {
       void this.offerInstall(resolved.message);
       return;
     }
-    const args = ['serve', ...this.config().get<string[]>('serverArgs', [])];
+    const extra = userValue(this.inspect()('serverArgs'));
+    const args = ['serve', ...(Array.isArray(extra) ? extra.map(String) : [])];
     this.log(`Starting ${resolved.command} ${args.join(' ')}`);
 
     // No `transport`: with TransportKind.stdio the client would append `--stdio` to the arguments.

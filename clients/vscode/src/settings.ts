@@ -57,6 +57,29 @@ export const SERVER_SETTINGS: readonly SettingSpec[] = [
  */
 export const EXTRA_SETTINGS_KEY = 'serverSettings';
 
+/**
+ * Settings that name programs or files to run or write: an untrusted workspace cannot set them
+ * (package.json's `restrictedConfigurations` lists the same keys).
+ */
+export const RESTRICTED_SETTINGS = ['serverPath', 'serverArgs', 'embedded.modelPath', 'cache.directory'] as const;
+
+/**
+ * `inspect` as an untrusted workspace may use it: the workspace's own values of restricted keys
+ * are dropped (VS Code's `get()` does that itself; `inspect()` does not).
+ */
+export function trustedInspect(inspect: (key: string) => Inspected | undefined, trusted: boolean): (key: string) => Inspected | undefined {
+  if (trusted) {
+    return inspect;
+  }
+  return (key) => {
+    const found = inspect(key);
+    if (!found || !(RESTRICTED_SETTINGS as readonly string[]).includes(key)) {
+      return found;
+    }
+    return { ...found, workspaceValue: undefined, workspaceFolderValue: undefined };
+  };
+}
+
 /** Settings that only the client reads; never sent to the server. */
 export const CLIENT_ONLY_SETTINGS = ['serverPath', 'serverArgs', 'languages', 'trace.server'] as const;
 

@@ -3,6 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
+import { RESTRICTED_SETTINGS } from '../src/settings';
+
 const dir = path.join(__dirname, '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
 const props: Record<string, { scope?: string }> = pkg.contributes.configuration.properties;
@@ -21,7 +23,7 @@ function pngSize(file: string): { width: number; height: number } {
 }
 
 describe('settings that name programs or files', () => {
-  const paths = ['goldcrest.serverPath', 'goldcrest.serverArgs', 'goldcrest.embedded.modelPath', 'goldcrest.cache.directory'];
+  const paths = RESTRICTED_SETTINGS.map((k) => `goldcrest.${k}`);
   it('apply from user settings in remote windows too (code-server, SSH)', () => {
     // VS Code ignores user-level values of machine / machine-overridable settings in a remote
     // window: goldcrest.serverPath set in code-server's user settings was silently dropped.

@@ -7,11 +7,13 @@ import {
   CLIENT_ONLY_SETTINGS,
   EXTRA_SETTINGS_KEY,
   Inspected,
+  RESTRICTED_SETTINGS,
   SERVER_SETTINGS,
   buildServerSettings,
   flatten,
   sameSettings,
   settingsForChange,
+  trustedInspect,
   userValue,
 } from '../src/settings';
 
@@ -79,6 +81,28 @@ describe('buildServerSettings', () => {
     for (const key of CLIENT_ONLY_SETTINGS) {
       assert.ok(!SERVER_SETTINGS.some((s) => s.key === key), key);
     }
+  });
+});
+
+describe('trustedInspect', () => {
+  const values = inspector({
+    serverPath: { globalValue: '/home/u/venv/bin/goldcrest', workspaceValue: './evil' },
+    'cache.directory': { workspaceFolderValue: '/tmp/x' },
+    backend: { workspaceValue: 'ollama' },
+  });
+  it('drops the workspace values of restricted keys when the workspace is not trusted', () => {
+    const untrusted = trustedInspect(values, false);
+    assert.equal(userValue(untrusted('serverPath')), '/home/u/venv/bin/goldcrest');
+    assert.equal(userValue(untrusted('cache.directory')), undefined);
+    assert.equal(userValue(untrusted('backend')), 'ollama');
+    assert.deepEqual(buildServerSettings(untrusted), { backend: 'ollama' });
+  });
+  it('keeps them in a trusted workspace', () => {
+    assert.equal(userValue(trustedInspect(values, true)('serverPath')), './evil');
+    assert.deepEqual(buildServerSettings(trustedInspect(values, true)), { backend: 'ollama', cache: { directory: '/tmp/x' } });
+  });
+  it('covers the settings that name programs or files', () => {
+    assert.deepEqual([...RESTRICTED_SETTINGS].sort(), ['cache.directory', 'embedded.modelPath', 'serverArgs', 'serverPath']);
   });
 });
 

@@ -112,14 +112,10 @@ local function check_server(goldcrest)
   return exe
 end
 
+--- (Only once the server was found, so doctor_argv() has an argv.)
 local function check_backend(goldcrest)
   start("Goldcrest backend (goldcrest doctor)")
-  local argv, problem = goldcrest.doctor_argv()
-  if not argv then
-    fail(problem)
-    return
-  end
-  local code, lines = run(argv, DOCTOR_TIMEOUT_MS)
+  local code, lines = run(goldcrest.doctor_argv(), DOCTOR_TIMEOUT_MS)
   if code == -1 then
     fail("goldcrest doctor took longer than " .. DOCTOR_TIMEOUT_MS / 1000 .. " s")
     return
