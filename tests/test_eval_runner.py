@@ -223,8 +223,8 @@ async def test_evaluate_writes_table_json_and_chart(tmp_path, suite):
 # -- bugs and fix on a one-program QuixBugs folder ----------------------------------------------
 
 BUG_JSON = (
-    '{"bugs": [{"line": 4, "end_line": 4, "message": "It subtracts; add a and b instead.",'
-    ' "severity": "error", "confidence": 0.9}]}'
+    '{"bugs": [{"line": 4, "code": "return a - b",'
+    ' "message": "It subtracts; add a and b instead."}]}'
 )
 FIXED = "```python\ndef add(a, b):\n    return a + b\n```"
 
@@ -267,7 +267,8 @@ async def test_bug_report_on_the_buggy_line_is_a_hit_for_both_variants(tmp_path)
 
 
 async def test_bug_report_elsewhere_misses_and_counts_against_precision(tmp_path):
-    fenced_wrong_line = f"```json\n{BUG_JSON.replace('4', '2')}\n```"
+    elsewhere = BUG_JSON.replace('"line": 4', '"line": 2').replace("return a - b", "def add(a, b):")
+    fenced_wrong_line = f"```json\n{elsewhere}\n```"
     by, _ = await run_quix(tmp_path, quix_script(fenced_wrong_line, FIXED), ("bugs",))
     ours = by[("bugs", "goldcrest")]
     assert ours.answered and not ours.passed and ours.raw_ok is False  # read, but not raw JSON
