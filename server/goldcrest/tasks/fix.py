@@ -7,26 +7,24 @@ the static checks win, and among equals the one most answers agree on (then the 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 
 from ..backends.base import GenerationRequest
 from ..config import ActionSettings
 from ..documents import Document
 from ..engine import Engine
-from ..routing.cascade import Caller, Checked
 from ..routing.features import measure
 from ..workspace.retrieval import Retriever
 from .facts import facts_block
 from .rewrite import (
     PARSES,
+    Job,
     Outcome,
     Rules,
     Target,
     Verify,
-    best_rewrite,
     find_target,
     frozen_copy,
-    routed_outcome,
+    routed_rewrite,
 )
 from .structured import chat_request
 
@@ -100,28 +98,15 @@ async def propose_fix(
     target = find_target(snapshot, start, end)
     bug = describe_bug(snapshot, target, start, end, message)
     facts = facts_block(doc, target.start, documents, retriever)
-    failed: list[Outcome] = []
-
-    async def attempt(call: Caller) -> Checked[Outcome] | None:
-        n = 1 if call.cloud else samples or settings.best_of
-        outcome = await best_rewrite(
-            snapshot,
-            target,
-            lambda i: fix_request(snapshot, target, bug, facts, settings, i, n),
-            samples=n,
-            rules=RULES,
-            min_level=PARSES,
-            call=call,
-            stats=engine.stats,
-            task=TASK,
-            settings=settings,
-            verify=verify,
-        )
-        if outcome.edit is None:
-            if call.answers:  # a tier that never answered says nothing about the code
-                failed.append(outcome)
-            return None
-        return Checked(replace(outcome, tier=call.tier.name), outcome.score)
-
+    job = Job(
+        TASK,
+        snapshot,
+        target,
+        lambda i, n: fix_request(snapshot, target, bug, facts, settings, i, n),
+        samples or settings.best_of,
+        RULES,
+        PARSES,
+        verify,
+    )
     features = measure(snapshot, target.start, target.end, TASK, len(facts))
-    return await routed_outcome(engine, TASK, features, attempt, failed, tier, on_tier)
+    return await routed_rewrite(engine, job, features, tier, on_tier)

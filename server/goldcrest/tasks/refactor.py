@@ -8,26 +8,15 @@ docstring (checked on the Python syntax tree).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from typing import Literal, get_args
 
 from ..documents import Document
 from ..engine import Engine
-from ..routing.cascade import Caller, Checked
 from ..routing.features import measure
 from ..workspace.retrieval import Retriever
 from . import pycheck
 from .facts import facts_block
-from .rewrite import (
-    CLEAN,
-    Outcome,
-    Rules,
-    Verify,
-    best_rewrite,
-    find_target,
-    frozen_copy,
-    routed_outcome,
-)
+from .rewrite import CLEAN, Job, Outcome, Rules, Verify, find_target, frozen_copy, routed_rewrite
 from .structured import chat_request
 
 TASK = "refactor"
@@ -106,27 +95,6 @@ async def refactor(
         temperature=settings.temperature,
         max_tokens=settings.max_tokens,
     )
-    failed: list[Outcome] = []
-
-    async def attempt(call: Caller) -> Checked[Outcome] | None:
-        outcome = await best_rewrite(
-            snapshot,
-            target,
-            lambda _: request,
-            samples=1,
-            rules=RULES[kind],
-            min_level=CLEAN,
-            call=call,
-            stats=engine.stats,
-            task=TASK,
-            settings=settings,
-            verify=verify,
-        )
-        if outcome.edit is None:
-            if call.answers:  # a tier that never answered says nothing about the code
-                failed.append(outcome)
-            return None
-        return Checked(replace(outcome, tier=call.tier.name), outcome.score)
-
+    job = Job(TASK, snapshot, target, lambda i, n: request, 1, RULES[kind], CLEAN, verify)
     features = measure(snapshot, target.start, target.end, TASK, len(values["facts"]))
-    return await routed_outcome(engine, TASK, features, attempt, failed, tier, on_tier)
+    return await routed_rewrite(engine, job, features, tier, on_tier)

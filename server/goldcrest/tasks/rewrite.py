@@ -13,14 +13,14 @@ from __future__ import annotations
 import difflib
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..backends.base import GenerationRequest
 from ..config import ActionSettings
 from ..context.scope import enclosing_scopes
 from ..documents import Document
 from ..engine import Engine
-from ..routing.cascade import Attempt, Caller
+from ..routing.cascade import Caller, Checked
 from ..routing.features import RouteFeatures
 from ..routing.router import Refused
 from ..stats import Stats
@@ -292,20 +292,56 @@ async def best_rewrite(
     return Outcome(None, f"no answer passed the checks: {reasons}", tuple(candidates))
 
 
-async def routed_outcome(
+@dataclass(frozen=True)
+class Job:
+    """One rewrite to route: what to ask and what the answer may change."""
+
+    task: str
+    doc: Document  # a frozen copy
+    target: Target
+    request_for: Callable[[int, int], GenerationRequest]  # (sample i, of n) -> request
+    samples: int  # on a local tier; a cloud tier is asked once
+    rules: Rules
+    min_level: int
+    verify: Verify | None = None
+
+
+async def routed_rewrite(
     engine: Engine,
-    task: str,
+    job: Job,
     features: RouteFeatures,
-    attempt: Attempt[Outcome],
-    failed: list[Outcome],
     tier: str | None,
     on_tier: Callable[[str], None] | None,
 ) -> Outcome:
-    """Run a rewrite ``attempt`` through the engine's router; the chosen outcome, else the
-    last failure (``failed`` collects them) or why the requested tier refused."""
+    """Run ``job`` through the engine's router: each tier's candidates judged (and verified),
+    the verdict scored for the cascade. The chosen outcome, else the last tier's failure that
+    did answer, or why the requested tier refused."""
+    failed: list[Outcome] = []
+
+    async def attempt(call: Caller) -> Checked[Outcome] | None:
+        n = 1 if call.cloud else job.samples
+        outcome = await best_rewrite(
+            job.doc,
+            job.target,
+            lambda i: job.request_for(i, n),
+            samples=n,
+            rules=job.rules,
+            min_level=job.min_level,
+            call=call,
+            stats=engine.stats,
+            task=job.task,
+            settings=engine.settings.actions,
+            verify=job.verify,
+        )
+        if outcome.edit is None:
+            if call.answers:  # a tier that never answered says nothing about the code
+                failed.append(outcome)
+            return None
+        return Checked(replace(outcome, tier=call.tier.name), outcome.score)
+
     try:
         routed = await engine.run(
-            task,
+            job.task,
             features,
             attempt,
             budget_s=engine.settings.actions.timeout_s,
