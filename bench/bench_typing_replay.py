@@ -1,19 +1,29 @@
-"""Fast typing for a minute: does the server keep up, and does its memory stay flat?
+"""Typing replay: a person writes a ~300-line Python module against the embedded model.
 
-The real server over stdio edits a 5,000-line Python file at 20 keystrokes per second; after
-each keystroke the client asks for an inline completion and sends ``$/cancelRequest`` for the
-previous one if it is still open, as editors do. A fake Ollama answers after ``--model-ms``.
-Measured: every request answered or cancelled (none lost), the requests outstanding at most and
-when typing stops (a queue that grows would leave a backlog there), latency of the answered
-ones, and the server's resident memory (VmRSS) after a warm-up and at the end.
+The simulated user types bench/data/replay_module.py.txt into an empty file at 8-12
+characters a second (``--speed`` scales that), pausing at some line ends (1-2.5 s) and
+longer before new definitions. Every keystroke sends didChange and an inline completion request
+and cancels the previous request, as VS Code does. A suggestion that is exactly what the user
+was about to type, once it has been on screen for ``READ_S``, is accepted with Tab (one
+change inserting it); one that only starts right is typed through. Enter inserts the next
+line's indentation with the line break, as editors do.
 
-    python bench/bench_typing_replay.py [--seconds 60] [--rate 20] [--warmup 10] [--model-ms 40]
+Reported: keystrokes and requests; model calls started and cancelled and their tokens, with
+the tokens generated for requests already cancelled; requests answered by typing through a
+shown suggestion and their latency; the share of prompt tokens the model reused from its
+previous evaluation (its KV cache); time from the last keystroke to ghost text at each pause;
+the latency of requests that needed the model; and the share of accepts followed by an
+instant next suggestion (prepared ahead of the user).
+
+    python bench/bench_typing_replay.py [--lines 300] [--speed 1.0] [--seed 7]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import random
 import sys
 import tempfile
 import time
@@ -21,95 +31,83 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcRequestCancelled
+from pytest_lsp import ClientServerConfig, client_capabilities
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_completion import five_thousand_lines, percentile, start  # noqa: E402
-from conftest import open_doc  # noqa: E402
-from fake_ollama import FakeOllama, Reply  # noqa: E402
+from bench_completion import percentile, plain  # noqa: E402
 
-TYPED = "helper_0([1.0, 2.0]) + shape.area()\n    y = "
-ANSWER = "compute(values, scale=2)"  # not what is typed: each key needs the model
-#: Requests still open when typing stops: the one just sent, the one just cancelled whose reply
-#: is on its way, and some slack. A server that falls behind the typist leaves dozens.
-MOST_LEFT = 5
+SERVER = [sys.executable, "-m", "goldcrest", "serve"]
+MODULE = ROOT / "bench" / "data" / "replay_module.py.txt"
+READ_S = 0.25  # a suggestion must be on screen this long before the user takes it
+INSTANT_S = 0.05  # a next suggestion this soon after an accept is "instant"
+PAUSE_S = 0.6  # a gap at least this long is a pause (where ghost text should show)
 
 
 @dataclass
-class Tally:
-    sent: int = 0
-    answered: int = 0
-    cancelled: int = 0
-    failed: int = 0
-    outstanding: int = 0
-    most_outstanding: int = 0
-    left_at_end: int = 0  # outstanding when typing stopped: a backlog that built up
-    latencies_ms: list[float] = field(default_factory=list)
+class Request:
+    id: str
+    sent: float
+    text_version: int
+    answered: float | None = None
+    suggestion: str | None = None  # None: no answer (yet), "": empty answer
+    cancelled: bool = False
 
 
-def rss_kb(pid: int) -> int:
-    """The process's resident set size, from /proc."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for {pid}")
+@dataclass
+class Session:
+    requests: list[Request] = field(default_factory=list)
+    keystrokes: int = 0
+    accepts: list[tuple[float, int]] = field(default_factory=list)  # (time, version after)
+    pauses: list[tuple[float, float, int]] = field(default_factory=list)  # (start, len, version)
 
 
-async def track(tally: Tally, request: asyncio.Future, sent_at: float) -> None:
-    try:
-        await request
-        tally.answered += 1
-        tally.latencies_ms.append((time.perf_counter() - sent_at) * 1000)
-    except JsonRpcRequestCancelled:
-        tally.cancelled += 1
-    except Exception as exc:  # anything else is a failure the user would see
-        tally.failed += 1
-        print(f"request failed: {exc!r}", file=sys.stderr)
-    finally:
-        tally.outstanding -= 1
+def plan(text: str, rng: random.Random, speed: float) -> list[tuple[str, float]]:
+    """(what one keystroke inserts, the gap before the next) for typing ``text``."""
+    steps: list[tuple[str, float]] = []
+    lines = text.split("\n")
+    for number, line in enumerate(lines):
+        body = line.lstrip(" ")
+        for char in body:
+            steps.append((char, rng.uniform(1 / 12, 1 / 8) / speed))
+        if number + 1 == len(lines):
+            break
+        following = lines[number + 1]
+        indent = len(following) - len(following.lstrip(" "))
+        gap = rng.uniform(1 / 12, 1 / 8) / speed
+        if following.lstrip().startswith(("def ", "class ", "@")) or not following.strip():
+            gap = rng.uniform(1.5, 3.0)
+        elif rng.random() < 0.35:
+            gap = rng.uniform(1.0, 2.5)
+        steps.append(("\n" + " " * indent, gap))
+    return steps
 
 
-class Typist:
-    """Types TYPED over and over into one document, asking for a completion after each key."""
-
-    def __init__(self, lsp, uri: str, cursor: types.Position) -> None:
+class Replay:
+    def __init__(self, lsp, uri: str) -> None:
         self.lsp, self.uri = lsp, uri
-        self.line, self.column = cursor.line, cursor.character
-        self.version = self.keys = 1
-        self.previous: tuple[str, asyncio.Future] | None = None
+        self.text = ""
+        self.version = 1
+        self.session = Session()
+        self.pending: Request | None = None
+        self.shown: tuple[Request, str] | None = None  # latest answered suggestion on screen
+        self.records: dict[str, dict] = {}  # the server's record of each request, by id
+        self.snapshot: dict = {}
 
-    async def type_for(self, seconds: float, rate: float, tally: Tally) -> None:
-        tasks = []
-        began, first = time.perf_counter(), self.keys
-        while (elapsed := time.perf_counter() - began) < seconds:
-            self.key()
-            if self.previous is not None and not self.previous[1].done():
-                self.lsp.protocol.notify(
-                    types.CANCEL_REQUEST, types.CancelParams(id=self.previous[0])
-                )
-            msg_id = f"typing-{self.keys}"
-            request = asyncio.wrap_future(
-                self.lsp.protocol.send_request(
-                    types.TEXT_DOCUMENT_INLINE_COMPLETION, self.params(), msg_id=msg_id
-                )
-            )
-            tally.sent += 1
-            tally.outstanding += 1
-            tally.most_outstanding = max(tally.most_outstanding, tally.outstanding)
-            tasks.append(asyncio.ensure_future(track(tally, request, time.perf_counter())))
-            self.previous = (msg_id, request)
-            await asyncio.sleep(max(0.0, (self.keys - first) / rate - elapsed))
-        tally.left_at_end = tally.outstanding
-        await asyncio.wait_for(asyncio.gather(*tasks), timeout=30)
+    async def collect(self) -> None:
+        """The server's records so far (it keeps the last few thousand requests)."""
+        self.snapshot = plain(await self.lsp.protocol.send_request_async("goldcrest/stats", None))
+        self.records.update((r["request"], r) for r in self.snapshot["recent"])
 
-    def key(self) -> None:
-        char = TYPED[self.keys % len(TYPED)]
-        at = types.Position(line=self.line, character=self.column)
+    def _position(self) -> types.Position:
+        line = self.text.count("\n")
+        return types.Position(line=line, character=len(self.text) - (self.text.rfind("\n") + 1))
+
+    def insert(self, piece: str) -> None:
+        at = self._position()
+        self.text += piece
         self.version += 1
-        self.keys += 1
         self.lsp.text_document_did_change(
             types.DidChangeTextDocumentParams(
                 text_document=types.VersionedTextDocumentIdentifier(
@@ -117,83 +115,213 @@ class Typist:
                 ),
                 content_changes=[
                     types.TextDocumentContentChangePartial(
-                        range=types.Range(start=at, end=at), text=char
+                        range=types.Range(start=at, end=at), text=piece
                     )
                 ],
             )
         )
-        if char == "\n":
-            self.line, self.column = self.line + 1, 0
-        else:
-            self.column += 1
+        self.shown = None
+        self.ask()
 
-    def params(self) -> types.InlineCompletionParams:
-        return types.InlineCompletionParams(
+    def ask(self) -> None:
+        if self.pending is not None and self.pending.answered is None:
+            self.pending.cancelled = True
+            self.lsp.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=self.pending.id))
+        request = Request(f"r{len(self.session.requests)}", time.perf_counter(), self.version)
+        self.session.requests.append(request)
+        self.pending = request
+        params = types.InlineCompletionParams(
             text_document=types.TextDocumentIdentifier(uri=self.uri),
-            position=types.Position(line=self.line, character=self.column),
+            position=self._position(),
             context=types.InlineCompletionContext(
                 trigger_kind=types.InlineCompletionTriggerKind.Automatic
             ),
         )
+        future = self.lsp.protocol.send_request(
+            types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id=request.id
+        )
+        future.add_done_callback(lambda f: self._answered(request, f))
+
+    def _answered(self, request: Request, future) -> None:
+        request.answered = time.perf_counter()
+        try:
+            result = future.result()
+        except BaseException:  # cancelled
+            request.suggestion = ""
+            return
+        items = result.items if result is not None else []
+        request.suggestion = items[0].insert_text if items else ""
+        if request.suggestion and request.text_version == self.version:
+            self.shown = (request, request.suggestion)
+
+    def acceptable(self, target: str) -> str | None:
+        """The suggestion on screen when it is exactly what comes next and has been read."""
+        if self.shown is None:
+            return None
+        request, suggestion = self.shown
+        fresh = request.text_version == self.version
+        read = time.perf_counter() - (request.answered or 0) >= READ_S
+        if fresh and read and target.startswith(self.text + suggestion):
+            return suggestion
+        return None
+
+    async def run(self, target: str, steps: list[tuple[str, float]]) -> None:
+        queue = list(reversed(steps))
+        while queue:
+            suggestion = self.acceptable(target)
+            if suggestion is not None:
+                self.insert(suggestion)
+                self.session.accepts.append((time.perf_counter(), self.version))
+                queue = _skip(queue, len(suggestion))
+                await asyncio.sleep(READ_S * 2)
+                continue
+            piece, gap = queue.pop()
+            self.insert(piece)
+            self.session.keystrokes += 1
+            if self.session.keystrokes % 500 == 0:
+                await self.collect()
+            if gap >= PAUSE_S:
+                self.session.pauses.append((time.perf_counter(), gap, self.version))
+            await asyncio.sleep(gap)
+        await asyncio.sleep(1.0)
+        await self.collect()
+
+
+def _skip(queue: list[tuple[str, float]], chars: int) -> list[tuple[str, float]]:
+    """Drop the keystrokes an accepted suggestion typed (a partial one keeps its remainder)."""
+    while chars > 0 and queue:
+        piece, gap = queue.pop()
+        if len(piece) > chars:
+            queue.append((piece[chars:], gap))
+            break
+        chars -= len(piece)
+    return queue
+
+
+def _pct(part: float, whole: float) -> str:
+    return f"{100 * part / max(whole, 1):.1f}%"
+
+
+def analyse(session: Session, records: dict[str, dict], snapshot: dict) -> None:
+    requests = session.requests
+    embedded = snapshot["backends"].get("embedded", {})
+    by_source: dict[str, list[Request]] = {}
+    for request in requests:
+        by_source.setdefault(records.get(request.id, {}).get("source", "?"), []).append(request)
+
+    def latency(group: list[Request]) -> list[float]:
+        return [1000 * (r.answered - r.sent) for r in group if r.answered and r.suggestion]
+
+    sources = ", ".join(f"{k} {len(v)}" for k, v in sorted(by_source.items()))
+    print(
+        f"keystrokes {session.keystrokes}, accepts {len(session.accepts)}, requests {len(requests)}"
+    )
+    print(f"requests by who answered them: {sources}")
+    calls, cancelled = embedded.get("calls", 0), embedded.get("cancelled", 0)
+    tokens, wasted = embedded.get("tokens", 0), embedded.get("tokens_after_cancel", 0)
+    print(
+        f"model calls started {calls} ({_pct(calls, session.keystrokes)} of keystrokes), "
+        f"cancelled {cancelled}; tokens generated {tokens}, of them for requests already "
+        f"cancelled {wasted} ({_pct(wasted, tokens)})"
+    )
+    through = latency(by_source.get("typeahead", []))
+    if through:
+        server = [records[r.id]["total_ms"] for r in by_source["typeahead"]]
+        print(
+            f"typed through a shown suggestion: {len(through)} answers; round trip p50 "
+            f"{percentile(through, 50):.2f} ms p99 {percentile(through, 99):.2f} ms; in the "
+            f"server p50 {percentile(server, 50):.3f} ms p99 {percentile(server, 99):.3f} ms"
+        )
+    prompt, reused = embedded.get("prompt_tokens", 0), embedded.get("reused_prompt_tokens", 0)
+    print(
+        f"prompt tokens {prompt}, reused from the model's cache {reused} ({_pct(reused, prompt)})"
+    )
+    cold = [ms / 1000 for ms in latency(by_source.get("model", []))]
+    if cold:
+        print(
+            f"answers that needed a model call: {len(cold)}, latency p50 "
+            f"{percentile(cold, 50):.2f} s p90 {percentile(cold, 90):.2f} s"
+        )
+    waits = []
+    for start, length, version in session.pauses:
+        shown = [
+            r.answered - start
+            for r in requests
+            if r.text_version == version and r.suggestion and r.answered
+            if r.answered < start + length
+        ]
+        waits.append(min(shown) if shown else None)
+    seen = sorted(w for w in waits if w is not None)
+    within = [w for w in seen if w <= 1.0]
+    print(
+        f"pauses {len(waits)}: ghost text within 1 s in {len(within)} "
+        f"({_pct(len(within), len(waits))}),"
+        f" within the pause in {len(seen)}; time to ghost text p50 {percentile(seen, 50):.2f} s"
+        f" p90 {percentile(seen, 90):.2f} s"
+    )
+    instant = 0
+    for _, version in session.accepts:
+        after = [r for r in requests if r.text_version == version]
+        if after and after[0].suggestion and after[0].answered - after[0].sent <= INSTANT_S:
+            instant += 1
+    accepts = len(session.accepts)
+    print(
+        f"accepts followed by an instant next suggestion: {instant}/{accepts} "
+        f"({_pct(instant, accepts)})"
+    )
+    own = snapshot["completion"]["own"]
+    print(
+        f"own share in the server p50 {own['p50']:.2f} ms p99 {own['p99']:.2f} ms; "
+        f"learned debounce {1000 * snapshot['debounce_s']:.0f} ms"
+    )
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--rate", type=float, default=20.0, help="keystrokes per second")
-    parser.add_argument("--warmup", type=float, default=10.0)
-    parser.add_argument("--model-ms", type=float, default=40.0, help="fake model answer time")
+    parser.add_argument("--lines", type=int, default=300, help="type only the first N lines")
+    parser.add_argument("--speed", type=float, default=1.0, help="typing speed factor")
+    parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    text = five_thousand_lines()
-    with tempfile.TemporaryDirectory() as tmp, FakeOllama() as fake:
+    target = "\n".join(MODULE.read_text().split("\n")[: args.lines])
+    steps = plan(target, random.Random(args.seed), args.speed)
+    with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        (root / "big.py").write_text(text)
-        fake.default = Reply(chunks=[ANSWER], delay=args.model_ms / 1000)
+        env = dict(os.environ, XDG_STATE_HOME=str(root / "state"))
+        lsp = await ClientServerConfig(server_command=SERVER, server_env=env).start()
+        lsp.feature("goldcrest/status")(lambda params: None)
+        lsp.feature(types.CLIENT_REGISTER_CAPABILITY)(lambda params: None)
         options = {
-            "backend": "ollama",
-            "ollama": {"host": fake.url, "model": "qwen2.5-coder:7b"},
-            "cache": {"directory": str(root / "cache")},
-            "spend": {"database": str(root / "spend.sqlite")},
+            "backend": "embedded",
+            "cache": {"directory": str(root / "cache")},  # a fresh answer cache
+            "completion": {"timeout_s": 60},
         }
-        lsp = await start(options, root)
-        pid = lsp._server.pid
-        uri = open_doc(lsp, root / "big.py", text, "python")
-        lines = text.split("\n")
-        cursor = types.Position(line=lines.index("    x = "), character=len("    x = "))
-        typist = Typist(lsp, uri, cursor)
-        await typist.type_for(args.warmup, args.rate, Tally())
-        before = rss_kb(pid)
-        tally = Tally()
+        await lsp.initialize_session(
+            types.InitializeParams(
+                capabilities=client_capabilities("visual-studio-code"),
+                initialization_options=options,
+                root_uri=root.as_uri(),
+            )
+        )
+        uri = (root / "orders.py").as_uri()
+        lsp.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=uri, language_id="python", version=1, text=""
+                )
+            )
+        )
+        await asyncio.sleep(8)  # the model loads in the background (warm-up)
+        replay = Replay(lsp, uri)
         began = time.perf_counter()
-        await typist.type_for(args.seconds, args.rate, tally)
+        await replay.run(target, steps)
         took = time.perf_counter() - began
-        after = rss_kb(pid)
+        print(
+            f"typed {args.lines} lines, {len(target)} characters, in {took:.0f} s (x{args.speed})"
+        )
+        assert replay.text == target, "the replay did not reproduce the module"
         await lsp.shutdown_session()
         await lsp.stop()
-    growth_mb = (after - before) / 1024
-    settled = tally.answered + tally.cancelled
-    print(
-        f"typing replay: {args.seconds:g} s at {args.rate:g} keys/s on a 5,000-line file "
-        f"({tally.sent} requests in {took:.1f} s, fake model {args.model_ms:g} ms)"
-    )
-    print(
-        f"  answered {tally.answered}, cancelled {tally.cancelled}, failed {tally.failed}, "
-        f"unsettled {tally.sent - settled - tally.failed}; outstanding at most "
-        f"{tally.most_outstanding}, when typing stopped {tally.left_at_end}"
-    )
-    if tally.latencies_ms:
-        print(
-            f"  answered latency p50 {percentile(tally.latencies_ms, 50):.1f} ms, "
-            f"p99 {percentile(tally.latencies_ms, 99):.1f} ms"
-        )
-    print(
-        f"  server RSS after warm-up {before / 1024:.1f} MB, at end {after / 1024:.1f} MB: "
-        f"growth {growth_mb:+.1f} MB"
-    )
-    ok = settled == tally.sent and tally.left_at_end <= MOST_LEFT and growth_mb < 10
-    want = f"all settled, at most {MOST_LEFT} left open at the end, < 10 MB growth"
-    print("  PASS" if ok else f"  FAIL (want: {want})")
-    sys.exit(0 if ok else 1)
+    analyse(replay.session, replay.records, replay.snapshot)
 
 
 if __name__ == "__main__":

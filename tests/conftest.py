@@ -90,6 +90,20 @@ def open_doc(lsp: LanguageClient, path: Path, text: str, language: str, version:
     return uri
 
 
+def insert(lsp: LanguageClient, uri: str, version: int, at: types.Position, text: str) -> None:
+    """Send didChange inserting ``text`` at ``at``."""
+    lsp.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(start=at, end=at), text=text
+                )
+            ],
+        )
+    )
+
+
 def end_of(text: str, marker: str) -> types.Position:
     """The LSP position just after the first ``marker`` in ``text`` (UTF-16 columns)."""
     offset = text.index(marker) + len(marker)

@@ -264,3 +264,117 @@ def test_store_open_change_close() -> None:
     store.close("file:///m.go")
     store.close("file:///m.go")
     assert store.get("file:///m.go") is None and len(store) == 0
+
+
+# -- long files: the line index, requests' local trees, copies ------------------------------
+
+
+def long_module(functions: int = 400) -> str:
+    """A plausible Python module with a class of many methods and many functions."""
+    methods = "".join(
+        f"    def get_{i}(self, key: str) -> int:\n"
+        f"        if key in self._items:\n"
+        f"            return self._items[key] + {i}\n"
+        f"        return helper_{i}([1.0, 2.0])\n\n"
+        for i in range(60)
+    )
+    helpers = "".join(
+        f"def helper_{i}(values: list[float]) -> float:\n"
+        f"    total = 0.0\n"
+        f"    for v in values:\n"
+        f"        total += v * {i}\n"
+        f"    return total\n\n\n"
+        for i in range(functions)
+    )
+    return f"import math\nimport os\n\n\nclass Store:\n    limit = 3\n\n{methods}\n{helpers}"
+
+
+def test_line_index_follows_jumping_edits_and_keeps_snapshots() -> None:
+    rng = random.Random(7)
+    doc = make(long_module())
+    for step in range(300):
+        line = rng.randrange(doc.line_count)
+        start = (line, rng.randrange(len(doc.line(line)) + 1))
+        before = doc.text
+        frozen = doc.around(doc.offset_at(*start))  # a request's copy, alive during the edit
+        insert = rng.choice(["x", "\n", "\n    ", "", "😀", "\r\n"])
+        end = start if rng.random() < 0.7 else (line, len(doc.line(line)))
+        doc.apply_changes(doc.version + 1, [TextChange(start, end, insert)])
+        for offset in rng.sample(range(len(doc.text) + 1), 5):
+            if doc.text[offset - 1 : offset + 1] != "\r\n":
+                assert doc.offset_at(*doc.position_at(offset)) == offset, step
+            assert doc.byte_at(offset) == len(doc.text[:offset].encode()), step
+        for offset in rng.sample(range(len(before) + 1), 5):
+            assert frozen.byte_at(offset) == len(before[:offset].encode()), step
+    fresh = make(doc.text)
+    assert [fresh.position_at(o) for o in range(0, len(doc.text), 97)] == [
+        doc.position_at(o) for o in range(0, len(doc.text), 97)
+    ]
+
+
+def test_a_request_parses_only_the_code_around_the_cursor() -> None:
+    from goldcrest.context.scope import enclosing_scopes, identifiers_near
+
+    text = long_module(2000)
+    doc = make(text)
+    assert doc.line_count > 14000
+    offset = text.index("return total", len(text) // 2) + len("return total")
+    view = doc.around(offset)
+    assert view.region is not None and view.region.line_count < 40
+    assert view.tree is not None and view.tree.root_node.end_point.row < doc.line_count
+    assert enclosing_scopes(view, offset) == enclosing_scopes(doc, offset)
+    assert identifiers_near(view, offset) == identifiers_near(doc, offset)
+
+
+def test_local_trees_match_the_whole_tree_anywhere() -> None:
+    from goldcrest.context.scope import enclosing_scopes, identifiers_near
+
+    def outline(scopes: list) -> list[tuple]:
+        # A class opened around the cursor ends, for the request, where its local tree ends.
+        return [
+            (s.kind, s.name, s.start, s.header, s.end if s.kind != "class" else 0) for s in scopes
+        ]
+
+    text = long_module(300)
+    doc = make(text)
+    rng = random.Random(3)
+    for offset in rng.sample(range(len(text)), 150):
+        view = doc.around(offset)
+        assert outline(enclosing_scopes(view, offset)) == outline(enclosing_scopes(doc, offset))
+        assert identifiers_near(view, offset) == identifiers_near(doc, offset), offset
+
+
+def test_inside_a_large_class_the_region_is_its_header_and_the_members_near_the_cursor() -> None:
+    text = long_module(0)
+    doc = make(text)
+    offset = text.index("return helper_30(")
+    region = doc.around(offset).region
+    assert region is not None
+    assert region.frame == ((4, 4),)  # "class Store:"
+    assert region.unit[1] - region.unit[0] < 10
+    assert region.line_count < 30 < doc.line_count / 5
+
+
+def test_an_edited_copy_leaves_the_document_alone() -> None:
+    text = "def f(x):\n    return \n\n\nprint(f(2))\n"
+    doc = make(text)
+    at = text.index("return ") + len("return ")
+    copy = doc.edited(at, at, "x +\n        1")
+    assert doc.text == text and doc.line_count == 6 and not doc.tree.root_node.has_error
+    assert copy.text == text[:at] + "x +\n        1" + text[at:]
+    assert copy.position_at(len(copy.text)) == (6, 0)
+    parser = new_parser(copy.language)
+    assert str(copy.tree.root_node) == str(parser.parse(copy.text.encode()).root_node)
+
+
+def test_edits_are_parsed_once_when_the_tree_is_asked_for() -> None:
+    doc = make(long_module(50))
+    assert doc.tree is not None
+    doc.take_sync_seconds()
+    for i in range(30):
+        doc.apply_changes(doc.version + 1, [((10 + i, 0), (10 + i, 0), "# c\n")])
+    assert doc._stale  # nobody asked: nothing parsed yet
+    tree = doc.tree
+    assert not doc._stale and doc.take_sync_seconds() > 0 and doc.take_sync_seconds() == 0
+    fresh = new_parser(doc.language).parse(doc.text.encode())
+    assert str(tree.root_node) == str(fresh.root_node)

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import ast
+import random
+import warnings
+
+import tree_sitter
+
+from goldcrest.context.scope import enclosing_block_range
 from goldcrest.documents import DocumentStore
-from goldcrest.validate import check_splice
+from goldcrest.languages import new_parser
+from goldcrest.validate import check_splice, syntax_problems
 
 HEAD = "import os\n\n\ndef f(x, y):\n    if x:\n"
 TAIL = "\n        return False\n    return True\n\n\ndef g():\n    return 1\n"
@@ -38,3 +46,104 @@ def test_other_languages_are_checked_by_tree_sitter_alone():
     text = "function f(x) {\n  return \n}\n"
     assert verdict(text, text.index("return ") + 7, "x + 1;", "javascript").ok
     assert not verdict(text, text.index("return ") + 7, "x + (1;", "javascript").ok
+
+
+# -- the unit that is re-parsed ------------------------------------------------------------
+
+SNIPPETS = [
+    "x = 1", "return (", "+ 1", "foo(", ")", "'''", "if x:", "else:", ".append(1)", " and y",
+    "[1, 2", "\n    y = 2", "\n        z = 3", "\n  bad = 1", ":", "pass", "lambda: 0",
+    "\nclass K:\n    pass", "\n    def q(self):\n        return 1",
+]  # fmt: skip
+
+
+def long_python() -> str:
+    """A clean module: a class with many methods between functions."""
+    methods = "".join(
+        f"    def m{i}(self, x):\n        if x > {i}:\n            return x * {i}\n"
+        f"        return self.m{i + 1}(x + 1)\n\n"
+        for i in range(150)
+    )
+    functions = "".join(
+        f"def f{i}(values):\n    total = 0\n    for v in values:\n        total += v\n"
+        f"    return total + {i}\n\n\n"
+        for i in range(300)
+    )
+    return f"import os\n\n\n{functions}class Big:\n    '''Big.'''\n\n{methods}\n{functions}"
+
+
+def _compiles_whole(text: str) -> bool:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)  # "1x": invalid decimal literal
+        try:
+            compile(text, "<t>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        except SyntaxError:
+            return False
+    return True
+
+
+def test_checking_the_unit_agrees_with_compiling_the_whole_file() -> None:
+    text = long_python()
+    assert _compiles_whole(text)
+    doc = DocumentStore().open("file:///long.py", "python", 1, text)
+    lines = text.split("\n")
+    rng = random.Random(11)
+    for _ in range(250):
+        row = rng.randrange(len(lines))
+        offset = doc.offset_at(row, len(lines[row]))
+        snippet = rng.choice(SNIPPETS)
+        view = doc.around(offset)
+        verdict = check_splice(view, offset, offset, snippet, enclosing_block_range(view, offset))
+        expected = _compiles_whole(text[:offset] + snippet + text[offset:])
+        assert verdict.ok == expected, (row, snippet, verdict)
+
+
+def _errors_in(tree: tree_sitter.Tree, start: int, end: int) -> int:
+    return len(syntax_problems(tree.root_node, start, end))
+
+
+def test_brace_languages_keep_the_verdict_of_re_parsing_the_whole_file() -> None:
+    """For a language Python's compiler does not check, the reference is tree-sitter on the
+    whole file: no more errors in the scope, none inside the new text."""
+    text = "class Big {\n" + "".join(
+        f"  m{i}(x) {{\n    if (x > {i}) {{\n      return x * {i};\n    }}\n"
+        f"    return this.m{i + 1}(x + 1);\n  }}\n\n"
+        for i in range(150)
+    )
+    text += "}\n\nfunction after() {\n  return new Big();\n}\n"
+    doc = DocumentStore().open("file:///big.js", "javascript", 1, text)
+    parser = new_parser(doc.language)
+    whole = parser.parse(text.encode())
+    lines = text.split("\n")
+    rng = random.Random(5)
+    for _ in range(200):
+        row = rng.randrange(len(lines))
+        offset = doc.offset_at(row, len(lines[row]))
+        snippet = rng.choice(["x = 1;", "return (", "+ 1", ")", "}", "{", "if (x) {", ";"])
+        lo, hi = enclosing_block_range(doc, offset)
+        new = (text[:offset] + snippet + text[offset:]).encode()
+        grown = hi + len(snippet)
+        after = parser.parse(new)
+        inside = [
+            p
+            for p in syntax_problems(after.root_node, offset, offset + len(snippet))
+            if offset <= p.start_byte and p.end_byte <= offset + len(snippet)
+            if not p.start_byte == p.end_byte == offset + len(snippet)
+        ]
+        expected = _errors_in(after, lo, grown) <= _errors_in(whole, lo, hi) and not inside
+        view = doc.around(offset)
+        verdict = check_splice(view, offset, offset, snippet, enclosing_block_range(view, offset))
+        assert verdict.ok == expected, (row, snippet, verdict)
+
+
+def test_only_the_unit_is_parsed_in_a_long_file() -> None:
+    text = long_python()
+    doc = DocumentStore().open("file:///long.py", "python", 1, text)
+    offset = text.index("return x * 70") + len("return x * 70")
+    region = doc.around(offset).region
+    assert region is not None
+    header = text[: text.index("class Big:")].count("\n")
+    method = text[: text.index("    def m70(")].count("\n")
+    assert tuple(region.unit_and_frame()) == ((header, header), (method, method + 3))
+    broken = "\n        else:"
+    assert not check_splice(doc, offset, offset, broken, (0, len(text))).ok

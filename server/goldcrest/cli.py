@@ -70,7 +70,12 @@ def _stats(args: argparse.Namespace) -> int:
     for problem in problems:
         print(problem, file=sys.stderr)
     path = Path(args.db) if args.db else settings.spend_path()
-    return report(path, args.days, args.json, print)
+    status = report(path, args.days, args.json, print)
+    if not args.json:
+        from .stats import FILE_NAME, print_timings
+
+        print_timings(path.with_name(FILE_NAME), print)
+    return status
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -73,13 +73,11 @@ def check_splice(
     if doc.tree is None or ts_language(doc.language) is None:
         return Verdict(True, "no grammar for this language", checked=False)
     region = doc.region_of(start, end)
-    if region is not None:
-        lines, unit = region.unit_and_frame(), region.unit
-    else:  # tree-sitter's rows are not the document's lines: the whole file, as it was
-        lines = ((0, doc.line_count - 1),)
-        unit = lines[0]
-    lo_b = doc.byte_at(max(scope[0], doc.offset_at(unit[0], 0)))
-    hi_b = doc.byte_at(min(scope[1], _line_end(doc, unit[1])))
+    # the unit inside its frame; or, when tree-sitter's rows are not the document's lines,
+    # the whole file
+    lines = region.unit_and_frame() if region is not None else ((0, doc.line_count - 1),)
+    lo_b = doc.byte_at(max(scope[0], doc.offset_at(lines[0][0], 0)))
+    hi_b = doc.byte_at(min(scope[1], _line_end(doc, lines[-1][1])))
     ranges = doc.line_ranges(lines) if region is not None else None
     before = _problems_before(doc, ranges, lo_b, hi_b)
 

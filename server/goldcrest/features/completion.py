@@ -1,9 +1,10 @@
 """Inline (ghost-text) completion and ordinary completion, both from the completion task.
 
 Each request is timed (see stats.py); the response's own write is timed too, when the protocol
-reports it. After a suggestion from an in-process model is shown and nothing else runs, the one
-needed after it is accepted is prepared ahead (``complete_after``); a request that needs the
-model cancels that at once.
+reports it. After a suggestion is shown and nothing else runs, the one needed once it is
+accepted is prepared ahead when the model runs in this process (as llama.vscode does); a
+request that needs the model for something else cancels that at once, and the request that
+follows the accept waits for it instead of starting over.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from lsprotocol import types
 
 from .. import stats
 from ..documents import Document
-from ..tasks.complete import Suggestion, complete, complete_after
+from ..tasks.complete import Suggestion, complete
 from .convert import lsp_position, offset
 from .pacing import Pacer
 
@@ -44,6 +45,8 @@ class _State:
     responses: dict[Any, stats.Timing] = field(default_factory=dict)  # by request id
     live: int = 0  # requests being answered
     ahead: asyncio.Task[Any] | None = None
+    ahead_for: tuple[str, str, int] | None = None  # (uri, text, offset) it prepares for
+    in_process: bool = False  # the model that answers last runs in this process
     save: asyncio.TimerHandle | None = None
 
 
@@ -67,10 +70,9 @@ async def suggest(ls: GoldcrestServer, uri: str, position: types.Position) -> Su
     ls.supersede(key)
     own.live += 1
     at = offset(doc, position)
-    if own.ahead is not None and ls.typeahead.lookup(uri, doc.text, at) is None:
-        own.ahead.cancel()  # the model is needed now
     own.pacer.max_wait_s = ls.settings.completion.debounce_max_ms / 1000
     try:
+        adopted = await _adopt_ahead(ls, uri, doc, at, timing)
         found = await complete(
             doc,
             at,
@@ -92,8 +94,29 @@ async def suggest(ls: GoldcrestServer, uri: str, position: types.Position) -> Su
         ls.finished(key)
         _finish(ls, timing)
     if found is not None:
+        if adopted:
+            timing.source = "ahead"
         _work_ahead(ls, doc, found)
     return found
+
+
+async def _adopt_ahead(
+    ls: GoldcrestServer, uri: str, doc: Document, at: int, timing: stats.Timing
+) -> bool:
+    """When the work ahead prepares exactly this request (the user accepted the suggestion
+    it follows), wait for it instead of starting over; when this request needs the model for
+    something else, cancel it. True when it was waited for."""
+    own = state(ls)
+    ahead = own.ahead
+    if ahead is None or ahead.done():
+        return False
+    if own.ahead_for is not None and own.ahead_for == (uri, doc.text, at):
+        with timing.span("backend"):
+            await asyncio.shield(ahead)
+        return True
+    if ls.typeahead.lookup(uri, doc.text, at) is None:
+        ahead.cancel()  # the model is needed now
+    return False
 
 
 def _finish(ls: GoldcrestServer, timing: stats.Timing) -> None:
@@ -118,12 +141,14 @@ def _responded(ls: GoldcrestServer, request: Any, seconds: float) -> None:
 
 
 def _work_ahead(ls: GoldcrestServer, doc: Document, shown: Suggestion) -> None:
-    """Prepare the suggestion that follows ``shown`` once it is accepted, when an in-process
-    model answered (its idle time is free) and nothing else runs."""
-    backend = ls.engine.backends.get(shown.backend)
-    if shown.source == "typeahead" or backend is None or not backend.in_process:
-        return
+    """Prepare the suggestion that follows ``shown`` once it is accepted, when the model runs
+    in this process (its idle time is free) and nothing else runs."""
     own = state(ls)
+    backend = ls.engine.backends.get(shown.backend)
+    if backend is not None:
+        own.in_process = backend.in_process
+    if not own.in_process:
+        return
     if own.ahead is not None:
         own.ahead.cancel()
     own.ahead = asyncio.get_running_loop().create_task(_ahead(ls, doc, shown))
@@ -131,15 +156,23 @@ def _work_ahead(ls: GoldcrestServer, doc: Document, shown: Suggestion) -> None:
 
 async def _ahead(ls: GoldcrestServer, doc: Document, shown: Suggestion) -> None:
     await asyncio.sleep(AHEAD_AFTER_S)
-    if state(ls).live:
+    own = state(ls)
+    if own.live:
         return
+    accepted = doc.edited(shown.offset, shown.offset, shown.text)
+    at = shown.offset + len(shown.text)
+    if ls.typeahead.lookup(doc.uri, accepted.text, at) is not None:
+        return  # known already
+    own.ahead_for = (doc.uri, accepted.text, at)
     try:
-        found = await complete_after(doc, shown, ls.documents, ls.engine, ls.typeahead, ls.index)
+        found = await complete(accepted, at, ls.documents, ls.engine, ls.typeahead, ls.index)
     except asyncio.CancelledError:
         raise
     except Exception:  # working ahead is best effort
         log.exception("working ahead failed for %s", doc.uri)
         return
+    finally:
+        own.ahead_for = None
     ls.stats.add(shown.model, "complete", "ahead_ready" if found else "ahead_empty")
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import Callable
 
 from ..stats import percentile
 
@@ -26,14 +27,17 @@ COVER = 75
 class Pacer:
     """Learns the gaps between keystrokes and says how long a request should wait."""
 
-    def __init__(self, max_wait_s: float = 0.25) -> None:
+    def __init__(
+        self, max_wait_s: float = 0.25, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.max_wait_s = max_wait_s
+        self._clock = clock
         self._gaps: deque[float] = deque(maxlen=50)
         self._last: dict[str, float] = {}
 
     def keystroke(self, uri: str) -> None:
         """A change of ``uri`` arrived."""
-        now = time.monotonic()
+        now = self._clock()
         last = self._last.get(uri)
         self._last[uri] = now
         if last is not None and now - last < TYPING_GAP_S:
@@ -51,6 +55,6 @@ class Pacer:
     async def pause(self, uri: str) -> None:
         """Wait out the typical gap after the last keystroke in ``uri`` (cancelled, as the
         request is, when the next keystroke's request supersedes it)."""
-        left = self.wait_s() - (time.monotonic() - self._last.get(uri, 0.0))
+        left = self.wait_s() - (self._clock() - self._last.get(uri, 0.0))
         if left > 0:
             await asyncio.sleep(left)

@@ -356,23 +356,6 @@ async def complete(
     return routed.value
 
 
-async def complete_after(
-    doc: Document,
-    shown: Suggestion,
-    open_docs: Iterable[Document],
-    engine: Engine,
-    typeahead: TypeAhead,
-    retriever: Retriever | None = None,
-) -> Suggestion | None:
-    """What to suggest once ``shown`` is accepted, made ahead of time and kept for the type-
-    ahead, so accepting it and pausing shows the next suggestion at once (as llama.vscode
-    does). ``doc`` itself is not changed."""
-    accepted = doc.edited(shown.offset, shown.offset, shown.text)
-    return await complete(
-        accepted, shown.offset + len(shown.text), open_docs, engine, typeahead, retriever
-    )
-
-
 def _first_valid(
     doc: Document,
     offset: int,
