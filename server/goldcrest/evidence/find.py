@@ -13,6 +13,7 @@ import ast
 import re
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
+from typing import TypeGuard
 
 from goldcrest.workspace.scan import scan
 
@@ -132,7 +133,7 @@ def _mentions(node: ast.AST, names: set[str]) -> bool:
     return False
 
 
-def _is_test(node: ast.stmt) -> bool:
+def _is_test(node: ast.stmt) -> TypeGuard[ast.FunctionDef | ast.AsyncFunctionDef]:
     return isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test")
 
 
@@ -148,13 +149,13 @@ def _python_tests(text: str, file: str, name: str) -> list[str]:
     using: list[str] = []
     for node in tree.body:
         if _is_test(node):
-            every.append(f"{file}::{node.name}")  # type: ignore[attr-defined]
+            every.append(f"{file}::{node.name}")
             if _mentions(node, names):
                 using.append(every[-1])
         elif isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
             for member in node.body:
                 if _is_test(member):
-                    every.append(f"{file}::{node.name}::{member.name}")  # type: ignore[attr-defined]
+                    every.append(f"{file}::{node.name}::{member.name}")
                     if _mentions(member, names):
                         using.append(every[-1])
     return using or every

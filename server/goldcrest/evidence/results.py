@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -24,6 +25,9 @@ _CARGO_RESULT = re.compile(r"^test (?P<name>\S+) \.\.\. (?P<status>ok|FAILED|ign
 _CARGO_SECTION = re.compile(r"^---- (?P<name>\S+) stdout ----$", re.M)
 _GO_RESULT = re.compile(r"^\s*--- (?P<status>PASS|FAIL|SKIP): (?P<name>\S+) \(", re.M)
 _MESSAGE_CHARS = 400
+_JUNIT_KINDS: tuple[tuple[str, Outcome], ...] = (
+    ("failure", "failed"), ("error", "error"), ("skipped", "skipped"),
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -93,10 +97,10 @@ def output_frames(text: str, sandbox: Path) -> tuple[Frame, ...]:
     )
 
 
-def _dedupe(frames: object) -> list[Frame]:
+def _dedupe(frames: Iterable[Frame]) -> list[Frame]:
     seen: set[tuple[str, int, str]] = set()
     out = []
-    for frame in frames:  # type: ignore[attr-defined]
+    for frame in frames:
         key = (frame.path, frame.line, frame.function)
         if key not in seen:
             seen.add(key)
@@ -131,11 +135,11 @@ def parse_junit(path: Path, sandbox: Path) -> list[TestOutcome]:
         test_id = _node_id(case.get("file"), case.get("classname", ""), case.get("name", ""))
         outcome: Outcome = "passed"
         message, frames, timed_out = "", (), False
-        for tag, kind in (("failure", "failed"), ("error", "error"), ("skipped", "skipped")):
+        for tag, kind in _JUNIT_KINDS:
             element = case.find(tag)
             if element is None:
                 continue
-            outcome = kind  # type: ignore[assignment]
+            outcome = kind
             text = element.text or ""
             message, timed_out = _clean_message(element.get("message") or text.strip())
             frames = pytest_frames(text, sandbox)

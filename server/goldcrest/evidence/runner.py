@@ -15,12 +15,13 @@ import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import cast
 
 import platformdirs
 
 from .detect import TestCommand, detect
 from .localize import read_traces, spectrum
-from .results import TestOutcome, parse_cargo, parse_go, parse_junit, whole_run
+from .results import Outcome, TestOutcome, parse_cargo, parse_go, parse_junit, whole_run
 from .sandbox import EvidenceError, Limits, child_env, inside, populate, run_limited
 from .testrun import TestRun
 
@@ -54,7 +55,7 @@ def _from_traces(folder: Path, limit_s: float) -> list[TestOutcome]:
             message = f"the run was killed at its {limit_s:g} s time limit during this test"
             out.append(TestOutcome(trace.test, "error", message, timed_out=True))
         elif trace.outcome in ("passed", "failed", "error", "skipped"):
-            out.append(TestOutcome(trace.test, trace.outcome))  # type: ignore[arg-type]
+            out.append(TestOutcome(trace.test, cast(Outcome, trace.outcome)))
     return out
 
 
