@@ -42,6 +42,7 @@ KEEP_ENV = (
     "PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT",
     "GOPATH", "GOROOT", "GOCACHE", "GOMODCACHE", "GOFLAGS", "GOPROXY",
     "CARGO_HOME", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN", "NODE_PATH", "NVM_DIR",
+    "PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD",
 )  # fmt: skip
 _OUTPUT_TAIL = 8000
 # Runs as `python -I -S -c _LAUNCH cpu_s data_bytes file_bytes cmd...`: limits (each one best
