@@ -12,6 +12,7 @@ a 2,000-line prompt.
    secrets' own ``scan_line`` over the same lines (its ad-hoc API; a few runs, it is slow).
 
     python bench/bench_redaction.py [--runs 100] [--seeds 20] [--skip-scan-line]
+    python bench/bench_redaction.py --scan DIR...   # what is redacted in other code (.py)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import os
 import statistics
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -48,6 +50,19 @@ def corpus_figures(seed: int) -> tuple[int, int, int, int, int]:
     others = lookalikes(seed)
     flagged = sum(redact(c.text, path=c.path)[0] != c.text for c in others)
     return len(found), missed, inexact, len(others), flagged
+
+
+def scan_tree(roots: list[Path]) -> tuple[int, Counter[str]]:
+    """Lines of Python under ``roots`` and what redaction finds in them, by kind."""
+    lines, found = 0, Counter[str]()
+    for path in (p for root in roots for p in sorted(root.rglob("*.py"))):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        lines += text.count("\n")
+        found.update(f.kind for f in Redactor(path=str(path)).scan(text))
+    return lines, found
 
 
 def prompt_lines(count: int) -> list[str]:
@@ -87,7 +102,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--skip-scan-line", action="store_true")
+    parser.add_argument("--scan", nargs="+", type=Path, help="only count findings in these trees")
     args = parser.parse_args()
+    if args.scan:
+        lines, found = scan_tree(args.scan)
+        print(f"{lines:,} lines: {sum(found.values())} redacted {dict(found.most_common())}")
+        return
 
     total = [0, 0, 0, 0, 0]
     for i, seed in enumerate([20240611, *range(1, args.seeds)]):
@@ -104,10 +124,8 @@ def main() -> None:
     print(f"  recall          {100 * (n - missed) / n:6.2f} %  ({missed} missed)")
     print(f"  false positives {100 * flagged / m:6.2f} %  ({flagged} flagged)")
 
-    own = [p for p in sorted((ROOT / "server").rglob("*.py"))]
-    own_lines = sum(p.read_text().count("\n") for p in own)
-    own_found = sum(len(Redactor(path=str(p)).scan(p.read_text())) for p in own)
-    print(f"real code without secrets (server/, {own_lines:,} lines): {own_found} redacted")
+    lines, found = scan_tree([ROOT / "server"])
+    print(f"real code without secrets (server/, {lines:,} lines): {sum(found.values())} redacted")
 
     lines = prompt_lines(2000)
     text = "\n".join(lines)
