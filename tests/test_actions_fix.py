@@ -40,7 +40,13 @@ BUG_LINE = lines_range(4, 4)
 
 async def _scanned(lsp, fake, tmp_path):
     """The document with one Goldcrest finding on area()'s return line."""
-    fake.push(Reply(chunks=[bugs_json((5, "Area is pi * r ** 2, not pi * r * 2.", "return math.pi * r * 2"))]))
+    fake.push(
+        Reply(
+            chunks=[
+                bugs_json((5, "Area is pi * r ** 2, not pi * r * 2.", "return math.pi * r * 2"))
+            ]
+        )
+    )
     uri = open_doc(lsp, tmp_path / "geo.py", PY, "python")
     await run_command(lsp, "goldcrest.listBugs", {"uri": uri, "range": lines_range(3, 4)})
     (diagnostic,) = lsp.diagnostics[uri]

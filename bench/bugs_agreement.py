@@ -1,0 +1,115 @@
+"""List bugs with k = 1, 3, 5 samples per unit: recall and precision on QuixBugs, from one run.
+
+Each unit is asked ``--k`` times the way ``tasks.bugs`` asks (the first answer at the action's
+temperature, the others resampled with their own seeds), every answer is read and anchored by
+its quote, and the findings kept with k samples are computed from the first k answers: exactly
+what ``bug_samples = k`` shows, since the samples do not depend on k. A finding is kept when at
+least two samples name its line (all findings for k = 1).
+
+    python bench/bugs_agreement.py --split tune         # tune on this half
+    python bench/bugs_agreement.py --split report       # report this one
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from goldcrest.config import Settings, merge
+from goldcrest.documents import DocumentStore
+from goldcrest.evaluation.data import default_data_dir, load_quixbugs, split
+from goldcrest.evaluation.models import open_engine
+from goldcrest.evaluation.scoring import score_bug_report
+from goldcrest.routing.cascade import Caller, Checked
+from goldcrest.tasks import bugs
+from goldcrest.tasks.bug_answers import BugList, agree, read_sample
+from goldcrest.tasks.findings import split_lines
+from goldcrest.tasks.structured import ask_json, resample
+
+KS = (1, 3, 5)
+
+
+async def _unit_samples(engine, scan: bugs.Scan, index: int, k: int) -> list[dict[int, str]]:
+    """``k`` readable answers about one unit (unreadable ones count as no finding)."""
+    unit, lines = scan.units[index], split_lines(scan.text)
+    settings = engine.settings.actions
+    found: list[dict[int, str]] = []
+
+    async def attempt(call: Caller) -> Checked[None]:
+        for n in range(k):
+            request = scan.requests[index]
+            if n:
+                request = resample(request, n, settings.sample_temperature)
+            answer = await ask_json(call, bugs.TASK, request, BugList, engine.stats)
+            value = answer.value or BugList(bugs=[])
+            found.append(read_sample(value, unit.first_line, unit.last_line, lines))
+        return Checked(None)
+
+    await engine.run(bugs.TASK, scan.features[index], attempt, budget_s=1e6)
+    return found
+
+
+async def measure(half: str | None, k: int, workspace: Path | None) -> None:
+    base = Settings()
+    if workspace is not None:
+        from goldcrest.config import load_files
+
+        base, _ = load_files(workspace)
+    engine = await open_engine("embedded", merge(base, {"actions": {"timeout_s": 1e4}}, "bench"))
+    programs = split(load_quixbugs(default_data_dir() / "quixbugs"), half)
+    hits = {n: 0 for n in KS if n <= k}
+    reports = {n: 0 for n in hits}
+    on_target = {n: 0 for n in hits}
+    seconds: list[float] = []
+    try:
+        for program in programs:
+            started = time.monotonic()
+            doc = DocumentStore().open(
+                f"file:///eval/{program.name}.py", "python", 1, program.buggy
+            )
+            scan = bugs.plan_scan(doc, (), engine.settings.actions)
+            per_unit = [await _unit_samples(engine, scan, i, k) for i in range(len(scan.units))]
+            seconds.append(time.monotonic() - started)
+            row = []
+            for n in hits:
+                ranges = []
+                for samples in per_unit:
+                    kept = agree(samples[:n], min_votes=min(2, n)).findings
+                    ranges += [(f.start_line + 1, f.end_line + 1) for f in kept]
+                scored = score_bug_report(program, ranges)
+                hits[n] += scored.hit
+                reports[n] += scored.reports
+                on_target[n] += scored.on_target
+                row.append(f"k={n}: {'hit' if scored.hit else '-':3s} {scored.reports} reports")
+            print(f"{program.name:28s} {seconds[-1]:6.1f} s  " + "  ".join(row), file=sys.stderr)
+    finally:
+        await engine.aclose()
+    total = len(programs)
+    print(f"QuixBugs list bugs, {total} programs ({half or 'all'}), embedded model")
+    for n in hits:
+        precision = on_target[n] / reports[n] if reports[n] else 0.0
+        print(
+            f"  k={n}  recall {hits[n]}/{total} ({100 * hits[n] / total:.1f}%)  "
+            f"precision {on_target[n]}/{reports[n]} ({100 * precision:.1f}%)"
+        )
+    cuts = statistics.quantiles(seconds, n=20) if len(seconds) > 1 else seconds * 19
+    print(f"  time per program with k={k}: p50 {statistics.median(seconds):.1f} s, "
+          f"p95 {cuts[18]:.1f} s")  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", choices=("tune", "report"))
+    parser.add_argument("--k", type=int, default=max(KS), help="samples per unit")
+    parser.add_argument("--workspace", type=Path, help="folder whose goldcrest.toml applies")
+    args = parser.parse_args()
+    asyncio.run(measure(args.split, args.k, args.workspace))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
