@@ -192,16 +192,13 @@ def _python_verdict(
     """Python's compiler on the unit around the edit (inside its class headers): what compiled
     before must compile after. Only those lines are compiled, so a long file costs no more."""
     pieces = [(doc.offset_at(a, 0), _line_end(doc, b)) for a, b in lines]
-    before = "".join(doc.text[a:b] for a, b in pieces)
-    if not _compiles(before):
-        return Verdict(True)  # mid-edit already: tree-sitter's verdict stands
     after = "".join(
         doc.text[a:start] + new_text + doc.text[end:b] if a <= start <= b else doc.text[a:b]
         for a, b in pieces
     )
     error = syntax_error(after)
-    if error is None:
-        return Verdict(True)
+    if error is None or not _compiles("".join(doc.text[a:b] for a, b in pieces)):
+        return Verdict(True)  # (mid-edit already: tree-sitter's verdict stands)
     line, message = error
     return Verdict(False, f"Python does not compile it: {message} (line {_doc_line(lines, line)})")
 

@@ -33,7 +33,7 @@ from .model_files import (
 
 _DONE = object()
 #: Prompt tokens evaluated per step: a cancelled request frees the model within one step.
-PREFILL_STEP = 32
+PREFILL_STEP = 16
 
 
 @dataclass(frozen=True)

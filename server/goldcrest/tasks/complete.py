@@ -69,22 +69,28 @@ _FACTS: dict[str, tuple[tuple[object, ...], tuple[str, ...], tuple[str, ...]]] =
 
 def prefix_window(text: str, offset: int, budget: int, comment: str) -> str:
     """The text before ``offset`` within ``budget`` characters: the file's head (imports) and
-    the lines nearest the cursor, the middle dropped.
+    the lines nearest the cursor, the middle dropped (see ``window_start``)."""
+    head_end, start = window_start(text, offset, budget)
+    if not start:
+        return text[:offset]
+    marker = f"{comment} …\n" if comment else "\n"
+    return text[:head_end] + marker + text[start:offset]
 
-    The kept tail starts at a line found in steps of a quarter of the budget rather than a
-    character at a time, so while the user types the prompt's head stays the same, and the
+
+def window_start(text: str, offset: int, budget: int) -> tuple[int, int]:
+    """(end of the kept head, start of the kept tail) of the text before ``offset``.
+
+    The tail starts at a line found in steps of a quarter of the budget rather than a
+    character at a time, so while the user types, the prompt's head stays the same, and the
     model's cache of it stays good, until the tail has grown by a quarter budget."""
     if offset <= budget:
-        return text[:offset]
+        return 0, 0
     head_end = text.rfind("\n", 0, budget // 6) + 1
     tail_budget = budget - head_end
     step = max(tail_budget // 4, 1)
     start = -(-(offset - tail_budget) // step) * step  # rounded up to a step
     start = text.find("\n", start - 1, offset) + 1 or offset
-    if start <= head_end:
-        return text[:offset]
-    marker = f"{comment} …\n" if comment else "\n"
-    return text[:head_end] + marker + text[start:offset]
+    return (head_end, start) if start > head_end else (0, 0)
 
 
 def suffix_window(text: str, offset: int, budget: int) -> str:
@@ -138,8 +144,8 @@ def gather(
     suffix = suffix_window(text, offset, budget // SUFFIX_SHARE)
     base_budget = budget - budget // SUFFIX_SHARE - budget // 5
     scopes = enclosing_scopes(doc, offset)
-    window = prefix_window(text, offset, base_budget, doc.language.line_comment)
-    anchor = (offset - len(window), scopes[0].start if scopes else -1, with_facts, retriever)
+    anchor = (window_start(text, offset, base_budget)[1], scopes[0].start if scopes else -1)
+    anchor += (with_facts, retriever)
     cached = _FACTS.get(doc.uri)
     if cached is not None and cached[0] == anchor:
         facts, workspace = cached[1], cached[2]
@@ -152,7 +158,7 @@ def gather(
         _FACTS[doc.uri] = (anchor, facts, workspace)
     prefix_budget = base_budget - sum(len(f) + 1 for f in workspace)
     prefix = prefix_window(text, offset, prefix_budget, doc.language.line_comment)
-    visible_from = offset - len(prefix)
+    visible_from = window_start(text, offset, prefix_budget)[1]
     kept = [f"inside {s.kind} {s.name}: {s.header}" for s in scopes if s.start < visible_from]
     block = next(((s.start, s.end) for s in scopes if s.kind not in _GROUPING), (0, len(text)))
     return CompletionContext(

@@ -1,0 +1,109 @@
+"""The embedded model between requests: what llama.cpp evaluated is reused, a cancelled request
+stops within a prefill step, and the suggestion after an accepted one is prepared ahead."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+from lsprotocol import types
+
+from conftest import end_of, inline, insert, open_doc
+from goldcrest.backends.base import GenerationRequest, Usage
+from goldcrest.backends.embedded import EmbeddedBackend
+from goldcrest.config import EmbeddedSettings, models_dir
+from goldcrest.prompts import family
+
+pytestmark = pytest.mark.model
+
+HEAD = (
+    '"""Shapes."""\n\nimport math\n\n\n'
+    "def circle_area(radius):\n    return math.pi * radius**2\n\n\n"
+)
+
+
+def _request(prefix: str, max_tokens: int = 3) -> GenerationRequest:
+    fam = family("qwen2_5_coder")
+    return GenerationRequest(
+        prefix=prefix, suffix="\n", fim_template=fam.fim, temperature=0.0, max_tokens=max_tokens
+    )
+
+
+@pytest.fixture
+async def backend():
+    engine = EmbeddedBackend(EmbeddedSettings(), models_dir())
+    await engine.load()
+    yield engine
+    await engine.aclose()
+
+
+async def test_the_common_prompt_prefix_is_evaluated_once(backend):
+    first = await backend.generate(_request(HEAD + "def square_area(side):\n    return "))
+    fresh = backend.counters.copy()
+    usage = Usage()
+    again = _request(HEAD + "def square_area(side):\n    return ")
+    assert await backend.generate(again, usage) == first  # same answer from the reused cache
+    reused = backend.counters["reused_prompt_tokens"] - fresh["reused_prompt_tokens"]
+    assert reused >= usage.prompt_tokens - 2
+    typed = _request(HEAD + "def square_area(side):\n    return side")  # the user typed on
+    usage = Usage()
+    await backend.generate(typed, usage)
+    reused = backend.counters["reused_prompt_tokens"] - fresh["reused_prompt_tokens"] - reused
+    assert reused >= 0.8 * usage.prompt_tokens
+
+
+async def test_a_cancelled_request_stops_within_a_prefill_step(backend):
+    long_prefix = HEAD * 12 + "def square_area(side):\n    return "
+
+    async def consume() -> None:
+        async for _ in backend.stream(_request(long_prefix, max_tokens=50)):
+            pass
+
+    task = asyncio.create_task(consume())
+    await asyncio.sleep(1.0)  # well inside the prompt's evaluation
+    began = time.perf_counter()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert backend.counters["cancelled"] == 1
+    assert backend.counters["tokens_after_cancel"] <= 1
+    await backend.generate(_request(HEAD, max_tokens=1))  # the worker is free again
+    assert backend.counters["reused_prompt_tokens"] > 0  # what was evaluated stayed
+    assert time.perf_counter() - began < 30
+
+
+def _stats(value: Any) -> Any:
+    if hasattr(value, "_asdict"):
+        return {k: _stats(v) for k, v in value._asdict().items()}
+    if isinstance(value, list | tuple):
+        return [_stats(v) for v in value]
+    return value
+
+
+async def test_the_suggestion_after_an_accepted_one_is_ready_at_once(start_server, tmp_path):
+    completion = {"timeout_s": 600, "max_tokens": 16, "temperature": 0.0}
+    lsp = await start_server({"backend": "embedded", "completion": completion})
+    text = "def fibonacci(n):\n    if n < 2:\n        return n\n    return "
+    uri = open_doc(lsp, tmp_path / "fib.py", text, "python")
+    at = end_of(text, "n\n    return ")
+    shown = await inline(lsp, uri, at)
+    assert shown, "the model should complete an easy return"
+    events: list[dict] = []
+    for _ in range(900):  # the model prepares what follows, in the background
+        snapshot = _stats(await lsp.protocol.send_request_async("goldcrest/stats", None))
+        events = [c["events"] for c in snapshot["counts"] if c["task"] == "complete"]
+        if any("ahead_ready" in e or "ahead_empty" in e for e in events):
+            break
+        await asyncio.sleep(1.0)
+    assert any("ahead_ready" in e for e in events), events
+    insert(lsp, uri, 2, at, shown[0])  # Tab
+    after = text + shown[0]
+    line = after.count("\n")
+    started = time.perf_counter()
+    here = types.Position(line=line, character=len(after) - after.rfind("\n") - 1)
+    assert await inline(lsp, uri, here)
+    assert time.perf_counter() - started < 1.0
+    snapshot = _stats(await lsp.protocol.send_request_async("goldcrest/stats", None))
+    assert snapshot["recent"][-1]["source"] == "typeahead"  # no model call
