@@ -196,6 +196,14 @@ end
 -- setup: fake Ollama, workspace, plugin
 
 local settings = { cache = { enabled = false }, log_level = "debug" }
+-- how long one model-backed command may take: the real model on 2 shared cores is slow
+local MODEL_MS = REAL and 240000 or 90000
+if REAL then
+  -- one answer per request (no best-of-N, one list-bugs sample, no repair round), short ones,
+  -- with room for a busy machine: every action still goes through the real model and checks
+  settings.actions = { best_of = 1, bug_samples = 1, repair = false, max_tokens = 256, timeout_s = 200 }
+  settings.completion = { timeout_s = 120, max_tokens = 48 }
+end
 if not REAL then
   local url = nil
   fake_job = vim.fn.jobstart({
@@ -358,7 +366,7 @@ check(":GoldcrestBugs publishes goldcrest diagnostics", function()
   if REAL then
     -- a real model may find nothing, or run out of time on a busy machine: the command must
     -- still answer; diagnostics are checked when it reports findings
-    wait(240000, function() return goldcrest.last_bugs ~= nil end, "goldcrest.listBugs to answer")
+    wait(MODEL_MS, function() return goldcrest.last_bugs ~= nil end, "goldcrest.listBugs to answer")
     local findings = goldcrest.last_bugs.findings or 0
     if findings == 0 then
       skip("the model reported no bugs (" .. table.concat(goldcrest.last_bugs.problems or {}, "; ") .. ")")
@@ -408,14 +416,15 @@ local function pick_code_action(prefix)
   assert(chosen, "no " .. prefix .. " action among: " .. table.concat(offered, " | "))
 end
 
-check("the Goldcrest fix code action edits the buffer (vim.lsp.buf.code_action)", function()
+check("the Goldcrest fix edits the buffer (the code action; :GoldcrestFix with the real model)", function()
   local diag = vim.tbl_filter(function(x) return x.source == "goldcrest" end, vim.diagnostic.get(bufnr))[1]
-  if REAL and not diag then
-    -- the model listed no bug: fix the known buggy line with :GoldcrestFix instead
+  if REAL then
+    -- the real model may list no bug, and may withhold its fix: :GoldcrestFix reports either
+    -- (a code action's result is not returned to the client), on the known buggy line
     vim.api.nvim_win_set_cursor(0, { find_line("return total / len(values)") + 1, 4 })
     local before = buf_text(bufnr)
     vim.cmd("GoldcrestFix")
-    wait(240000, function() return goldcrest.last_fix ~= nil end, ":GoldcrestFix to answer")
+    wait(MODEL_MS, function() return goldcrest.last_fix ~= nil end, ":GoldcrestFix to answer")
     local after = buf_text(bufnr)
     if goldcrest.last_fix.applied then
       assert(after ~= before, "applied, yet the buffer did not change")
@@ -435,10 +444,8 @@ check("the Goldcrest fix code action edits the buffer (vim.lsp.buf.code_action)"
   -- the user picks "Goldcrest: Fix …" from the code action menu
   pick_code_action("Goldcrest: Fix")
   wait(90000, function() return buf_text(bufnr) ~= before end, "the fix to change the buffer")
-  if not REAL then
-    local text = buf_text(bufnr)
-    assert(text:find("if not values:", 1, true), "buffer after fix:\n" .. text)
-  end
+  local text = buf_text(bufnr)
+  assert(text:find("if not values:", 1, true), "buffer after fix:\n" .. text)
 end)
 
 check(":GoldcrestExplain shows the server's explanation", function()
@@ -446,7 +453,7 @@ check(":GoldcrestExplain shows the server's explanation", function()
   -- on the name of the function (the server explains the function or class named there)
   vim.api.nvim_win_set_cursor(0, { find_line("def mean(values):") + 1, 5 })
   vim.cmd("GoldcrestExplain")
-  wait(90000, function() return goldcrest.last_explanation ~= nil end, "the explanation")
+  wait(MODEL_MS, function() return goldcrest.last_explanation ~= nil end, "the explanation")
   if not REAL then
     assert(goldcrest.last_explanation:find("adds each value", 1, true), goldcrest.last_explanation)
   end
@@ -458,7 +465,7 @@ check("the Goldcrest: Explain code action shows the explanation in a float", fun
   goldcrest.last_explanation = nil
   vim.api.nvim_win_set_cursor(0, { find_line("def mean(values):") + 1, 5 })
   pick_code_action("Goldcrest: Explain")
-  wait(90000, function() return goldcrest.last_explanation ~= nil end, "the explanation")
+  wait(MODEL_MS, function() return goldcrest.last_explanation ~= nil end, "the explanation")
   assert(close_floats() > 0, "no floating window")
 end)
 

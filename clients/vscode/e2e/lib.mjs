@@ -193,15 +193,16 @@ export class SettingsFile {
     await page.keyboard.press('Control+V');
     await page.keyboard.press('Control+S');
     await waitFor('settings.json saved', () => JSON.stringify(this.read()) === JSON.stringify(next), 10000);
-    // a modal editor closes with Escape, a tab with "Close Editor"; a notification the change
-    // causes may have taken the focus: give it back to the settings editor first
+    // newer builds open it as a modal editor (with its own close button), older ones in a tab
     const line = page.locator('.view-line', { hasText: '"workbench.startupEditor"' }).first();
-    await line.click();
-    await page.keyboard.press('Escape');
-    if (!(await line.waitFor({ state: 'detached', timeout: 2000 }).then(() => true, () => false))) {
+    const closeModal = page.locator('.modal-editor-action-container .codicon-close').first();
+    if (await closeModal.isVisible()) {
+      await closeModal.click();
+    } else {
+      await line.click();
       await runCommand(page, 'View: Close Editor');
-      await line.waitFor({ state: 'detached', timeout: 10000 });
     }
+    await line.waitFor({ state: 'detached', timeout: 10000 });
   }
 }
 

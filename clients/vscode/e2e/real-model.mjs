@@ -30,11 +30,16 @@ function answers(run, command) {
 
 export async function realModelSteps({ run, page, ws, settings, python }) {
   await run.step('the embedded model: the first start shows it loading in the status bar', async () => {
-    const sent = () => run.goldcrestLog().split('\n').filter((l) => l.includes('Settings changed: workspace/didChangeConfiguration') && l.includes('"backend":"embedded"')).length;
-    const changes = sent();
-    await settings.update(page, { 'goldcrest.backend': 'embedded', 'goldcrest.ollama.host': undefined, 'goldcrest.ollama.model': undefined });
-    await waitFor('the settings change to reach the server', () => sent() > changes, 30000);
-    await runCommand(page, 'Goldcrest: Restart Server');
+    // the embedded backend, one answer per request (no best-of-N, one list-bugs sample, no
+    // repair round) and room for a busy 2-core machine; serverSettings restarts the server
+    await settings.update(page, {
+      'goldcrest.backend': 'embedded',
+      'goldcrest.ollama.host': undefined,
+      'goldcrest.ollama.model': undefined,
+      'goldcrest.completion.timeoutSeconds': 120,
+      'goldcrest.completion.maxTokens': 48,
+      'goldcrest.serverSettings': { actions: { best_of: 1, bug_samples: 1, repair: false, max_tokens: 256, timeout_s: 200 } },
+    });
     const item = statusItem(page);
     await waitFor('"loading model" in the status bar', async () => /loading model/.test(await item.innerText()), 30000, 100);
     await run.shot('20-embedded-model-loading');
@@ -53,15 +58,12 @@ export async function realModelSteps({ run, page, ws, settings, python }) {
     await page.keyboard.type('    return ', { delay: 40 });
     const ghost = page.locator('.ghost-text-decoration, .ghost-text, .ghost-text-decoration-preview');
     const ghostText = async () => (await ghost.allTextContents()).join('').replace(/\u00a0/g, ' ').trim();
-    const deadline = Date.now() + MODEL_STEP_S * 1000;
-    let shown = '';
-    while (!shown && Date.now() < deadline) {
-      try {
-        shown = await waitFor('ghost text from the model', ghostText, Math.min(45000, deadline - Date.now()), 300);
-      } catch {
-        log('no ghost text yet: asking again with Alt+\\');
-        await page.keyboard.press('Alt+Backslash');
-      }
+    // asking again cancels the answer in progress, so only once, late
+    let shown = await waitFor('ghost text from the model', ghostText, MODEL_STEP_S * 600, 300).catch(() => '');
+    if (!shown) {
+      log('no ghost text yet: asking again with Alt+\\');
+      await page.keyboard.press('Alt+Backslash');
+      shown = await waitFor('ghost text from the model', ghostText, MODEL_STEP_S * 400, 300).catch(() => '');
     }
     if (!shown) {
       throw new Error(`no ghost text from the embedded model within ${MODEL_STEP_S} s`);
