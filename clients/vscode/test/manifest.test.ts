@@ -47,6 +47,10 @@ describe('marketplace and Open VSX metadata', () => {
     assert.match(pkg.repository.url, /^https:\/\/github\.com\/.+\.git$/);
     assert.ok(pkg.displayName && pkg.description.length > 40);
   });
+  it('packages README links that point into the repository folder of the extension', () => {
+    const base = `${pkg.repository.url.replace(/\.git$/, '')}/raw/HEAD/${pkg.repository.directory}`;
+    assert.ok(pkg.scripts.package.includes(`--baseImagesUrl ${base} `), pkg.scripts.package);
+  });
   it('has an icon of at least 128x128 pixels, packaged', () => {
     const { width, height } = pngSize(path.join(dir, pkg.icon));
     assert.ok(width >= 128 && width === height, `${width}x${height}`);
