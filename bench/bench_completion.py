@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from fake_ollama import FakeOllama, Reply  # noqa: E402
+from goldcrest.stats import percentile  # noqa: E402
 
 SERVER = [sys.executable, "-m", "goldcrest", "serve"]
 FLOOR = [sys.executable, str(ROOT / "bench" / "floor_server.py")]
@@ -69,11 +70,6 @@ def plain(value):
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
     return value
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 async def start(options: dict, root: Path, server: list[str] = SERVER):

@@ -36,7 +36,8 @@ from pytest_lsp import ClientServerConfig, client_capabilities
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_completion import percentile, plain  # noqa: E402
+from bench_completion import plain  # noqa: E402
+from goldcrest.stats import percentile  # noqa: E402
 
 SERVER = [sys.executable, "-m", "goldcrest", "serve"]
 MODULE = ROOT / "bench" / "data" / "replay_module.py.txt"

@@ -10,7 +10,7 @@ from lsprotocol import types
 
 from conftest import end_of, inline, insert, ollama_options, open_doc
 from fake_ollama import Reply
-from goldcrest.features.pacing import MIN_GAPS, Pacer
+from goldcrest.features.pacing import MIN_GAPS, SLACK, Pacer
 
 PY = "import math\n\n\ndef area(r):\n    return \n"
 
@@ -24,7 +24,7 @@ def test_the_wait_is_the_typical_gap_once_enough_keystrokes_are_seen() -> None:
     for _ in range(10):
         pacer.keystroke("a")
         time.sleep(0.03)
-    assert 0.025 <= pacer.wait_s() <= 0.2
+    assert 0.03 <= pacer.wait_s() <= 0.25
 
 
 def test_pauses_do_not_count_and_the_wait_is_capped() -> None:
@@ -43,7 +43,7 @@ def test_the_wait_counts_from_the_keystroke() -> None:
     for _ in range(MIN_GAPS + 1):
         pacer.keystroke("a")
         now[0] += 0.1
-    assert abs(pacer.wait_s() - 0.1) < 1e-9
+    assert abs(pacer.wait_s() - 0.1 * SLACK) < 1e-9
     now[0] += 0.5  # the request came late: nothing left to wait
     asyncio.run(asyncio.wait_for(pacer.pause("a"), 0.05))
 

@@ -1,8 +1,8 @@
 """An adaptive debounce: no model call for a keystroke that another follows at once.
 
 Editors ask for a completion on every keystroke. A fast typist would start (and cancel) a model
-call per character; instead each request waits the user's typical gap between keystrokes,
-learned from the session, before calling the model. When the next keystroke comes within it,
+call per character; instead each request waits a little more than the user's typical gap
+between keystrokes, learned from the session, before calling the model. When the next keystroke comes within it,
 the newer request supersedes this one and no model call was made; the last keystroke of a burst
 is always answered, only later by that gap. Until enough keystrokes are seen, nobody waits.
 """
@@ -20,8 +20,10 @@ from ..stats import percentile
 TYPING_GAP_S = 1.0
 #: Keystroke gaps needed before the debounce starts to wait.
 MIN_GAPS = 6
-#: The share of gaps the wait covers: the wait is this percentile of the recent gaps.
-COVER = 75
+#: The wait is this percentile of the recent gaps, with some slack (typing is uneven): a model
+#: call cancelled by the next keystroke wastes more than the wait costs at a pause.
+COVER = 90
+SLACK = 1.2
 
 
 class Pacer:
@@ -47,10 +49,11 @@ class Pacer:
         self._last.pop(uri, None)
 
     def wait_s(self) -> float:
-        """The typical gap between keystrokes (0 until enough are known), at most max_wait_s."""
+        """A little more than the typical gap between keystrokes (0 until enough are known),
+        at most ``max_wait_s``."""
         if len(self._gaps) < MIN_GAPS or self.max_wait_s <= 0:
             return 0.0
-        return min(percentile(list(self._gaps), COVER), self.max_wait_s)
+        return min(SLACK * percentile(list(self._gaps), COVER), self.max_wait_s)
 
     async def pause(self, uri: str) -> None:
         """Wait out the typical gap after the last keystroke in ``uri`` (cancelled, as the
