@@ -2,9 +2,10 @@
 
 Editors ask for a completion on every keystroke. A fast typist would start (and cancel) a model
 call per character; instead each request waits a little more than the user's typical gap
-between keystrokes, learned from the session, before calling the model. When the next keystroke comes within it,
-the newer request supersedes this one and no model call was made; the last keystroke of a burst
-is always answered, only later by that gap. Until enough keystrokes are seen, nobody waits.
+between keystrokes, learned from the session, before calling the model. When the next
+keystroke comes within it, the newer request supersedes this one and no model call was made;
+the last keystroke of a burst is always answered, only later by that gap. Until enough
+keystrokes are seen, nobody waits.
 """
 
 from __future__ import annotations
