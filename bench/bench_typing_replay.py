@@ -97,8 +97,13 @@ class Replay:
         self.snapshot: dict = {}
 
     async def collect(self) -> None:
-        """The server's records so far (it keeps the last few thousand requests)."""
-        self.snapshot = plain(await self.lsp.protocol.send_request_async("goldcrest/stats", None))
+        """The server's records so far (it keeps the last few thousand requests); nothing
+        from a server without the ``goldcrest/stats`` request (an older Goldcrest)."""
+        try:
+            answer = await self.lsp.protocol.send_request_async("goldcrest/stats", None)
+        except Exception:  # MethodNotFound
+            return
+        self.snapshot = plain(answer)
         self.records.update((r["request"], r) for r in self.snapshot["recent"])
 
     def _position(self) -> types.Position:
@@ -205,7 +210,7 @@ def _pct(part: float, whole: float) -> str:
 
 def analyse(session: Session, records: dict[str, dict], snapshot: dict) -> None:
     requests = session.requests
-    embedded = snapshot["backends"].get("embedded", {})
+    embedded = snapshot.get("backends", {}).get("embedded", {})
     by_source: dict[str, list[Request]] = {}
     for request in requests:
         by_source.setdefault(records.get(request.id, {}).get("source", "?"), []).append(request)
@@ -270,6 +275,8 @@ def analyse(session: Session, records: dict[str, dict], snapshot: dict) -> None:
         f"accepts followed by an instant next suggestion: {instant}/{accepts} "
         f"({_pct(instant, accepts)})"
     )
+    if not snapshot:
+        return  # an older server: no counters, spans or sources
     own = snapshot["completion"]["own"]
     print(
         f"own share in the server p50 {own['p50']:.2f} ms p99 {own['p99']:.2f} ms; "

@@ -129,7 +129,7 @@ class Document:
         end = start if end is None else end
         view = copy.copy(self)
         view._index = self._index.snapshot()
-        view.whole = self
+        view.whole = self.whole
         region = self._region(start, end)
         if region is not None and 2 * region.line_count < self.line_count:
             began = time.perf_counter()

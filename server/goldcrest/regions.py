@@ -49,7 +49,7 @@ class Region:
 
     def unit_and_frame(self) -> tuple[tuple[int, int], ...]:
         """The unit inside its frame: the lines to parse or compile when checking an edit."""
-        return _merge([*self.frame, self.unit])
+        return tuple(_merge([*self.frame, self.unit]))
 
 
 def find(tree: tree_sitter.Tree, start: int, end: int, first: int, last: int) -> Region:
