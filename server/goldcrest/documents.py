@@ -106,9 +106,11 @@ class Document:
     @property
     def source(self) -> bytes:
         """The text as UTF-8, the bytes tree-sitter node offsets refer to."""
-        if self._source is None:
-            self._source = utf8(self._text)
-        return self._source
+        if self._frozen is None:
+            if self._source is None:
+                self._source = bytearray(utf8(self._text))
+            self._frozen = bytes(self._source)
+        return self._frozen
 
     @property
     def line_count(self) -> int:
@@ -128,6 +130,7 @@ class Document:
         request costs the same in a long file as in a short one. Later edits leave it as is."""
         end = start if end is None else end
         view = copy.copy(self)
+        view._frozen, view._source = self.source, None  # (the bytearray goes on changing)
         view._index = self._index.snapshot()
         view.whole = self.whole
         region = self._region(start, end)
@@ -144,6 +147,7 @@ class Document:
         """A copy with ``text[start:end]`` replaced by ``text``; this document is unchanged.
         (What the document would be if the user accepted a suggestion.)"""
         copy_ = copy.copy(self)
+        copy_._source = copy_._frozen = None  # its own, from its text when needed
         copy_._index = self._index.copy()
         copy_._owned = False  # the tree is shared until the copy's edit copies it
         copy_.region, copy_._sync_s = None, 0.0  # (``whole`` stays: definitions are shared)
@@ -297,8 +301,9 @@ class Document:
         old = self._text
         self._nuls += text.count("\x00") - old.count("\x00", s, e)
         self._text = old[:s] + text + old[e:]
-        if self._source is not None:
-            self._source = self._source[:start_byte] + new_bytes + self._source[old_end_byte:]
+        if self._source is not None:  # patched in place: a keystroke does not copy the file
+            self._source[start_byte:old_end_byte] = new_bytes
+        self._frozen = None
         if self._lone_cr is not False or may_leave_lone_cr(old, s, e, text):
             self._lone_cr = None
         self._index.patch(
@@ -315,7 +320,8 @@ class Document:
 
     def _set_text(self, text: str) -> None:
         self._text = text
-        self._source = None
+        self._source: bytearray | None = None  # the text as UTF-8, patched per edit
+        self._frozen: bytes | None = None  # its copy for tree-sitter and requests, until an edit
         self._lone_cr = None
         self._nuls = text.count("\x00")
         self._index = LineIndex.of(text)

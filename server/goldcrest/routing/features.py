@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -99,6 +99,7 @@ def _kind(node_type: str) -> str | None:
     return "nest" if words & _NEST else None
 
 
+@lru_cache(maxsize=256)
 def file_of(uri: str) -> Path | None:
     """The local file a document URI names; None for unsaved or remote documents."""
     parts = urlsplit(uri)
