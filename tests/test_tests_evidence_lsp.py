@@ -84,7 +84,7 @@ async def test_list_bugs_sees_the_failing_test_and_ranks_its_line_first(
     assert result["findings"] == 2
     by_line = {d.range.start.line: d for d in lsp.diagnostics[uri]}
     assert by_line[5].severity == types.DiagnosticSeverity.Error  # where the failing test points
-    assert by_line[2].severity == types.DiagnosticSeverity.Warning
+    assert by_line[3].severity == types.DiagnosticSeverity.Warning  # quoted, so on line 4
 
 
 async def test_fix_offers_the_candidate_that_makes_the_tests_pass(

@@ -352,7 +352,7 @@ async def routed_rewrite(
         return Outcome(None, str(exc))
     if routed is not None:
         return routed.value
-    return failed[-1] if failed else Outcome(None, "no model is available")
+    return failed[-1] if failed else Outcome(None, "no model answered (see the log)")
 
 
 def _counted(stats: Stats, call: Caller, task: str, candidate: Candidate) -> Candidate:
