@@ -22,6 +22,8 @@ from .structured import compact_schema
 
 MAX_BUGS = 5
 MAX_QUOTE = 200
+#: a line this suspicious (failing tests run it, passing ones mostly do not) is shown as an error
+STANDS_OUT = 0.7
 _NUMBERED = re.compile(r"^\s*\d+\s*\|\s?")  # "12 | " copied from the prompt's numbering
 _SHOULD_BE = re.compile(r"\bshould (?:be|read)\s*:?\s*`?(.+?)`?\s*\.?$", re.IGNORECASE | re.DOTALL)
 
@@ -147,7 +149,7 @@ def agree(
     for line in kept[:MAX_BUGS]:
         message = next(sample[line] for sample in samples if line in sample)
         confidence = votes[line] / len(samples)
-        severity: Severity = "error" if suspicious.get(line, 0.0) >= 0.5 else "warning"
+        severity: Severity = "error" if suspicious.get(line, 0.0) >= STANDS_OUT else "warning"
         findings.append(Finding(line, line, message, severity, confidence))
     disputed = any(n < min_votes for n in votes.values())
     return Agreement(tuple(findings), disputed)
