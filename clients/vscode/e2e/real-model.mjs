@@ -38,6 +38,8 @@ export async function realModelSteps({ run, page, ws, settings, python }) {
       'goldcrest.ollama.model': undefined,
       'goldcrest.completion.timeoutSeconds': 120,
       'goldcrest.completion.maxTokens': 48,
+      // one llama.cpp thread: on 2 cores shared with other work, two threads wait on each other
+      'goldcrest.embedded.threads': 1,
       'goldcrest.serverSettings': { actions: { best_of: 1, bug_samples: 1, repair: false, max_tokens: 256, timeout_s: 200 } },
     });
     const item = statusItem(page);
