@@ -101,7 +101,7 @@ class OpenAICompatBackend(Backend):
                 **_common(request),
                 **_response_format(request, self._schema_style),
             )
-        except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
+        except openai.APIStatusError as exc:  # 400/422, or 500 from llama-cpp-python's server
             if request.json_schema is None or self._schema_style != "json_schema":
                 raise
             if "response_format" not in str(exc) and "json_schema" not in str(exc):
