@@ -4,11 +4,13 @@
 --
 -- Works on Neovim 0.7 (vim.lsp.start_client + FileType autocmd + vim.lsp.buf_attach_client) and
 -- uses vim.lsp.config / vim.lsp.enable (0.11+) and vim.lsp.inline_completion (0.12+) when present.
+local U = require("goldcrest.util")
+
 local M = {}
 
-local NAME = "goldcrest"
+local NAME = U.NAME
 local INSTALL = 'cd <goldcrest checkout> && python3 -m pip install ".[embedded]"'
-local REFACTOR_KINDS = { "simplify", "extract_function", "type_hints", "docstring" }
+local echo, notify, call, clients, all_clients = U.echo, U.notify, U.call, U.clients, U.all_clients
 
 M.defaults = {
   -- The server command; the first word is also what :GoldcrestDoctor runs (with "doctor"). A
@@ -53,28 +55,6 @@ local single_client_id = nil
 -- ---------------------------------------------------------------------------------------------
 -- helpers
 
-local function echo(msg, hl)
-  vim.api.nvim_echo({ { msg, hl or "None" } }, false, {})
-end
-
-local function notify(msg, level)
-  vim.notify(msg, level or vim.log.levels.INFO, { title = "Goldcrest" })
-end
-
---- Drop vim.NIL values (the server wants unset keys left out, not null).
-local function strip_nils(value)
-  if type(value) ~= "table" then
-    return value
-  end
-  local out = {}
-  for k, v in pairs(value) do
-    if v ~= vim.NIL then
-      out[k] = strip_nils(v)
-    end
-  end
-  return out
-end
-
 local function as_object(tbl)
   if tbl == nil or next(tbl) == nil then
     return vim.empty_dict()
@@ -83,37 +63,7 @@ local function as_object(tbl)
 end
 
 local function server_settings()
-  return as_object(strip_nils(M.config.settings or {}))
-end
-
-local HAS_011 = vim.fn.has("nvim-0.11") == 1
-
--- Client methods are called with ':' from 0.11 on and with '.' before.
-local function call(client, method, ...)
-  if HAS_011 then
-    return client[method](client, ...)
-  end
-  return client[method](...)
-end
-
-local function all_clients(filter)
-  if vim.lsp.get_clients then
-    return vim.lsp.get_clients(filter)
-  end
-  if filter and filter.bufnr then
-    return vim.lsp.buf_get_clients(filter.bufnr)
-  end
-  return vim.lsp.get_active_clients()
-end
-
-local function clients()
-  local out = {}
-  for _, client in pairs(all_clients()) do
-    if client.name == NAME then
-      table.insert(out, client)
-    end
-  end
-  return out
+  return as_object(U.strip_nils(M.config.settings or {}))
 end
 
 --- The goldcrest client attached to `bufnr` (0: current buffer).
@@ -125,41 +75,6 @@ function M.client(bufnr)
     end
   end
   return nil
-end
-
-local function encoding(client)
-  return (client and client.offset_encoding) or "utf-16"
-end
-
---- LSP character offset of byte column `col` (0-based) in `line`.
-local function char_of(line, col, enc)
-  if enc == "utf-8" then
-    return col
-  end
-  col = math.min(col, #line)
-  local utf32, utf16 = vim.str_utfindex(line, col)
-  if enc == "utf-32" then
-    return utf32
-  end
-  return utf16
-end
-
-local function buf_line(bufnr, row)
-  return vim.api.nvim_buf_get_lines(bufnr, row, row + 1, false)[1] or ""
-end
-
---- A range covering whole lines line1..line2 (1-based, inclusive).
-local function line_range(bufnr, line1, line2, enc)
-  local last = buf_line(bufnr, line2 - 1)
-  return {
-    start = { line = line1 - 1, character = 0 },
-    ["end"] = { line = line2 - 1, character = char_of(last, #last, enc) },
-  }
-end
-
-local function cursor_position(bufnr, enc)
-  local row, col = unpack(vim.api.nvim_win_get_cursor(0))
-  return { line = row - 1, character = char_of(buf_line(bufnr, row - 1), col, enc) }
 end
 
 local function find_root(bufnr)
@@ -216,13 +131,6 @@ function M.statusline()
   return status_text(M.status)
 end
 
-local function fire_user_event(pattern, data)
-  local ok = pcall(vim.api.nvim_exec_autocmds, "User", { pattern = pattern, modeline = false, data = data })
-  if not ok then -- Neovim 0.7: no `data`
-    pcall(vim.api.nvim_exec_autocmds, "User", { pattern = pattern, modeline = false })
-  end
-end
-
 local function on_status(err, params)
   if err or type(params) ~= "table" then
     return
@@ -239,7 +147,7 @@ local function on_status(err, params)
     end
     echo("Goldcrest: " .. msg, params.state == "error" and "ErrorMsg" or "WarningMsg")
   end
-  fire_user_event("GoldcrestStatus", params)
+  U.fire_user_event("GoldcrestStatus", params)
 end
 
 local function progress_handler(err, result, ctx, config)
@@ -399,255 +307,9 @@ end
 -- ---------------------------------------------------------------------------------------------
 -- commands
 
-local function need_client()
-  local client = M.client(0)
-  if not client then
-    notify("no Goldcrest server for this buffer (filetype " .. vim.bo.filetype .. ")", vim.log.levels.WARN)
-  end
-  return client
-end
-
---- workspace/executeCommand on the current buffer's server; `on_done(result)` on success.
-function M.execute(command, arg, on_done, label)
-  local client = need_client()
-  if not client then
-    return
-  end
-  local bufnr = vim.api.nvim_get_current_buf()
-  if label then
-    echo("Goldcrest: " .. label .. "…")
-  end
-  call(client, "request", "workspace/executeCommand", { command = command, arguments = { arg } }, function(err, result)
-    if err then
-      M.last_error = command .. " failed: " .. (err.message or vim.inspect(err))
-      notify(M.last_error, vim.log.levels.ERROR)
-      return
-    end
-    if on_done then
-      on_done(result, bufnr)
-    end
-  end, bufnr)
-end
-
-local function goldcrest_diagnostics(bufnr)
-  local out = {}
-  for _, d in ipairs(vim.diagnostic.get(bufnr)) do
-    if d.source == NAME then
-      table.insert(out, d)
-    end
-  end
-  return out
-end
-
---- The command argument with the optional `tier` ("strongest" or a tier's name) the user gave.
-local function with_tier(arg, tier)
-  if type(tier) == "string" and vim.trim(tier) ~= "" then
-    arg.tier = vim.trim(tier)
-  end
-  return arg
-end
-
-function M.list_bugs(opts)
-  opts = opts or {}
-  local client = need_client()
-  if not client then
-    return
-  end
-  local bufnr = vim.api.nvim_get_current_buf()
-  local arg = with_tier({ uri = vim.uri_from_bufnr(bufnr) }, opts.args)
-  if opts.range and opts.range > 0 then
-    arg.range = line_range(bufnr, opts.line1, opts.line2, encoding(client))
-  end
-  M.last_bugs = nil
-  M.execute("goldcrest.listBugs", arg, function(result, b)
-    M.last_bugs = result ~= vim.NIL and result or {}
-    vim.defer_fn(function()
-      local n = #goldcrest_diagnostics(b)
-      echo(n == 0 and "Goldcrest: no likely bugs found" or string.format("Goldcrest: %d possible bug%s (see :lua vim.diagnostic.setloclist())", n, n == 1 and "" or "s"))
-    end, 50)
-  end, "listing bugs")
-end
-
---- The range Fix works on: the given lines; else the goldcrest diagnostic under the cursor;
---- else the cursor's line.
-function M.fix_range(bufnr, opts, enc)
-  if opts.range and opts.range > 0 then
-    return line_range(bufnr, opts.line1, opts.line2, enc)
-  end
-  local pos = cursor_position(bufnr, enc)
-  for _, d in ipairs(goldcrest_diagnostics(bufnr)) do
-    local after_start = d.lnum < pos.line or (d.lnum == pos.line and d.col <= pos.character)
-    local end_lnum = d.end_lnum or d.lnum
-    local end_col = d.end_col or d.col
-    local before_end = pos.line < end_lnum or (pos.line == end_lnum and pos.character <= end_col)
-    if after_start and before_end then
-      -- the LSP diagnostic as the server sent it, when Neovim kept it
-      local lsp = d.user_data and d.user_data.lsp
-      if lsp and lsp.range then
-        return lsp.range
-      end
-      return line_range(bufnr, d.lnum + 1, end_lnum + 1, enc)
-    end
-  end
-  return line_range(bufnr, pos.line + 1, pos.line + 1, enc)
-end
-
-function M.fix(opts)
-  local client = need_client()
-  if not client then
-    return
-  end
-  local bufnr = vim.api.nvim_get_current_buf()
-  local range = M.fix_range(bufnr, opts or {}, encoding(client))
-  M.last_fix = nil
-  local arg = with_tier({ uri = vim.uri_from_bufnr(bufnr), range = range }, (opts or {}).args)
-  M.execute("goldcrest.fix", arg, function(result)
-    M.last_fix = result ~= vim.NIL and result or {}
-    if M.last_fix.problem == vim.NIL then
-      M.last_fix.problem = nil -- JSON null
-    end
-    if M.last_fix.applied then
-      echo("Goldcrest: fix applied")
-    else
-      echo("Goldcrest: no fix offered" .. (M.last_fix.problem and (": " .. M.last_fix.problem) or ""))
-    end
-  end, "fixing")
-end
-
-function M.refactor(kind, opts)
-  opts = opts or {}
-  if not vim.tbl_contains(REFACTOR_KINDS, kind) then
-    notify("refactor kind must be one of: " .. table.concat(REFACTOR_KINDS, ", "), vim.log.levels.ERROR)
-    return
-  end
-  local client = need_client()
-  if not client then
-    return
-  end
-  local bufnr = vim.api.nvim_get_current_buf()
-  local enc = encoding(client)
-  local range
-  if opts.range and opts.range > 0 then
-    range = line_range(bufnr, opts.line1, opts.line2, enc)
-  else
-    local pos = cursor_position(bufnr, enc)
-    range = { start = pos, ["end"] = pos }
-  end
-  M.execute("goldcrest.refactor", { uri = vim.uri_from_bufnr(bufnr), range = range, kind = kind }, function()
-    echo("Goldcrest: " .. kind .. " done")
-  end, kind)
-end
-
-local function show_markdown(text)
-  local lines = vim.split(text, "\n", { plain = true })
-  if vim.lsp.util.open_floating_preview then
-    local _, win = vim.lsp.util.open_floating_preview(lines, "markdown", { border = "rounded", focus_id = "goldcrest_explain", max_width = 100 })
-    return win
-  end
-end
-
---- Explain the code under the cursor; `tier` (optional) asks that model.
-function M.explain(tier)
-  local client = need_client()
-  if not client then
-    return
-  end
-  local bufnr = vim.api.nvim_get_current_buf()
-  M.explain_at(with_tier({ uri = vim.uri_from_bufnr(bufnr), position = cursor_position(bufnr, encoding(client)) }, tier))
-end
-
---- goldcrest.explain with `arg` ({uri, position}); the markdown answer opens in a float.
-function M.explain_at(arg)
-  M.execute("goldcrest.explain", arg, function(result)
-    if result == nil or result == vim.NIL then
-      return -- nothing to explain there: the server has said so itself
-    end
-    local text = type(result) == "string" and result or vim.inspect(result)
-    if vim.trim(text) == "" then
-      echo("Goldcrest: no explanation for this spot")
-      return
-    end
-    M.last_explanation = text
-    show_markdown(text)
-  end, "explaining")
-end
-
---- `goldcrest doctor` for the current workspace and settings, as an argv list; nil and a
---- message when the server is not found.
-function M.doctor_argv()
-  local exe, how = M.find_server()
-  if not exe then
-    return nil, how
-  end
-  local argv = { exe, "doctor" }
-  -- the workspace's goldcrest.toml and the settings apply to the report as to the server
-  local client = M.client(0) or clients()[1]
-  local root = client and client.config and client.config.root_dir
-  if root and root ~= vim.NIL then
-    vim.list_extend(argv, { "--workspace", root })
-  end
-  local settings = strip_nils(M.config.settings or {})
-  if next(settings) ~= nil then
-    vim.list_extend(argv, { "--settings", vim.fn.json_encode(settings) })
-  end
-  return argv
-end
-
---- Run `goldcrest doctor` and show the report in a scratch buffer.
-function M.doctor()
-  local argv, problem = M.doctor_argv()
-  if not argv then
-    notify(problem, vim.log.levels.ERROR)
-    return
-  end
-  local exe = argv[1]
-  local out = {}
-  local function collect(_, data)
-    for _, line in ipairs(data or {}) do
-      table.insert(out, line)
-    end
-  end
-  local ok, job = pcall(vim.fn.jobstart, argv, {
-    stdout_buffered = true,
-    stderr_buffered = true,
-    on_stdout = collect,
-    on_stderr = collect,
-    on_exit = function(_, code)
-      while #out > 0 and out[#out] == "" do
-        table.remove(out)
-      end
-      table.insert(out, 1, "$ " .. table.concat(argv, " "))
-      table.insert(out, 2, "")
-      if code ~= 0 then
-        table.insert(out, "")
-        table.insert(out, "(exit code " .. code .. ")")
-      end
-      vim.schedule(function()
-        vim.cmd("botright new")
-        local buf = vim.api.nvim_get_current_buf()
-        vim.bo[buf].buftype = "nofile"
-        vim.bo[buf].bufhidden = "wipe"
-        vim.bo[buf].swapfile = false
-        pcall(vim.api.nvim_buf_set_name, buf, "goldcrest-doctor")
-        vim.api.nvim_buf_set_lines(buf, 0, -1, false, out)
-        vim.bo[buf].modifiable = false
-        M.last_doctor = out
-        fire_user_event("GoldcrestDoctor", { code = code })
-      end)
-    end,
-  })
-  if not ok or job <= 0 then
-    notify(string.format("could not run %q: install the server with %s", exe, INSTALL), vim.log.levels.ERROR)
-    return
-  end
-  echo("Goldcrest: running doctor…")
-  vim.defer_fn(function()
-    if vim.fn.jobwait({ job }, 0)[1] == -1 then
-      vim.fn.jobstop(job)
-      notify("goldcrest doctor took longer than 120 s and was stopped", vim.log.levels.WARN)
-    end
-  end, 120000)
-end
+-- M.execute, M.list_bugs, M.fix, M.fix_range, M.refactor, M.explain, M.explain_at, M.doctor,
+-- M.doctor_argv
+require("goldcrest.actions")(M, INSTALL)
 
 --- Merge `settings` into the server settings and send them to running servers.
 function M.set_settings(settings)
@@ -725,7 +387,7 @@ local function create_commands()
     range = true,
     nargs = 1,
     complete = function()
-      return REFACTOR_KINDS
+      return M.REFACTOR_KINDS
     end,
     desc = "Goldcrest: simplify | extract_function | type_hints | docstring",
   })
