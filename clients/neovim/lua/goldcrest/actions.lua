@@ -12,21 +12,22 @@ local REFACTOR_KINDS = { "simplify", "extract_function", "type_hints", "docstrin
 return function(M, INSTALL)
   M.REFACTOR_KINDS = REFACTOR_KINDS
 
-  local function need_client()
+  --- The current buffer's goldcrest client and the buffer; nothing (after a warning) without one.
+  local function target()
     local client = M.client(0)
     if not client then
       notify("no Goldcrest server for this buffer (filetype " .. vim.bo.filetype .. ")", vim.log.levels.WARN)
+      return nil
     end
-    return client
+    return client, vim.api.nvim_get_current_buf()
   end
 
   --- workspace/executeCommand on the current buffer's server; `on_done(result)` on success.
   function M.execute(command, arg, on_done, label)
-    local client = need_client()
+    local client, bufnr = target()
     if not client then
       return
     end
-    local bufnr = vim.api.nvim_get_current_buf()
     if label then
       echo("Goldcrest: " .. label .. "…")
     end
@@ -62,11 +63,10 @@ return function(M, INSTALL)
 
   function M.list_bugs(opts)
     opts = opts or {}
-    local client = need_client()
+    local client, bufnr = target()
     if not client then
       return
     end
-    local bufnr = vim.api.nvim_get_current_buf()
     local arg = with_tier({ uri = vim.uri_from_bufnr(bufnr) }, opts.args)
     if opts.range and opts.range > 0 then
       arg.range = line_range(bufnr, opts.line1, opts.line2, encoding(client))
@@ -106,11 +106,10 @@ return function(M, INSTALL)
   end
 
   function M.fix(opts)
-    local client = need_client()
+    local client, bufnr = target()
     if not client then
       return
     end
-    local bufnr = vim.api.nvim_get_current_buf()
     local range = M.fix_range(bufnr, opts or {}, encoding(client))
     M.last_fix = nil
     local arg = with_tier({ uri = vim.uri_from_bufnr(bufnr), range = range }, (opts or {}).args)
@@ -133,11 +132,10 @@ return function(M, INSTALL)
       notify("refactor kind must be one of: " .. table.concat(REFACTOR_KINDS, ", "), vim.log.levels.ERROR)
       return
     end
-    local client = need_client()
+    local client, bufnr = target()
     if not client then
       return
     end
-    local bufnr = vim.api.nvim_get_current_buf()
     local enc = encoding(client)
     local range
     if opts.range and opts.range > 0 then
@@ -161,11 +159,10 @@ return function(M, INSTALL)
 
   --- Explain the code under the cursor; `tier` (optional) asks that model.
   function M.explain(tier)
-    local client = need_client()
+    local client, bufnr = target()
     if not client then
       return
     end
-    local bufnr = vim.api.nvim_get_current_buf()
     M.explain_at(with_tier({ uri = vim.uri_from_bufnr(bufnr), position = cursor_position(bufnr, encoding(client)) }, tier))
   end
 
