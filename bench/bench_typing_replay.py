@@ -1,12 +1,14 @@
 """Typing replay: a person writes a ~300-line Python module against the embedded model.
 
 The simulated user types bench/data/replay_module.py.txt into an empty file at 8-12
-characters a second (``--speed`` scales that), pausing at some line ends (1-2.5 s) and
-longer before new definitions. Every keystroke sends didChange and an inline completion request
-and cancels the previous request, as VS Code does. A suggestion that is exactly what the user
-was about to type, once it has been on screen for ``READ_S``, is accepted with Tab (one
-change inserting it); one that only starts right is typed through. Enter inserts the next
-line's indentation with the line break, as editors do.
+characters a second, pausing at some line ends (1-2.5 s) and longer before new definitions.
+``--speed`` runs the session's clock faster or slower: typing gaps, pauses and the user's
+reading time divide by it, and so does the 1 s a pause's ghost text should take (a slow
+machine's model can be given a proportionally slower user). Every keystroke sends didChange
+and an inline completion request and cancels the previous request, as VS Code does. A
+suggestion that is exactly what the user was about to type, once it has been on screen for
+``READ_S``, is accepted with Tab (one change inserting it); one that only starts right is
+typed through. Enter inserts the next line's indentation with the line break, as editors do.
 
 Reported: keystrokes and requests; model calls started and cancelled and their tokens, with
 the tokens generated for requests already cancelled; requests answered by typing through a
@@ -15,7 +17,7 @@ previous evaluation (its KV cache); time from the last keystroke to ghost text a
 the latency of requests that needed the model; and the share of accepts followed by an
 instant next suggestion (prepared ahead of the user).
 
-    python bench/bench_typing_replay.py [--lines 300] [--speed 1.0] [--seed 7]
+    python bench/bench_typing_replay.py [--lines 300] [--speed 1.0] [--seed 7] [--checkout DIR]
 """
 
 from __future__ import annotations
@@ -78,16 +80,16 @@ def plan(text: str, rng: random.Random, speed: float) -> list[tuple[str, float]]
         indent = len(following) - len(following.lstrip(" "))
         gap = rng.uniform(1 / 12, 1 / 8) / speed
         if following.lstrip().startswith(("def ", "class ", "@")) or not following.strip():
-            gap = rng.uniform(1.5, 3.0)
+            gap = rng.uniform(1.5, 3.0) / speed
         elif rng.random() < 0.35:
-            gap = rng.uniform(1.0, 2.5)
+            gap = rng.uniform(1.0, 2.5) / speed
         steps.append(("\n" + " " * indent, gap))
     return steps
 
 
 class Replay:
-    def __init__(self, lsp, uri: str) -> None:
-        self.lsp, self.uri = lsp, uri
+    def __init__(self, lsp, uri: str, scale: float = 1.0) -> None:
+        self.lsp, self.uri, self.scale = lsp, uri, scale
         self.text = ""
         self.version = 1
         self.session = Session()
@@ -166,7 +168,7 @@ class Replay:
             return None
         request, suggestion = self.shown
         fresh = request.text_version == self.version
-        read = time.perf_counter() - (request.answered or 0) >= READ_S
+        read = time.perf_counter() - (request.answered or 0) >= READ_S * self.scale
         if fresh and read and target.startswith(self.text + suggestion):
             return suggestion
         return None
@@ -179,14 +181,14 @@ class Replay:
                 self.insert(suggestion)
                 self.session.accepts.append((time.perf_counter(), self.version))
                 queue = _skip(queue, len(suggestion))
-                await asyncio.sleep(READ_S * 2)
+                await asyncio.sleep(READ_S * 2 * self.scale)
                 continue
             piece, gap = queue.pop()
             self.insert(piece)
             self.session.keystrokes += 1
             if self.session.keystrokes % 500 == 0:
                 await self.collect()
-            if gap >= PAUSE_S:
+            if gap >= PAUSE_S * self.scale:
                 self.session.pauses.append((time.perf_counter(), gap, self.version))
             await asyncio.sleep(gap)
         await asyncio.sleep(1.0)
@@ -208,7 +210,7 @@ def _pct(part: float, whole: float) -> str:
     return f"{100 * part / max(whole, 1):.1f}%"
 
 
-def analyse(session: Session, records: dict[str, dict], snapshot: dict) -> None:
+def analyse(session: Session, records: dict[str, dict], snapshot: dict, scale: float = 1.0) -> None:
     requests = session.requests
     embedded = snapshot.get("backends", {}).get("embedded", {})
     by_source: dict[str, list[Request]] = {}
@@ -258,9 +260,9 @@ def analyse(session: Session, records: dict[str, dict], snapshot: dict) -> None:
         ]
         waits.append(min(shown) if shown else None)
     seen = sorted(w for w in waits if w is not None)
-    within = [w for w in seen if w <= 1.0]
+    within = [w for w in seen if w <= scale]
     print(
-        f"pauses {len(waits)}: ghost text within 1 s in {len(within)} "
+        f"pauses {len(waits)}: ghost text within {scale:g} s in {len(within)} "
         f"({_pct(len(within), len(waits))}),"
         f" within the pause in {len(seen)}; time to ghost text p50 {percentile(seen, 50):.2f} s"
         f" p90 {percentile(seen, 90):.2f} s"
@@ -287,14 +289,19 @@ def analyse(session: Session, records: dict[str, dict], snapshot: dict) -> None:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--lines", type=int, default=300, help="type only the first N lines")
-    parser.add_argument("--speed", type=float, default=1.0, help="typing speed factor")
+    parser.add_argument("--speed", type=float, default=1.0, help="session clock factor")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--checkout", type=Path, help="run the server from another checkout (a before figure)"
+    )
     args = parser.parse_args()
     target = "\n".join(MODULE.read_text().split("\n")[: args.lines])
     steps = plan(target, random.Random(args.seed), args.speed)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         env = dict(os.environ, XDG_STATE_HOME=str(root / "state"))
+        if args.checkout:
+            env["PYTHONPATH"] = str(args.checkout.resolve() / "server")
         lsp = await ClientServerConfig(server_command=SERVER, server_env=env).start()
         lsp.feature("goldcrest/status")(lambda params: None)
         lsp.feature(types.CLIENT_REGISTER_CAPABILITY)(lambda params: None)
@@ -319,7 +326,7 @@ async def main() -> None:
             )
         )
         await asyncio.sleep(8)  # the model loads in the background (warm-up)
-        replay = Replay(lsp, uri)
+        replay = Replay(lsp, uri, 1 / args.speed)
         began = time.perf_counter()
         await replay.run(target, steps)
         took = time.perf_counter() - began
@@ -329,7 +336,7 @@ async def main() -> None:
         assert replay.text == target, "the replay did not reproduce the module"
         await lsp.shutdown_session()
         await lsp.stop()
-    analyse(replay.session, replay.records, replay.snapshot)
+    analyse(replay.session, replay.records, replay.snapshot, 1 / args.speed)
 
 
 if __name__ == "__main__":

@@ -83,6 +83,8 @@ async def suggest(ls: GoldcrestServer, uri: str, position: types.Position) -> Su
             timing=timing,
             pace=lambda: own.pacer.pause(uri),
         )
+        if adopted and found is not None:
+            timing.source = "ahead"
     except asyncio.CancelledError:
         timing.source = "cancelled"
         raise
@@ -94,8 +96,6 @@ async def suggest(ls: GoldcrestServer, uri: str, position: types.Position) -> Su
         ls.finished(key)
         _finish(ls, timing)
     if found is not None:
-        if adopted:
-            timing.source = "ahead"
         _work_ahead(ls, doc, found)
     return found
 
@@ -149,7 +149,10 @@ def _work_ahead(ls: GoldcrestServer, doc: Document, shown: Suggestion) -> None:
         own.in_process = backend.in_process
     if not own.in_process:
         return
-    if own.ahead is not None:
+    at = shown.offset + len(shown.text)
+    if own.ahead is not None and not own.ahead.done():
+        if own.ahead_for is not None and own.ahead_for[::2] == (doc.uri, at):
+            return  # typing through the suggestion: what follows it is being prepared
         own.ahead.cancel()
     own.ahead = asyncio.get_running_loop().create_task(_ahead(ls, doc, shown))
 

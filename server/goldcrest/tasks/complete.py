@@ -135,23 +135,22 @@ def gather(
     (a quarter at most) comes out of the prefix only when there is something to say.
     ``with_facts=False`` leaves the facts out (the eval's no-context variant measures them).
 
-    The facts are kept while the cursor stays in the same scope and the prefix's window has
-    not moved (see ``prefix_window``): facts change the head of the prompt, and a head that
-    changes with every keystroke would make the model read the whole prompt again each time.
+    The facts are kept until the prefix's window moves (see ``window_start``): they are the
+    head of the prompt, and a head that changed as the user types (a new name used, a new
+    function begun) would make the model read the whole prompt again.
     """
     text = doc.text
     budget = int(budget_tokens * CHARS_PER_TOKEN)
     suffix = suffix_window(text, offset, budget // SUFFIX_SHARE)
     base_budget = budget - budget // SUFFIX_SHARE - budget // 5
     scopes = enclosing_scopes(doc, offset)
-    anchor = (window_start(text, offset, base_budget)[1], scopes[0].start if scopes else -1)
-    anchor += (with_facts, retriever)
+    anchor = (doc.uri, window_start(text, offset, base_budget)[1], with_facts, retriever)
     cached = _FACTS.get(doc.uri)
     if cached is not None and cached[0] == anchor:
         facts, workspace = cached[1], cached[2]
     else:
         facts, workspace = _facts_for(
-            doc, offset, anchor[0], open_docs, budget, retriever, with_facts
+            doc, offset, anchor[1], open_docs, budget, retriever, with_facts
         )
         if len(_FACTS) > 64:
             _FACTS.clear()
