@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -27,6 +28,7 @@ from pytest_lsp import ClientServerConfig, client_capabilities
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from conftest import insert  # noqa: E402
 from fake_ollama import FakeOllama, Reply  # noqa: E402
 from goldcrest.stats import percentile  # noqa: E402
 
@@ -73,7 +75,8 @@ def plain(value):
 
 
 async def start(options: dict, root: Path, server: list[str] = SERVER):
-    lsp = await ClientServerConfig(server_command=server).start()
+    env = dict(os.environ, XDG_STATE_HOME=str(root / "state"))  # not the user's counters
+    lsp = await ClientServerConfig(server_command=server, server_env=env).start()
     lsp.feature("goldcrest/status")(lambda params: None)  # status bar updates: not measured
     lsp.feature(types.CLIENT_REGISTER_CAPABILITY)(lambda params: None)
     await lsp.initialize_session(
@@ -100,11 +103,12 @@ async def ask(lsp, uri: str, position: types.Position, msg_id: str | None = None
 
 
 async def overhead(
-    requests: int, root: Path, total: int = 5000, server: list[str] = SERVER
-) -> tuple[list[tuple[float, float]], dict]:
-    """(client round trip, Goldcrest's own share) per request in ms (the own share is the
-    round trip minus the server's backend wait), with the server's own span summary. Any
-    other ``server`` (the transport floor) is timed the same way, its own share = round trip."""
+    requests: int, root: Path, total: int = 5000, servers: tuple[list[str], ...] = (SERVER,)
+) -> tuple[list[list[tuple[float, float]]], dict]:
+    """Per server: (client round trip, own share) per request in ms, the own share being the
+    round trip minus the server's backend wait; with Goldcrest's span summary. Several servers
+    (Goldcrest and the transport floor) get each edit and request in turn, so a busy machine
+    slows them alike."""
     text = five_thousand_lines(total)
     with FakeOllama() as fake:
         fake.default = Reply(chunks=["+ 1"])  # valid after "return total": shown, not withheld
@@ -116,45 +120,39 @@ async def overhead(
             # in the typing replay instead).
             "completion": {"debounce_max_ms": 0},
         }
-        lsp = await start(options, root, server)
+        clients = [await start(options, root, server) for server in servers]
         uri = (root / "big.py").as_uri()
-        lsp.text_document_did_open(
-            types.DidOpenTextDocumentParams(
-                text_document=types.TextDocumentItem(
-                    uri=uri, language_id="python", version=1, text=text
+        for lsp in clients:
+            lsp.text_document_did_open(
+                types.DidOpenTextDocumentParams(
+                    text_document=types.TextDocumentItem(
+                        uri=uri, language_id="python", version=1, text=text
+                    )
                 )
             )
-        )
         lines = text.split("\n")
         targets = [i for i, line in enumerate(lines) if line == "    return total"]
-        trips: dict[str, float] = {}
+        trips: list[dict[str, float]] = [{} for _ in clients]
         for i in range(requests):
             row = targets[(i * 7) % len(targets)]
             # The user types: one character inserted before the request, as while typing.
             edit_at = types.Position(line=row, character=len("    return total"))
-            lsp.text_document_did_change(
-                types.DidChangeTextDocumentParams(
-                    text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=i + 2),
-                    content_changes=[
-                        types.TextDocumentContentChangePartial(
-                            range=types.Range(start=edit_at, end=edit_at), text=" "
-                        )
-                    ],
-                )
-            )
             lines[row] += " "
             position = types.Position(line=row, character=len(lines[row]))
-            started = time.perf_counter()
-            await ask(lsp, uri, position, msg_id=f"bench-{i}")
-            trips[f"bench-{i}"] = (time.perf_counter() - started) * 1000
-        snapshot = {"recent": [], "completion": {}}
-        if server is SERVER:
-            snapshot = plain(await lsp.protocol.send_request_async("goldcrest/stats", None))
-        await lsp.shutdown_session()
-        await lsp.stop()
+            for lsp, timed in zip(clients, trips, strict=True):
+                insert(lsp, uri, i + 2, edit_at, " ")
+                started = time.perf_counter()
+                await ask(lsp, uri, position, msg_id=f"bench-{i}")
+                timed[f"bench-{i}"] = (time.perf_counter() - started) * 1000
+        snapshot = plain(await clients[0].protocol.send_request_async("goldcrest/stats", None))
+        for lsp in clients:
+            await lsp.shutdown_session()
+            await lsp.stop()
     waits = {r["request"]: r.get("backend_ms", 0.0) for r in snapshot["recent"]}
-    warm = list(trips)[5:]  # the first requests include warm-up (imports, first parse)
-    rows = [(trips[k], trips[k] - waits.get(k, 0.0)) for k in warm]
+    warm = list(trips[0])[5:]  # the first requests include warm-up (imports, first parse)
+    rows = [
+        [(t[k], t[k] - waits.get(k, 0.0) * (n == 0)) for k in warm] for n, t in enumerate(trips)
+    ]
     return rows, snapshot
 
 
@@ -231,20 +229,20 @@ async def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        rows, snapshot = await overhead(args.requests, root, args.lines)
-        trips, own = [r[0] for r in rows], [r[1] for r in rows]
-        print(f"inline completion, {args.lines:,}-line file, {len(rows)} requests (fake model):")
+        servers = (SERVER, FLOOR) if args.floor else (SERVER,)
+        rows, snapshot = await overhead(args.requests, root, args.lines, servers)
+        trips, own = [r[0] for r in rows[0]], [r[1] for r in rows[0]]
+        print(f"inline completion, {args.lines:,}-line file, {len(trips)} requests (fake model):")
         print(
             f"  round trip  p50 {percentile(trips, 50):.2f} ms   p99 {percentile(trips, 99):.2f} ms"
         )
         print(f"  own share   p50 {percentile(own, 50):.2f} ms   p99 {percentile(own, 99):.2f} ms")
         if args.floor:
-            floor_rows, _ = await overhead(args.requests, root, args.lines, FLOOR)
-            floor = [r[0] for r in floor_rows]
+            floor = [r[0] for r in rows[1]]
             print(
-                f"  transport floor (constant answer) p50 {percentile(floor, 50):.2f} ms"
-                f"   p99 {percentile(floor, 99):.2f} ms;  own share / floor at p50:"
-                f" {percentile(own, 50) / percentile(floor, 50):.2f}"
+                f"  transport floor (a constant answer, requests interleaved with Goldcrest's)"
+                f" p50 {percentile(floor, 50):.2f} ms   p99 {percentile(floor, 99):.2f} ms;"
+                f" own share / floor at p50 {percentile(own, 50) / percentile(floor, 50):.2f}"
             )
         print_spans(snapshot)
         if not args.skip_model:
