@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_completion import plain  # noqa: E402
+from conftest import insert  # noqa: E402
 from goldcrest.stats import percentile  # noqa: E402
 
 SERVER = [sys.executable, "-m", "goldcrest", "serve"]
@@ -116,18 +117,7 @@ class Replay:
         at = self._position()
         self.text += piece
         self.version += 1
-        self.lsp.text_document_did_change(
-            types.DidChangeTextDocumentParams(
-                text_document=types.VersionedTextDocumentIdentifier(
-                    uri=self.uri, version=self.version
-                ),
-                content_changes=[
-                    types.TextDocumentContentChangePartial(
-                        range=types.Range(start=at, end=at), text=piece
-                    )
-                ],
-            )
-        )
+        insert(self.lsp, self.uri, self.version, at, piece)
         self.shown = None
         self.ask()
 
