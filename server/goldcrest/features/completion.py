@@ -268,5 +268,8 @@ def register(server: GoldcrestServer) -> None:
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: GoldcrestServer, params: Any) -> None:
-        """Write the counters and timings before the editor stops the server."""
+        """Stop working ahead, and write the counters and timings, before the editor stops
+        the server."""
+        if (ahead := state(ls).ahead) is not None:
+            ahead.cancel()
         save(ls)
