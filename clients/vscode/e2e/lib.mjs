@@ -202,6 +202,12 @@ export class SettingsFile {
       await line.click();
       await runCommand(page, 'View: Close Editor');
     }
+    // closed a moment before the editor noticed its own save: "Save" writes the same text again
+    const save = page.locator('.monaco-dialog-box .monaco-button', { hasText: /^Save$/ }).first();
+    if (await save.waitFor({ state: 'visible', timeout: 1500 }).then(() => true, () => false)) {
+      log('the settings editor asked to save again: saving');
+      await save.click();
+    }
     await line.waitFor({ state: 'detached', timeout: 10000 });
   }
 }

@@ -36,7 +36,7 @@ export async function realModelSteps({ run, page, ws, settings, python }) {
       'goldcrest.backend': 'embedded',
       'goldcrest.ollama.host': undefined,
       'goldcrest.ollama.model': undefined,
-      'goldcrest.completion.timeoutSeconds': 120,
+      'goldcrest.completion.timeoutSeconds': 60,
       'goldcrest.completion.maxTokens': 48,
       // one llama.cpp thread: on 2 cores shared with other work, two threads wait on each other
       'goldcrest.embedded.threads': 1,
@@ -119,8 +119,9 @@ export async function realModelSteps({ run, page, ws, settings, python }) {
       }
       log(`fixed file:\n${fs.readFileSync(file, 'utf8')}`);
     } else {
-      if (!result?.problem) {
-        throw new Error(`no fix and no reason: ${JSON.stringify(result)}`);
+      // withheld for what the model answered, not because it never answered
+      if (!result?.problem || /did not answer/.test(result.problem)) {
+        throw new Error(`no fix from the model: ${JSON.stringify(result)}`);
       }
       await page.waitForTimeout(1000);
       if (fs.readFileSync(file, 'utf8') !== original) {
