@@ -11,6 +11,7 @@ fresh.
 from __future__ import annotations
 
 import errno
+import fcntl
 import logging
 import os
 import sqlite3
@@ -105,6 +106,9 @@ def append_line(path: Path, line: str) -> None:
         raise IsADirectoryError(errno.EISDIR, "a directory is in the way", path)
     fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
     try:
+        # Another window may be mid-append: a write longer than a page grows the size a page
+        # at a time, so without the lock we would read a half line's end and "end" it.
+        fcntl.flock(fd, fcntl.LOCK_EX)
         size = os.fstat(fd).st_size
         data = line.rstrip("\n").encode() + b"\n"
         if size and os.pread(fd, 1, size - 1) != b"\n":
