@@ -154,13 +154,11 @@ local function request(method, params, ms)
   if not responses then
     error(method .. " failed: " .. tostring(err), 2)
   end
-  for _, r in pairs(responses) do
-    if r.err then
-      error(method .. " error: " .. vim.inspect(r.err), 2)
-    end
-    return r.result
+  local _, r = next(responses)
+  if r and r.err then
+    error(method .. " error: " .. vim.inspect(r.err), 2)
   end
-  return nil
+  return r and r.result
 end
 
 local function find_line(pattern)
