@@ -48,6 +48,8 @@ M.last_error = nil
 M.last_bugs = nil
 --- What the last :GoldcrestFix answered ({applied, problem}).
 M.last_fix = nil
+--- The last goldcrest.accepted argument the plugin sent ({id, kind, chars}).
+M.last_accept = nil
 
 local augroup = nil
 local single_client_id = nil
@@ -118,6 +120,20 @@ local function on_attach(client, bufnr)
   if M.config.omnifunc then
     vim.bo[bufnr].omnifunc = "v:lua.vim.lsp.omnifunc"
   end
+  -- a suggestion taken from the completion menu is reported to the server (see accept.lua)
+  vim.api.nvim_create_autocmd("CompleteDone", {
+    group = vim.api.nvim_create_augroup("goldcrest_accept_" .. bufnr, { clear = true }),
+    buffer = bufnr,
+    callback = function()
+      local c = M.client(bufnr)
+      local arg = c and require("goldcrest.accept").on_complete_done(c, bufnr)
+      if arg then
+        M.last_accept = arg
+        U.fire_user_event("GoldcrestAccepted", arg)
+      end
+    end,
+    desc = "Goldcrest: report an accepted suggestion",
+  })
   local ic = vim.lsp.inline_completion
   if M.config.inline_completion and ic and ic.enable then
     pcall(ic.enable, true, { bufnr = bufnr })
