@@ -4,7 +4,8 @@
 -- The server puts a `goldcrest.accepted` command on its suggestions. Neovim 0.12's inline
 -- completion and 0.11's vim.lsp.completion (when enabled) run an item's command themselves on
 -- accept; the completion menu through 'omnifunc' does not, so the plugin runs it on CompleteDone,
--- with the number of characters inserted.
+-- with the number of characters inserted. There too it puts in the rest of a suggestion that
+-- Neovim 0.11's 'omnifunc' cut at its first blank.
 local U = require("goldcrest.util")
 
 local A = {}
@@ -54,16 +55,34 @@ local function neovim_runs_commands(bufnr)
   return (pcall(vim.api.nvim_get_autocmds, { group = "nvim.lsp.completion_" .. bufnr }))
 end
 
---- On CompleteDone in `bufnr`: report a Goldcrest item that was inserted and kept to `client`.
---- Returns the argument sent, or nil.
+--- Neovim 0.11's 'omnifunc' inserts a plain item's text up to its first blank only ("a" of
+--- "a + b"): put in the rest of a Goldcrest suggestion after the cursor.
+local function insert_rest(item, word)
+  local edit = item.textEdit
+  local new = type(edit) == "table" and edit.newText
+  if type(new) ~= "string" or #word >= #new or new:sub(1, #word) ~= word then
+    return
+  end
+  if not tostring(item.detail or ""):find("^Goldcrest") then
+    return
+  end
+  local row, col = unpack(vim.api.nvim_win_get_cursor(0))
+  local lines = vim.split(new:sub(#word + 1), "\n", { plain = true })
+  vim.api.nvim_buf_set_text(0, row - 1, col, row - 1, col, lines)
+  local last = #lines == 1 and col + #lines[1] or #lines[#lines]
+  vim.api.nvim_win_set_cursor(0, { row + #lines - 1, last })
+end
+
+--- On CompleteDone in `bufnr`: a Goldcrest item that was inserted and kept is put in whole and
+--- reported to `client`. Returns the argument sent, or nil.
 function A.on_complete_done(client, bufnr)
   local done = vim.v.completed_item
   local event = vim.v.event
   if type(event) == "table" and event.reason == "cancel" then
     return nil -- CTRL-E put the typed text back
   end
-  local arg = A.argument(lsp_item(done))
-  if not arg or neovim_runs_commands(bufnr) then
+  local item = lsp_item(done)
+  if not item then
     return nil
   end
   -- kept: the line before the cursor ends with what was inserted (its last line)
@@ -71,6 +90,13 @@ function A.on_complete_done(client, bufnr)
   local col = vim.api.nvim_win_get_cursor(0)[2]
   local before = vim.api.nvim_get_current_line():sub(1, col)
   if word == "" or before:sub(-#word) ~= word then
+    return nil
+  end
+  if not tostring(done.word):find("\n", 1, true) then
+    insert_rest(item, word)
+  end
+  local arg = A.argument(item)
+  if not arg or neovim_runs_commands(bufnr) then
     return nil
   end
   local params = { command = A.COMMAND, arguments = { arg } }
