@@ -149,6 +149,19 @@ class RoutingSettings(_Section):
     accept_score: float = Field(
         1.0, ge=0, le=1, description="Valid answers scoring lower escalate (kept as fallback)."
     )
+    acceptance_rate: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="Skip a tier whose shown suggestions the user accepted less often than "
+        "this on similar requests (0: acceptance never steers the router).",
+    )
+    acceptance_min_shown: int = Field(
+        20, ge=1, description="Similar suggestions shown before acceptance steers the router."
+    )
+    acceptance_history_s: float = Field(
+        14 * 86400.0, gt=0, description="How long a shown suggestion counts (across restarts)."
+    )
     budget_s: dict[str, float] = Field(
         default_factory=dict,
         description="Latency budget per task for all tiers together, e.g. {complete = 3}; "
@@ -182,6 +195,14 @@ class PrivacySettings(_Section):
 class SpendSettings(_Section):
     database: str | None = Field(
         None, description="SQLite file of per-tier counters; unset: the platform state dir."
+    )
+
+
+class TelemetrySettings(_Section):
+    local_acceptance: bool = Field(
+        True,
+        description="Count which suggestions and fixes you accept (on this machine only, in "
+        "the state dir): for `goldcrest stats`, the router and `goldcrest export`.",
     )
 
 
@@ -233,6 +254,7 @@ class Settings(_Section):
     cloud: CloudSettings = Field(default_factory=CloudSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     spend: SpendSettings = Field(default_factory=SpendSettings)
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="How much goes to the editor's log (window/logMessage)."
     )
@@ -254,6 +276,11 @@ class Settings(_Section):
         if self.spend.database:
             return Path(self.spend.database).expanduser()
         return Path(platformdirs.user_state_dir(APP)) / "spend.sqlite"
+
+
+    def acceptance_path(self) -> Path:
+        """Where shown and accepted suggestions are logged (beside the spend counters)."""
+        return self.spend_path().with_name("acceptance.jsonl")
 
 
 def models_dir() -> Path:

@@ -18,6 +18,7 @@ from .commands import EXPLAIN, FIX, LIST_BUGS, REFACTOR, Args
 from .convert import lsp_position, offset
 from .diagnostics import SOURCE, refresh_findings
 from .edits import STALE, fix_outcome, is_stale, lsp_workspace_edit, refactor_outcome, tell
+from .learning import applied_command, offered, watched
 
 if TYPE_CHECKING:
     from ..server import GoldcrestServer
@@ -137,17 +138,21 @@ async def resolve_action(ls: GoldcrestServer, action: types.CodeAction) -> types
     if args.range is None:
         return action
     if data.get("command") == FIX:
-        outcome = await fix_outcome(ls, args.uri, args.range.lsp(), args.message, args.tier)
+        task, work = "fix", fix_outcome(ls, args.uri, args.range.lsp(), args.message, args.tier)
     elif data.get("command") == REFACTOR and args.kind is not None:
-        outcome = await refactor_outcome(ls, args.uri, args.range.lsp(), args.kind, args.tier)
+        kind = args.kind
+        task, work = "refactor", refactor_outcome(ls, args.uri, args.range.lsp(), kind, args.tier)
     else:
         return action
+    outcome, calls, seconds = await watched(work)
     if outcome.edit is None:
         tell(ls, action.title, outcome.problem)
     elif is_stale(ls, outcome.edit):
         tell(ls, action.title, STALE)
     else:
         action.edit = lsp_workspace_edit(ls, outcome.edit)
+        if (id := offered(ls, task, outcome, calls, seconds)) is not None:
+            action.command = applied_command(id)  # run by the client after the edit
         if outcome.tests_pass:
             action.title += TESTS_PASS
     return action

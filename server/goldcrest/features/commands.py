@@ -4,6 +4,7 @@ goldcrest.listBugs  [{uri, range?}]        findings as diagnostics (no range: wh
 goldcrest.fix       [{uri, range, message?}] the server applies the fix (workspace/applyEdit)
 goldcrest.refactor  [{uri, range, kind}]   kind: simplify|extract_function|type_hints|docstring
 goldcrest.explain   [{uri, position}]      returns markdown (``show: true`` also shows it)
+goldcrest.accepted  [{id, kind, chars?}]   the user took a suggestion (see features/learning.py)
 
 Each takes an optional ``tier``: ``"strongest"`` or a tier's name, to ask that model alone (the
 same privacy rules and budget apply; a refusal says why).
@@ -25,6 +26,7 @@ from .convert import offset
 from .diagnostics import refresh_findings, scan
 from .edits import apply, fix_outcome, refactor_outcome, tell
 from .hover import explanations
+from .learning import ACCEPTED, accepted, offered, watched
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +81,11 @@ def parse_args(ls: GoldcrestServer, command: str, args: tuple[Any, ...], *need: 
 
 
 def register(server: GoldcrestServer) -> None:
+    @server.command(ACCEPTED)
+    def accepted_command(ls: GoldcrestServer, *args: Any) -> dict[str, Any]:
+        """Count an accepted suggestion or an applied edit (no model call)."""
+        return accepted(ls, args[0] if args and isinstance(args[0], dict) else {})
+
     @server.command(LIST_BUGS)
     async def list_bugs(ls: GoldcrestServer, *args: Any) -> dict[str, Any] | None:
         """Scan the file or the functions in the range; findings arrive as diagnostics."""
@@ -108,8 +115,13 @@ def register(server: GoldcrestServer) -> None:
         parsed = parse_args(ls, FIX, args, "range")
         if parsed is None or parsed.range is None:
             return None
-        outcome = await fix_outcome(ls, parsed.uri, parsed.range.lsp(), parsed.message, parsed.tier)
+        outcome, calls, seconds = await watched(
+            fix_outcome(ls, parsed.uri, parsed.range.lsp(), parsed.message, parsed.tier)
+        )
+        id = offered(ls, "fix", outcome, calls, seconds)
         applied = await apply(ls, outcome, "Goldcrest: fix")
+        if applied and id is not None:
+            accepted(ls, {"id": id, "kind": "applied"})
         refresh_findings(ls, parsed.uri)
         return {"applied": applied, "problem": outcome.problem}
 
@@ -119,10 +131,13 @@ def register(server: GoldcrestServer) -> None:
         parsed = parse_args(ls, REFACTOR, args, "range", "kind")
         if parsed is None or parsed.range is None or parsed.kind is None:
             return None
-        outcome = await refactor_outcome(
-            ls, parsed.uri, parsed.range.lsp(), parsed.kind, parsed.tier
+        outcome, calls, seconds = await watched(
+            refactor_outcome(ls, parsed.uri, parsed.range.lsp(), parsed.kind, parsed.tier)
         )
+        id = offered(ls, "refactor", outcome, calls, seconds)
         applied = await apply(ls, outcome, f"Goldcrest: {parsed.kind.replace('_', ' ')}")
+        if applied and id is not None:
+            accepted(ls, {"id": id, "kind": "applied"})
         refresh_findings(ls, parsed.uri)
         return {"applied": applied, "problem": outcome.problem}
 

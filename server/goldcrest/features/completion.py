@@ -21,7 +21,9 @@ from lsprotocol import types
 
 from .. import stats
 from ..documents import Document
+from ..learning.capture import capturing
 from ..tasks.complete import Suggestion, complete
+from . import learning
 from .convert import lsp_position, offset
 from .pacing import Pacer
 
@@ -73,16 +75,17 @@ async def suggest(ls: GoldcrestServer, uri: str, position: types.Position) -> Su
     own.pacer.max_wait_s = ls.settings.completion.debounce_max_ms / 1000
     try:
         adopted = await _adopt_ahead(ls, uri, doc, at, timing)
-        found = await complete(
-            doc,
-            at,
-            ls.documents,
-            ls.engine,
-            ls.typeahead,
-            ls.index,
-            timing=timing,
-            pace=lambda: own.pacer.pause(uri),
-        )
+        with capturing() as calls:
+            found = await complete(
+                doc,
+                at,
+                ls.documents,
+                ls.engine,
+                ls.typeahead,
+                ls.index,
+                timing=timing,
+                pace=lambda: own.pacer.pause(uri),
+            )
         if adopted and found is not None:
             timing.source = "ahead"
     except asyncio.CancelledError:
@@ -96,6 +99,7 @@ async def suggest(ls: GoldcrestServer, uri: str, position: types.Position) -> Su
         ls.finished(key)
         _finish(ls, timing)
     if found is not None:
+        learning.shown(ls, uri, found, calls, time.perf_counter() - timing.began)
         _work_ahead(ls, doc, found)
     return found
 
@@ -168,7 +172,8 @@ async def _ahead(ls: GoldcrestServer, doc: Document, shown: Suggestion) -> None:
         return  # known already
     own.ahead_for = (doc.uri, accepted.text, at)
     try:
-        found = await complete(accepted, at, ls.documents, ls.engine, ls.typeahead, ls.index)
+        with capturing() as calls:
+            found = await complete(accepted, at, ls.documents, ls.engine, ls.typeahead, ls.index)
     except asyncio.CancelledError:
         raise
     except Exception:  # working ahead is best effort
@@ -177,6 +182,8 @@ async def _ahead(ls: GoldcrestServer, doc: Document, shown: Suggestion) -> None:
     finally:
         own.ahead_for = None
     ls.stats.add(shown.model, "complete", "ahead_ready" if found else "ahead_empty")
+    if found is not None:
+        learning.prepared(ls, doc.uri, found, calls)
 
 
 def snapshot(ls: GoldcrestServer, recent: int = 200) -> dict[str, Any]:
@@ -221,9 +228,10 @@ def register(server: GoldcrestServer) -> None:
         if found is None:
             return None
         here = types.Range(start=params.position, end=params.position)
-        return types.InlineCompletionList(
-            items=[types.InlineCompletionItem(insert_text=found.text, range=here)]
+        item = types.InlineCompletionItem(
+            insert_text=found.text, range=here, command=learning.command(ls, found)
         )
+        return types.InlineCompletionList(items=[item])
 
     @server.feature(
         types.TEXT_DOCUMENT_COMPLETION,
@@ -258,13 +266,14 @@ def register(server: GoldcrestServer) -> None:
                 ),
                 new_text=word + found.text,
             ),
+            command=learning.command(ls, found),
         )
         return types.CompletionList(is_incomplete=True, items=[item])
 
     @server.feature(STATS_REQUEST)
     def stats_request(ls: GoldcrestServer, params: Any) -> dict[str, Any]:
         """Counters and completion timings of this session (benchmarks, status menus)."""
-        return snapshot(ls, recent=stats.KEEP)
+        return snapshot(ls, recent=stats.KEEP) | {"acceptance": learning.summary(ls)}
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: GoldcrestServer, params: Any) -> None:
@@ -273,3 +282,4 @@ def register(server: GoldcrestServer) -> None:
         if (ahead := state(ls).ahead) is not None:
             ahead.cancel()
         save(ls)
+        learning.flush(ls)

@@ -16,6 +16,7 @@ from lsprotocol import types
 
 from ..context.scope import definitions_of
 from ..documents import StaleVersionError, UnknownDocumentError
+from . import learning
 from .completion import state
 from .convert import text_change
 
@@ -71,6 +72,7 @@ def register(server: GoldcrestServer) -> None:
             log.warning("a change for %s, which is not open, was ignored", uri)
             return
         state(server).pacer.keystroke(uri)
+        learning.changed(server, uri)
         _refresh_when_idle(server, uri)
 
     def did_close(params: types.DidCloseTextDocumentParams) -> None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from ..backends.base import Backend, GenerationRequest
+from ..learning import capture
 from ..privacy.guard import CloudGuard, Withheld
 from ..spend import price_of
 from .features import RouteFeatures
@@ -131,6 +132,7 @@ class Caller:
         if restore is not None:  # a placeholder the model repeated gets its secret back
             answer = replace(answer, text=restore(answer.text))
         self.answers += 1
+        capture.note(tier.name, tier.backend.model, self._features, request, answer.text)
         usage = answer.usage
         cost = price_of(
             engine.settings.cloud.prices,

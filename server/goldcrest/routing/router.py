@@ -9,7 +9,10 @@ Policy is data (``[routing]`` in the settings). The documented default:
 3. A tier that failed validation on at least ``failure_rate`` of at least ``min_history`` recent
    similar requests (same task, language, size and complexity class, within ``history_s``) is
    passed over for the next one.
-4. The tiers above the start are the escalation path; those below it are the fallback when
+4. A tier whose suggestions the user accepted on less than ``acceptance_rate`` of at least
+   ``acceptance_min_shown`` similar requests shown within ``acceptance_history_s`` is passed
+   over too (off until there is that much history; the acceptance log seeds it at start).
+5. The tiers above the start are the escalation path; those below it are the fallback when
    everything above fails (provider down, budget spent, file withheld from the cloud).
 """
 
@@ -19,12 +22,15 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ..config import RoutingSettings
 from .features import RouteFeatures
 from .tiers import Tier
 
 STRONGEST = "strongest"
+_SHOWN = 200  # shown suggestions remembered per signature and tier
+_KEYS = 5000  # suggestions whose acceptance can still be reported
 
 
 class Refused(Exception):
@@ -32,12 +38,18 @@ class Refused(Exception):
 
 
 class FailureHistory:
-    """Recent validation outcomes per (request signature, tier); old ones are forgotten."""
+    """Recent validation outcomes, and which shown suggestions the user accepted, per
+    (request signature, tier); old ones are forgotten."""
 
     def __init__(self) -> None:
         self._events: defaultdict[tuple[str, str], deque[tuple[float, bool]]] = defaultdict(
             lambda: deque(maxlen=20)
         )
+        # acceptance: [shown at (wall clock), accepted] per (signature, tier), and by key
+        self._shown: defaultdict[tuple[str, str], deque[list[Any]]] = defaultdict(
+            lambda: deque(maxlen=_SHOWN)
+        )
+        self._shown_keys: dict[str, list[Any]] = {}
 
     def add(self, signature: str, tier: str, failed: bool) -> None:
         self._events[(signature, tier)].append((time.monotonic(), failed))
@@ -46,6 +58,27 @@ class FailureHistory:
         """(failed, seen) among outcomes newer than ``within_s`` seconds."""
         since = time.monotonic() - within_s
         recent = [failed for at, failed in self._events.get((signature, tier), ()) if at >= since]
+        return sum(recent), len(recent)
+
+    def shown(self, signature: str, tier: str, key: str, at: float | None = None) -> None:
+        """A suggestion ``key`` from ``tier`` was shown (``at``: wall-clock time; once per key)."""
+        if key in self._shown_keys:
+            return
+        entry = [time.time() if at is None else at, False]
+        self._shown[(signature, tier)].append(entry)
+        self._shown_keys[key] = entry
+        while len(self._shown_keys) > _KEYS:
+            del self._shown_keys[next(iter(self._shown_keys))]
+
+    def accepted(self, key: str) -> None:
+        """The user accepted suggestion ``key`` (fully or in part)."""
+        if (entry := self._shown_keys.get(key)) is not None:
+            entry[1] = True
+
+    def acceptance(self, signature: str, tier: str, within_s: float) -> tuple[int, int]:
+        """(accepted, shown) among suggestions shown in the last ``within_s`` seconds."""
+        since = time.time() - within_s
+        recent = [ok for at, ok in self._shown.get((signature, tier), ()) if at >= since]
         return sum(recent), len(recent)
 
 
@@ -99,10 +132,26 @@ def route(
     start = min(len(reasons), len(candidates) - 1)
     signature = features.signature()
     while start < len(candidates) - 1:
-        failed, seen = history.failures(signature, candidates[start].name, policy.history_s)
-        if seen < policy.min_history or failed / seen < policy.failure_rate:
+        name = candidates[start].name
+        failed, seen = history.failures(signature, name, policy.history_s)
+        if seen >= policy.min_history and failed / seen >= policy.failure_rate:
+            reasons.append(f"{name} failed {failed}/{seen} similar requests")
+        elif why := _rarely_accepted(policy, history, signature, name):
+            reasons.append(why)
+        else:
             break
-        reasons.append(f"{candidates[start].name} failed {failed}/{seen} similar requests")
         start += 1
     order = (*candidates[start:], *reversed(candidates[:start]))
     return Route(order, tuple(reasons))
+
+
+def _rarely_accepted(
+    policy: RoutingSettings, history: FailureHistory, signature: str, tier: str
+) -> str:
+    """Why ``tier`` is passed over for its acceptance history, or "" when it is not."""
+    if policy.acceptance_rate <= 0:
+        return ""
+    accepted, shown = history.acceptance(signature, tier, policy.acceptance_history_s)
+    if shown < policy.acceptance_min_shown or accepted / shown >= policy.acceptance_rate:
+        return ""
+    return f"{tier}: {accepted}/{shown} similar suggestions accepted"
