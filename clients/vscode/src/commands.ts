@@ -13,6 +13,8 @@ export const SERVER_COMMANDS = {
   fix: 'goldcrest.fix',
   refactor: 'goldcrest.refactor',
   explain: 'goldcrest.explain',
+  /** Run by the editor when the user accepts a suggestion that carries it (the server counts it). */
+  accepted: 'goldcrest.accepted',
 } as const;
 
 export type RefactorKind = 'simplify' | 'extract_function' | 'type_hints' | 'docstring';
@@ -43,6 +45,7 @@ export const CLIENT_COMMANDS = {
   restart: 'goldcrest.restartServer',
   doctor: 'goldcrest.runDoctor',
   showLog: 'goldcrest.showLog',
+  showAcceptance: 'goldcrest.showAcceptance',
   menu: 'goldcrest.statusMenu',
   fixWithStrongest: 'goldcrest.fixWithStrongest',
   listBugsWithStrongest: 'goldcrest.listBugsWithStrongest',

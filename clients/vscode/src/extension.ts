@@ -8,6 +8,7 @@ import * as os from 'os';
 import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, RevealOutputChannelOn, ServerOptions, State } from 'vscode-languageclient/node';
 
+import { acceptanceReport } from './acceptance';
 import { Actions } from './actions';
 import { CLIENT_COMMANDS, REFACTORS, SERVER_COMMANDS, TIER_COMMANDS } from './commands';
 import { DocView } from './docs';
@@ -18,6 +19,8 @@ import { GoldcrestState, isLoading, parseStatus, reduceStatus, statusView } from
 const SECTION = 'goldcrest';
 const DEFAULT_LANGUAGES = ['python', 'javascript', 'javascriptreact', 'typescript', 'typescriptreact', 'go', 'rust', 'java', 'c', 'cpp'];
 const PYTHON_EXTENSION = 'ms-python.python';
+/** The server's counters and acceptance figures. */
+const STATS_REQUEST = 'goldcrest/stats';
 /** How long a start that finds no server waits for settings still on their way (remote windows). */
 const SETTINGS_GRACE_MS = 2500;
 
@@ -270,6 +273,10 @@ class Goldcrest implements vscode.Disposable {
             return result;
           }
           const result: unknown = await next(command, args);
+          if (command === SERVER_COMMANDS.accepted) {
+            // VS Code ran an accepted inline suggestion's command: the log tells what the server made of it
+            this.log(`${command} ${JSON.stringify(args[0])} answered: ${JSON.stringify(result)}`);
+          }
           if (command === SERVER_COMMANDS.listBugs) {
             this.actions.reportBugCount(result);
           }
@@ -381,6 +388,7 @@ class Goldcrest implements vscode.Disposable {
       { label: '$(debug-restart) Restart server', run: () => this.restart() },
       { label: '$(pulse) Run goldcrest doctor', run: () => this.doctor() },
       { label: '$(output) Show log', run: () => this.output.show(true) },
+      { label: '$(graph) Show acceptance stats', run: () => this.showAcceptance() },
       { label: '$(bug) List bugs in file', run: () => this.actions.listBugs(false) },
       { label: '$(gear) Settings', run: () => vscode.commands.executeCommand('workbench.action.openSettings', '@ext:goldcrest.goldcrest') },
     ];
@@ -444,6 +452,21 @@ class Goldcrest implements vscode.Disposable {
     await this.docs.show('Goldcrest Doctor.txt', report, false);
   }
 
+  /** What the user accepted, per tier, model, language and task (the server's figures). */
+  async showAcceptance(): Promise<void> {
+    const client = await this.runningClient();
+    if (!client) {
+      return;
+    }
+    try {
+      const stats: unknown = await client.sendRequest(STATS_REQUEST, {});
+      await this.docs.show('Goldcrest Acceptance.md', acceptanceReport(stats), true);
+    } catch (err) {
+      this.log(`${STATS_REQUEST} failed: ${String(err)}`);
+      void vscode.window.showErrorMessage(`Goldcrest: the server did not report its figures (${String(err)}).`, 'Show Log').then((c) => this.onChoice(c));
+    }
+  }
+
   showLog(): void {
     this.output.show(true);
   }
@@ -483,6 +506,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   reg(CLIENT_COMMANDS.restart, () => gc.restart());
   reg(CLIENT_COMMANDS.doctor, () => gc.doctor());
   reg(CLIENT_COMMANDS.showLog, () => gc.showLog());
+  reg(CLIENT_COMMANDS.showAcceptance, () => gc.showAcceptance());
   reg(CLIENT_COMMANDS.menu, () => gc.menu());
   await gc.start();
 }
