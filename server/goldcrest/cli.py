@@ -73,9 +73,21 @@ def _stats(args: argparse.Namespace) -> int:
     status = report(path, args.days, args.json, print)
     if not args.json:
         from .stats import FILE_NAME, print_timings
+        from .stats_report import report_acceptance
 
+        report_acceptance(path.with_name(settings.acceptance_path().name), args.days, print)
         print_timings(path.with_name(FILE_NAME), print)
     return status
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .config import load_files
+    from .learning.command import run_export
+
+    settings, problems = load_files(Path(args.workspace).resolve())
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return run_export(args, settings.acceptance_path(), print)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,6 +118,22 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--days", type=int, help="only the last N days (default: all)")
     stats.add_argument("--json", action="store_true", help="machine-readable output")
     stats.set_defaults(run=_stats)
+
+    export = commands.add_parser(
+        "export",
+        help="write the suggestions you accepted as a training set (chat and FIM JSONL)",
+        description="Write what you accepted (suggestions, fixes and refactors you kept) as "
+        "JSON lines: chat.jsonl (system/user/assistant) and fim.jsonl (prefix/suffix/middle), "
+        "each with a held-out split (*.heldout.jsonl) for `goldcrest eval --data`. Prompts "
+        "are exactly as Goldcrest sent them, redacted as for the cloud; duplicates are dropped.",
+    )
+    export.add_argument("--out", default="goldcrest-export", metavar="DIR", help="output folder")
+    export.add_argument("--since", metavar="YYYY-MM-DD", help="only what was accepted from then")
+    export.add_argument("--task", action="append", metavar="TASKS", help="complete, fix, refactor")
+    export.add_argument("--min-chars", type=int, default=1, metavar="N", help="skip shorter ones")
+    export.add_argument("--log", help="acceptance log (default: beside spend.database)")
+    export.add_argument("--workspace", default=".", help="folder whose goldcrest.toml applies")
+    export.set_defaults(run=_export)
 
     evaluate = commands.add_parser(
         "eval",
@@ -158,7 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="runs per item, for consistency (default: 3)",
     )
     evaluate.add_argument(
-        "--data", metavar="DIR", help="evaluation data folder (default: ../shared/eval)"
+        "--data",
+        metavar="DIR",
+        help="evaluation data folder (default: ../shared/eval), or a `goldcrest export` folder: "
+        "its held-out split is then the suite 'accepted' (your own accepted suggestions)",
     )
     evaluate.add_argument(
         "--out",

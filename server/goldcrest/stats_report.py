@@ -1,4 +1,5 @@
-"""``goldcrest stats``: the spend ledger as a table per tier and task (or JSON)."""
+"""``goldcrest stats``: the spend ledger as a table per tier and task (or JSON), and what the
+user accepted per tier, model, language and task."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
+from .learning.records import fold, read
+from .learning.report import print_table, rows
 from .spend import SpendLedger
 
 _COLUMNS = (
@@ -23,14 +26,16 @@ _COLUMNS = (
 )
 
 
+def _since(days: int | None) -> datetime.date | None:
+    return datetime.date.today() - datetime.timedelta(days=days - 1) if days else None
+
+
 def report(path: Path, days: int | None, as_json: bool, say: Callable[[str], None]) -> int:
     """Print the totals in ``path``; exit status 0 (an empty ledger is not an error)."""
     if not path.is_file():
         say(f"No Goldcrest counters yet at {path}.")
         return 0
-    since = (
-        (datetime.date.today() - datetime.timedelta(days=days - 1)).isoformat() if days else None
-    )
+    since = day.isoformat() if (day := _since(days)) else None
     ledger = SpendLedger(path)
     rows = ledger.summary(since)
     ledger.close()
@@ -68,3 +73,10 @@ def report(path: Path, days: int | None, as_json: bool, say: Callable[[str], Non
     if served:
         say(f"served locally: {local}/{served} ({100 * local / served:.0f}%)   counters: {path}")
     return 0
+
+
+def report_acceptance(path: Path, days: int | None, say: Callable[[str], None]) -> None:
+    """The acceptance table from the log at ``path`` (nothing when there is none)."""
+    day = _since(days)
+    since = datetime.datetime.combine(day, datetime.time()).timestamp() if day else 0.0
+    print_table(rows(fold(read(path)).values(), since), say)

@@ -17,6 +17,7 @@ from .models import settings_for
 from .runner import EvalOptions, evaluate
 from .scoring import missing_modules
 from .suites import build_suites
+from .suites.accepted import accepted_suites
 from .suites.base import Suite
 
 
@@ -70,7 +71,10 @@ def run_command(args: argparse.Namespace) -> int:
     settings, problems = load_files(Path(args.workspace).resolve())
     for problem in problems:
         print(f"! {problem}", file=sys.stderr)
-    suites = build_suites(data_dir, args.test_timeout)
+    # a `goldcrest export` folder is its own suite; else the benchmark suites
+    suites = dict(accepted_suites(data_dir, args.test_timeout)) or build_suites(
+        data_dir, args.test_timeout
+    )
     wanted = _expand(_names(args.suite), suites) or list(suites)
     if unknown := [n for n in wanted if n not in suites]:
         return _fail(f"unknown suite {', '.join(unknown)}; known: {', '.join(suites)}.")

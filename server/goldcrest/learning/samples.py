@@ -46,6 +46,7 @@ def cleaner(settings: Callable[[], Settings]) -> Clean:
             "tier": sent.tier,
             "model": sent.model,
             "language": sent.language,
+            "file": sent.file,
             "prompt": as_prompt(request),
             "accepted": request.extra[_ACCEPTED],
             "redactions": sum(redacted.counts.values()),
