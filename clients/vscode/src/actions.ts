@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { ExecuteCommandRequest, LanguageClient } from 'vscode-languageclient/node';
 
+import { acceptanceReport } from './acceptance';
 import { REFACTORS, RefactorKind, SERVER_COMMANDS, fixRange, withTier } from './commands';
 import { DocView } from './docs';
 
@@ -15,6 +16,9 @@ export interface ActionHost {
   log(line: string): void;
   onChoice(choice: string | undefined): Promise<void>;
 }
+
+/** The server's counters and acceptance figures. */
+const STATS_REQUEST = 'goldcrest/stats';
 
 export class Actions {
   constructor(
@@ -147,6 +151,21 @@ export class Actions {
     const name = where.uri ? decodeURIComponent(where.uri.split('/').pop() ?? 'code') : 'code';
     const line = (where.position?.line ?? where.range?.start.line ?? 0) + 1;
     await this.docs.show(`Explain ${name}:${line}.md`, text, true);
+  }
+
+  /** What the user accepted, per tier, model, language and task (the server's figures). */
+  async showAcceptance(): Promise<void> {
+    const client = await this.host.runningClient();
+    if (!client) {
+      return;
+    }
+    try {
+      const stats: unknown = await client.sendRequest(STATS_REQUEST, {});
+      await this.docs.show('Goldcrest Acceptance.md', acceptanceReport(stats), true);
+    } catch (err) {
+      this.host.log(`${STATS_REQUEST} failed: ${String(err)}`);
+      void vscode.window.showErrorMessage(`Goldcrest: the server did not report its figures (${String(err)}).`, 'Show Log').then((c) => this.host.onChoice(c));
+    }
   }
 
   /** A short note after a bug scan; `result` is goldcrest.listBugs' answer ({findings, ...}). */

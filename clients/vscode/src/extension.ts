@@ -2,40 +2,27 @@
  * Goldcrest for VS Code: starts `goldcrest serve` over stdio and wires its LSP features,
  * commands and status into the editor.
  */
-import { execFile } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
 import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, RevealOutputChannelOn, ServerOptions, State } from 'vscode-languageclient/node';
 
-import { acceptanceReport } from './acceptance';
 import { Actions } from './actions';
-import { CLIENT_COMMANDS, REFACTORS, SERVER_COMMANDS, TIER_COMMANDS } from './commands';
+import { CLIENT_COMMANDS, REFACTORS, TIER_COMMANDS } from './commands';
 import { DocView } from './docs';
-import { INSTALL_COMMAND, Resolution, pythonEnvDirs, resolveServer } from './serverPath';
+import { doctorReport } from './doctor';
+import { locateServer } from './locate';
+import { MiddlewareHost, middleware } from './middleware';
+import { INSTALL_COMMAND, Resolution } from './serverPath';
 import { Inspected, JsonObject, buildServerSettings, sameSettings, settingsForChange, trustedInspect, userValue } from './settings';
 import { GoldcrestState, isLoading, parseStatus, reduceStatus, statusView } from './status';
 
 const SECTION = 'goldcrest';
 const DEFAULT_LANGUAGES = ['python', 'javascript', 'javascriptreact', 'typescript', 'typescriptreact', 'go', 'rust', 'java', 'c', 'cpp'];
-const PYTHON_EXTENSION = 'ms-python.python';
-/** The server's counters and acceptance figures. */
-const STATS_REQUEST = 'goldcrest/stats';
 /** How long a start that finds no server waits for settings still on their way (remote windows). */
 const SETTINGS_GRACE_MS = 2500;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
-class Goldcrest implements vscode.Disposable {
+class Goldcrest implements vscode.Disposable, MiddlewareHost {
   private client: LanguageClient | undefined;
   private state: GoldcrestState;
   private lastSent: JsonObject = {};
@@ -87,7 +74,7 @@ class Goldcrest implements vscode.Disposable {
     return trustedInspect((key) => cfg.inspect(key), vscode.workspace.isTrusted);
   }
 
-  private serverSettings(): JsonObject {
+  serverSettings(): JsonObject {
     return buildServerSettings(this.inspect());
   }
 
@@ -127,41 +114,9 @@ class Goldcrest implements vscode.Disposable {
 
   // ---- finding the server ---------------------------------------------------------------------
 
-  /** The bin folders of the Python extension's selected interpreter, when it is installed. */
-  private async pythonDirs(): Promise<string[]> {
-    const ext = vscode.extensions.getExtension(PYTHON_EXTENSION);
-    if (!ext) {
-      return [];
-    }
-    try {
-      const api: unknown = ext.isActive ? ext.exports : await Promise.race([ext.activate(), sleep(5000).then(() => undefined)]);
-      return await pythonEnvDirs(api, vscode.workspace.workspaceFolders?.[0]?.uri, process.platform);
-    } catch (err) {
-      this.log(`The Python extension's interpreter is unknown: ${String(err)}`);
-      return [];
-    }
-  }
-
   /** Where `goldcrest` is, read from the settings now: an explicit goldcrest.serverPath wins. */
-  async locateServer(): Promise<Resolution> {
-    const explicit = userValue(this.inspect()('serverPath'));
-    const configured = typeof explicit === 'string' && explicit.trim() ? explicit : 'goldcrest';
-    const bare = !configured.includes('/') && !configured.includes('\\');
-    const resolved = resolveServer(
-      {
-        configured,
-        pathEnv: process.env.PATH,
-        platform: process.platform,
-        home: os.homedir(),
-        env: process.env,
-        // an untrusted workspace's interpreter may be a venv inside it: not a server to run
-        pythonEnvDirs: bare && vscode.workspace.isTrusted ? await this.pythonDirs() : [],
-      },
-      { isExecutable },
-    );
-    const source = explicit === undefined ? 'default' : 'goldcrest.serverPath';
-    this.log(`server: "${configured}" (${source}) -> ${resolved.ok ? `${resolved.command} (found via ${resolved.via})` : 'not found'}`);
-    return resolved;
+  locateServer(): Promise<Resolution> {
+    return locateServer(userValue(this.inspect()('serverPath')), (line) => this.log(line));
   }
 
   // ---- server lifecycle -----------------------------------------------------------------------
@@ -255,45 +210,7 @@ class Goldcrest implements vscode.Disposable {
       initializationOptions: this.lastSent,
       outputChannel: this.output,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
-      middleware: {
-        provideInlineCompletionItems: (document, position, context, token, next) => {
-          if (this.state.paused) {
-            return null;
-          }
-          return next(document, position, context, token);
-        },
-        // Code actions that carry a server command (e.g. "Goldcrest: Explain") run through
-        // here; VS Code drops a command's result, so show the ones that answer with text.
-        executeCommand: async (command, args, next) => {
-          if (command === SERVER_COMMANDS.explain) {
-            // `show: true` asks the server to pop the text up as a message; we show it better
-            const quiet = args.map((a: unknown) => (a !== null && typeof a === 'object' ? { ...a, show: false } : a));
-            const result: unknown = await next(command, quiet);
-            await this.actions.showExplanation(result, quiet[0]);
-            return result;
-          }
-          const result: unknown = await next(command, args);
-          if (command === SERVER_COMMANDS.accepted) {
-            // VS Code ran an accepted inline suggestion's command: the log tells what the server made of it
-            this.log(`${command} ${JSON.stringify(args[0])} answered: ${JSON.stringify(result)}`);
-          }
-          if (command === SERVER_COMMANDS.listBugs) {
-            this.actions.reportBugCount(result);
-          }
-          return result;
-        },
-        workspace: {
-          // A server that pulls settings (workspace/configuration) gets the same object as
-          // initializationOptions, never the raw VS Code section with client-only keys.
-          configuration: async (params, token, next) => {
-            const answer = await next(params, token);
-            if (!Array.isArray(answer)) {
-              return answer; // a ResponseError
-            }
-            return answer.map((value: unknown, i: number) => (params.items[i]?.section === SECTION ? this.serverSettings() : value));
-          },
-        },
-      },
+      middleware: middleware(this, SECTION),
     };
   }
 
@@ -374,7 +291,7 @@ class Goldcrest implements vscode.Disposable {
     }
   }
 
-  private log(line: string): void {
+  log(line: string): void {
     this.output.info(`[client] ${line}`);
   }
 
@@ -388,7 +305,7 @@ class Goldcrest implements vscode.Disposable {
       { label: '$(debug-restart) Restart server', run: () => this.restart() },
       { label: '$(pulse) Run goldcrest doctor', run: () => this.doctor() },
       { label: '$(output) Show log', run: () => this.output.show(true) },
-      { label: '$(graph) Show acceptance stats', run: () => this.showAcceptance() },
+      { label: '$(graph) Show acceptance stats', run: () => this.actions.showAcceptance() },
       { label: '$(bug) List bugs in file', run: () => this.actions.listBugs(false) },
       { label: '$(gear) Settings', run: () => vscode.commands.executeCommand('workbench.action.openSettings', '@ext:goldcrest.goldcrest') },
     ];
@@ -420,51 +337,9 @@ class Goldcrest implements vscode.Disposable {
   /** `goldcrest doctor` with the editor's settings, found the way the server is found. */
   async doctor(): Promise<void> {
     const resolved = await this.locateServer();
-    if (!resolved.ok) {
-      await this.docs.show('Goldcrest Doctor.txt', `${resolved.message}\n`, false);
-      return;
-    }
-    const command = resolved.command;
-    // the workspace's goldcrest.toml and the editor's settings apply as they do to the server
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-    const args = folder?.scheme === 'file' ? ['doctor', '--workspace', folder.fsPath] : ['doctor'];
-    const settings = this.serverSettings();
-    if (Object.keys(settings).length > 0) {
-      args.push('--settings', JSON.stringify(settings));
-    }
-    const report = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'Goldcrest: running doctor…' },
-      () =>
-        new Promise<string>((resolve) => {
-          execFile(command, args, { timeout: 180_000, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
-            let text = `$ ${command} ${args.join(' ')}\n\n${stdout}`;
-            if (stderr) {
-              text += `\n${stderr}`;
-            }
-            if (err) {
-              text += `\n(${err.message})\n`;
-            }
-            resolve(text);
-          });
-        }),
-    );
+    const report = resolved.ok ? await doctorReport(resolved.command, this.serverSettings()) : `${resolved.message}\n`;
     this.output.appendLine(report);
     await this.docs.show('Goldcrest Doctor.txt', report, false);
-  }
-
-  /** What the user accepted, per tier, model, language and task (the server's figures). */
-  async showAcceptance(): Promise<void> {
-    const client = await this.runningClient();
-    if (!client) {
-      return;
-    }
-    try {
-      const stats: unknown = await client.sendRequest(STATS_REQUEST, {});
-      await this.docs.show('Goldcrest Acceptance.md', acceptanceReport(stats), true);
-    } catch (err) {
-      this.log(`${STATS_REQUEST} failed: ${String(err)}`);
-      void vscode.window.showErrorMessage(`Goldcrest: the server did not report its figures (${String(err)}).`, 'Show Log').then((c) => this.onChoice(c));
-    }
   }
 
   showLog(): void {
@@ -506,7 +381,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   reg(CLIENT_COMMANDS.restart, () => gc.restart());
   reg(CLIENT_COMMANDS.doctor, () => gc.doctor());
   reg(CLIENT_COMMANDS.showLog, () => gc.showLog());
-  reg(CLIENT_COMMANDS.showAcceptance, () => gc.showAcceptance());
+  reg(CLIENT_COMMANDS.showAcceptance, () => actions.showAcceptance());
   reg(CLIENT_COMMANDS.menu, () => gc.menu());
   await gc.start();
 }
