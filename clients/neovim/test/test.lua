@@ -4,7 +4,8 @@
 --
 -- Uses only Neovim 0.7 APIs. Starts the scripted fake Ollama (tests/fake_ollama.py) so
 -- the answers are deterministic, opens a Python file, and drives the plugin the way a user does:
--- completion, hover, code actions, :GoldcrestBugs, a fix applied through vim.lsp.buf.code_action,
+-- completion (a suggestion taken from the menu is counted by the server), hover, code actions,
+-- :GoldcrestBugs, a fix applied through vim.lsp.buf.code_action,
 -- :GoldcrestExplain, :GoldcrestDoctor. Prints one line per check and a final
 -- "neovim: N passed, M failed"; exits non-zero on any failure (or when the whole run exceeds
 -- GOLDCREST_TEST_TIMEOUT_S, default 240 s).
@@ -173,7 +174,8 @@ end
 -- ---------------------------------------------------------------------------------------------
 -- setup: fake Ollama, workspace, plugin
 
-local settings = { cache = { enabled = false }, log_level = "debug" }
+-- the counters and the acceptance log go to this run's folder, not the user's state
+local settings = { cache = { enabled = false }, log_level = "debug", spend = { database = tmp .. "/state/spend.sqlite" } }
 -- how long one model-backed command may take: the real model on 2 shared cores is slow
 local MODEL_MS = REAL and 300000 or 90000
 if REAL then
@@ -305,6 +307,60 @@ check("completion item at `return ` (textDocument/completion)", function()
   -- put the line back as the fixture has it
   vim.api.nvim_buf_set_lines(bufnr, row, row + 1, false, { "    return a + b" })
 end)
+
+--- How many completions goldcrest/stats counts as accepted whole (its acceptance rows).
+local function accepted_count(stats)
+  local n = 0
+  for _, row in ipairs(type(stats) == "table" and stats.acceptance or {}) do
+    if row.task == "complete" then
+      n = n + row.accepted
+    end
+  end
+  return n
+end
+
+--- Type `keys` in insert mode at the end of line `row` (0-based) with 'omnifunc' completion open,
+--- then `finish_keys` once the menu shows (or after `ms`, to leave insert mode whatever happens).
+local function complete_from_menu(row, finish_keys, ms)
+  vim.api.nvim_win_set_cursor(0, { row + 1, 0 })
+  local term = function(k)
+    return vim.api.nvim_replace_termcodes(k, true, false, true)
+  end
+  local t0, shown = vim.loop.now(), false
+  local timer = vim.loop.new_timer()
+  timer:start(100, 100, vim.schedule_wrap(function()
+    if vim.fn.pumvisible() == 1 or vim.loop.now() - t0 > ms then
+      shown = vim.fn.pumvisible() == 1
+      timer:stop()
+      timer:close()
+      vim.api.nvim_feedkeys(term(shown and finish_keys or "<C-e><Esc>"), "t", false)
+    end
+  end))
+  -- 'x!': run the keys and stay in insert mode until the timer's keys leave it
+  vim.api.nvim_feedkeys(term("A<C-x><C-o>"), "tx!", false)
+  return shown
+end
+
+if not REAL then
+  check("a suggestion taken from the completion menu is reported; the server counts it", function()
+    local row = find_line("def add(a, b):") + 1
+    vim.api.nvim_buf_set_lines(bufnr, row, row + 1, false, { "    return " })
+    local completeopt = vim.o.completeopt
+    vim.o.completeopt = "menuone" -- the first item is selected (and inserted)
+    goldcrest.last_accept = nil
+    local shown = complete_from_menu(row, "<C-y><Esc>", 30000)
+    vim.o.completeopt = completeopt
+    assert(shown, "no completion menu within 30 s")
+    local line = vim.api.nvim_buf_get_lines(bufnr, row, row + 1, false)[1]
+    assert(line == "    return a + b", "line after the accept: " .. line)
+    local sent = goldcrest.last_accept
+    assert(sent, "no goldcrest.accepted sent (does the completion item carry the command?)")
+    assert(type(sent.id) == "string" and sent.kind == "full" and sent.chars == 5, vim.inspect(sent))
+    -- the server counts it, once (goldcrest/stats, over this run's acceptance log)
+    local stats = request("goldcrest/stats", vim.empty_dict(), 10000)
+    assert(accepted_count(stats) == 1, "accepted completions in goldcrest/stats: " .. vim.inspect(stats.acceptance))
+  end)
+end
 
 check("hover explains the function under the cursor", function()
   local row = find_line("def mean(values):")
@@ -492,7 +548,7 @@ check(":help goldcrest opens the plugin's help", function()
   vim.fn.writefile(vim.fn.readfile(PLUGIN .. "/doc/goldcrest.txt"), doc .. "/goldcrest.txt")
   vim.cmd("helptags " .. vim.fn.fnameescape(doc))
   vim.opt.runtimepath:prepend(tmp .. "/rtp")
-  for _, tag in ipairs({ "goldcrest", ":GoldcrestFix", "goldcrest-tier", "goldcrest-health", "goldcrest-server-path" }) do
+  for _, tag in ipairs({ "goldcrest", ":GoldcrestFix", "goldcrest-tier", "goldcrest-health", "goldcrest-server-path", "goldcrest-accepted" }) do
     vim.cmd("help " .. tag)
     local name, line = vim.api.nvim_buf_get_name(0), vim.api.nvim_get_current_line()
     vim.cmd("helpclose")

@@ -310,13 +310,30 @@ export async function cursorOnLine(page, text, column) {
   }
 }
 
-/** Whether any frame of the page (markdown previews are iframes) shows `text`. */
-export async function framesShow(page, text) {
+/** The text every frame of the page shows (markdown previews are iframes), one after another. */
+export async function framesText(page) {
+  const texts = [];
   for (const f of page.frames()) {
-    const t = await f.evaluate(() => document.body?.innerText || '').catch(() => '');
-    if (t.includes(text)) {
-      return true;
-    }
+    texts.push(await f.evaluate(() => document.body?.innerText || '').catch(() => ''));
   }
-  return false;
+  return texts.join('\n');
+}
+
+/** Whether any frame of the page shows `text`. */
+export async function framesShow(page, text) {
+  return (await framesText(page)).includes(text);
+}
+
+/**
+ * Wait until VS Code has run `n` accepted suggestions' goldcrest.accepted commands in all (the
+ * extension logs each with the server's answer) and check the last was counted as a whole accept.
+ */
+export async function acceptCounted(run, n) {
+  const acks = () => run.goldcrestLog().split('\n').filter((l) => l.includes('[client] goldcrest.accepted {'));
+  await waitFor(`VS Code to run goldcrest.accepted (accept ${n})`, () => acks().length >= n, 10000);
+  const last = acks().pop();
+  if (!last.includes('"kind":"full"') || !last.includes('answered: {"counted":true}')) {
+    throw new Error(`the accept was not counted: ${last}`);
+  }
+  log(last.replace(/^.*\[client\] /, ''));
 }

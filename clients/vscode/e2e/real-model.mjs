@@ -1,14 +1,14 @@
 // The end-to-end test's embedded-model part: the same editor, switched to backend "embedded" (the
 // real Qwen2.5-Coder-1.5B in the server process). Only what does not depend on the model's exact
 // words is checked: the first start shows the model loading in the status bar, ghost text from
-// the model is accepted and the file is still valid Python, list bugs and fix complete (a fix is
-// applied and parses, or is withheld with a reason and leaves the file alone).
+// the model is accepted (and counted) and the file is still valid Python, list bugs and fix
+// complete (a fix is applied and parses, or is withheld with a reason and leaves the file alone).
 
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { cursorOnLine, editorText, log, openFile, runCommand, statusItem, waitFor, waitReady } from './lib.mjs';
+import { acceptCounted, cursorOnLine, editorText, log, openFile, runCommand, statusItem, waitFor, waitReady } from './lib.mjs';
 
 /** Seconds the model may take per step on a busy 2-core machine. */
 const MODEL_STEP_S = Number(process.env.E2E_MODEL_STEP_S || 240);
@@ -75,6 +75,7 @@ export async function realModelSteps({ run, page, ws, settings, python }) {
     const firstWord = shown.split(/\s+/)[0];
     await page.keyboard.press('Tab');
     await waitFor('the suggestion in the editor', async () => (await editorText(page)).includes(`return ${firstWord}`), 10000);
+    await acceptCounted(run, 2);
     await page.keyboard.press('Control+S');
     const file = path.join(ws, 'convert.py');
     await waitFor('convert.py saved', () => fs.readFileSync(file, 'utf8').includes(`return ${firstWord}`), 10000);

@@ -7,6 +7,7 @@
 //
 // Scripted part (a fake Ollama with fixed answers, tests/fake_ollama.py), checked in the browser:
 //   1. the server configured by goldcrest.serverPath starts; ghost text appears and Tab accepts it;
+//      VS Code runs the suggestion's goldcrest.accepted command and the server counts it;
 //   2. a Goldcrest code action applies its edit; "List Bugs in File" puts a diagnostic on the bug
 //      and its "Goldcrest: Fix" quick fix applies;
 //   3. "List Bugs with Strongest Model" (context menu) and "Fix with Strongest Model" (palette)
@@ -45,6 +46,8 @@ import {
   cursorOnLine,
   editorText,
   framesShow,
+  acceptCounted,
+  framesText,
   freePort,
   log,
   openFile,
@@ -261,6 +264,21 @@ async function scriptedSteps({ run, page, ws, goldcrest }) {
     await run.shot('04-ghost-text-accepted');
     await page.keyboard.press('Control+S');
     await waitFor('sample.py saved with the completion', () => fs.readFileSync(path.join(ws, 'sample.py'), 'utf8').includes('    return a + b'), 10000);
+  });
+
+  await run.step('the accepted suggestion is counted: VS Code runs its command, Show Acceptance Stats shows it', async () => {
+    await acceptCounted(run, 1);
+    await runCommand(page, 'Goldcrest: Show Acceptance Stats');
+    // the table's "complete" row (cells tab-separated): model (tier), language, task, shown, accepted (partly), ...
+    const row = async () => (await framesText(page)).split('\n').map((l) => l.split('\t').map((c) => c.trim())).find((c) => c[2] === 'complete');
+    const cells = await waitFor('the acceptance table', row, 30000, 500);
+    await run.shot('04b-acceptance-stats');
+    log(`acceptance row: ${cells.join(' | ')}`);
+    if (Number(cells[3]) < 1 || cells[4] !== '1 (0)') {
+      throw new Error(`expected 1 accepted of at least 1 shown: ${cells.join(' | ')}`);
+    }
+    await page.locator('.editor-instance .view-line', { hasText: 'def add(a, b):' }).first().click();
+    await runCommand(page, 'View: Close Editors in Other Groups');
   });
 
   await run.step('a Goldcrest code action applies its edit', async () => {
