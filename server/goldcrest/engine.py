@@ -9,6 +9,7 @@ escalates until the task's validation accepts an answer (see routing/).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -63,6 +64,18 @@ class Answer:
     usage: Usage = field(default_factory=Usage)
     #: seconds spent waiting on the backend (0 for a cache hit): the model's share of a request
     wait_s: float = 0.0
+
+
+#: The cache key suffix under which an answer's token log-probabilities are kept.
+_LOGPROBS = "\x1flogprobs"
+
+
+def _logprobs(cached: str | None) -> list[tuple[str, float]]:
+    """Token log-probabilities as the cache keeps them (JSON); none when absent or unreadable."""
+    try:
+        return [(str(t), float(p)) for t, p in json.loads(cached or "[]")]
+    except (ValueError, TypeError):
+        return []
 
 
 @dataclass
@@ -191,7 +204,8 @@ class Engine:
         key = AnswerCache.key(backend.name, backend.model, request.fingerprint())
         if cacheable and (hit := self.cache.get(key)) is not None:
             self.stats.add(backend.model, task, "cache_hits")
-            return Answer(hit, backend.name, backend.model, cached=True)
+            scored = Usage(logprobs=_logprobs(self.cache.get(key + _LOGPROBS)))
+            return Answer(hit, backend.name, backend.model, cached=True, usage=scored)
         if not self.healthy(backend):
             self.stats.add(backend.model, task, "skipped_unhealthy")
             return None
@@ -233,6 +247,8 @@ class Engine:
         text = "".join(parts)
         if cacheable:
             self.cache.put(key, text)
+            if usage.logprobs:  # a withheld unlikely answer stays withheld when it comes back
+                self.cache.put(key + _LOGPROBS, json.dumps(usage.logprobs))
         wait_s = time.perf_counter() - began
         return Answer(text, backend.name, backend.model, cached=False, usage=usage, wait_s=wait_s)
 

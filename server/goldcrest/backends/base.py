@@ -40,6 +40,9 @@ class GenerationRequest:
     stop: tuple[str, ...] = ()
     json_schema: dict[str, Any] | None = None
     seed: int | None = None
+    #: ask for each generated token's log-probability (``Usage.logprobs``), where the backend
+    #: can say it: a completion's confidence
+    logprobs: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -69,6 +72,10 @@ class Usage:
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    #: (text, natural-log probability) of each generated token, in order, when the request asked
+    #: for them and the backend reports them; empty otherwise. The token that ended the answer
+    #: may be missing.
+    logprobs: list[tuple[str, float]] = field(default_factory=list)
 
 
 class BackendError(RuntimeError):

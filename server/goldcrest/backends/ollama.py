@@ -90,6 +90,8 @@ class OllamaBackend(Backend):
                     # A chat model's `thinking` is dropped: only the answer is wanted.
                     chat = isinstance(part, ollama.ChatResponse)
                     text = part.message.content if chat else part.response
+                    if usage is not None and part.logprobs:
+                        usage.logprobs += [(p.token, p.logprob) for p in part.logprobs]
                     if text:
                         yield text
             if not finished:
@@ -107,6 +109,8 @@ class OllamaBackend(Backend):
             "think": False,
             "format": request.json_schema,
         }
+        if request.logprobs:  # servers before 0.12.11 ignore it: no confidence, nothing breaks
+            common["logprobs"] = True
         if not request.is_fim:
             messages = [{"role": m.role, "content": m.content} for m in request.messages]
             return await self._client.chat(self.model, messages=messages, **common)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import openai
@@ -44,6 +45,7 @@ class OpenAICompatBackend(Backend):
         self.base_url = base_url or DEFAULT_URL
         self._fim = fim
         self._schema_style = "json_schema"  # or "json_object" for servers that only know that
+        self._logprobs = True  # until the server refuses them
         # Servers without auth (llama.cpp, vLLM) accept any key; the SDK insists on one.
         self._client = openai.AsyncOpenAI(
             api_key=api_key or "unused",
@@ -60,20 +62,18 @@ class OpenAICompatBackend(Backend):
     ) -> AsyncIterator[str]:
         """Yield text as the server streams it; closing this generator drops the connection."""
         try:
-            if request.is_fim:
-                if not (self._fim and request.fim_template):
-                    raise BackendError(
-                        f"{self.model} at {self.base_url} is not set up for fill-in-the-middle.",
-                        transient=False,
-                    )
-                prompt = fill(
-                    request.fim_template, prefix=request.prefix or "", suffix=request.suffix or ""
-                )
-                chunks = await self._client.completions.create(
-                    model=self.model, prompt=prompt, **_common(request)
-                )
-            else:
-                chunks = await self._chat(request)
+            if request.logprobs and not self._logprobs:
+                request = replace(request, logprobs=False)
+            try:
+                chunks = await self._open(request)
+            except openai.APIStatusError as exc:
+                if not request.logprobs or exc.status_code not in (400, 422, 500):
+                    raise
+                # a server that cannot score tokens (llama-cpp-python's without logits_all)
+                # is asked again without, and from now on
+                self._logprobs = False
+                request = replace(request, logprobs=False)
+                chunks = await self._open(request)
             try:
                 async for chunk in chunks:
                     if chunk.usage is not None and usage is not None:
@@ -82,12 +82,30 @@ class OpenAICompatBackend(Backend):
                     if chunk.choices:
                         choice = chunk.choices[0]
                         text = choice.text if request.is_fim else choice.delta.content
+                        if usage is not None and choice.logprobs is not None:
+                            usage.logprobs += _token_logprobs(choice.logprobs)
                         if text:
                             yield text
             finally:
                 await chunks.close()
         except openai.OpenAIError as exc:
             raise BackendError(self._describe(exc), transient=transient(openai, exc)) from exc
+
+    async def _open(self, request: GenerationRequest) -> Any:
+        """Start the streamed call that fits the request: raw FIM completion or chat."""
+        if not request.is_fim:
+            return await self._chat(request)
+        if not (self._fim and request.fim_template):
+            raise BackendError(
+                f"{self.model} at {self.base_url} is not set up for fill-in-the-middle.",
+                transient=False,
+            )
+        prompt = fill(
+            request.fim_template, prefix=request.prefix or "", suffix=request.suffix or ""
+        )
+        return await self._client.completions.create(
+            model=self.model, prompt=prompt, **_common(request)
+        )
 
     async def _chat(self, request: GenerationRequest) -> Any:
         """Start a streamed chat; a server that refuses the standard ``json_schema`` response
@@ -143,7 +161,19 @@ def _common(request: GenerationRequest) -> dict[str, Any]:
         options["stop"] = list(request.stop)[-4:]
     if request.seed is not None:
         options["seed"] = request.seed
+    if request.logprobs:  # chat takes a flag; raw completions the number of alternatives
+        options["logprobs"] = 0 if request.is_fim else True
     return options
+
+
+def _token_logprobs(logprobs: Any) -> list[tuple[str, float]]:
+    """(token, log-probability) pairs from a chunk: raw completions list ``tokens`` and
+    ``token_logprobs`` side by side, chat lists ``content`` entries."""
+    if getattr(logprobs, "content", None):
+        return [(t.token, t.logprob) for t in logprobs.content]
+    tokens = getattr(logprobs, "tokens", None) or []
+    values = getattr(logprobs, "token_logprobs", None) or []
+    return [(t, v) for t, v in zip(tokens, values, strict=False) if v is not None]
 
 
 def _response_format(request: GenerationRequest, style: str = "json_schema") -> dict[str, Any]:
