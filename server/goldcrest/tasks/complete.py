@@ -19,16 +19,9 @@ from ..routing.features import measure
 from ..stats import Timing
 from ..validate import check_splice
 from ..workspace.retrieval import Retriever, as_facts, describe
-from .completion_text import (
-    Cursor,
-    at_line_end,
-    block_cursor,
-    candidates,
-    continuation_cursor,
-    cut_block,
-    mode,
-    tidy,
-)
+from .completion_text import candidates, stop_test, tidy
+from .confidence import confidence, unlikely
+from .cursor import Cursor, mode
 from .typeahead import TypeAhead
 
 TASK = "complete"
@@ -61,6 +54,7 @@ class Suggestion:
     backend: str
     model: str
     source: str  # "model", "cache" or "typeahead"
+    confidence: float | None = None  # the model's, from its tokens' log-probabilities
 
 
 _FACTS: dict[str, tuple[tuple[object, ...], tuple[str, ...], tuple[str, ...]]] = {}
@@ -114,11 +108,13 @@ def _cursor(doc: Document, offset: int) -> Cursor:
         end = len(text) if end < 0 else end
         following.append(text[at:end])
         at = end + 1
+    before = text[max(0, line_start - 4096) : line_start].rstrip().rsplit("\n", 1)[-1]
     return Cursor(
         line_before=text[line_start:offset],
         line_after=text[offset:line_end],
         next_lines=tuple(following),
         block_style=doc.language.block_style,
+        previous=before,
     )
 
 
@@ -227,12 +223,11 @@ def build_request(
 ) -> GenerationRequest:
     """A FIM request for FIM-capable models, a short chat prompt with one example otherwise."""
     line_mode = mode(ctx.cursor) == "line"
-    one_line = line_mode and not at_line_end(ctx.cursor)  # else _line_finished ends the stream
-    stop = (*fam.stop, "\n") if one_line else fam.stop
-    common = {
+    common = {  # where to stop is for ``stop_test``: a statement may go on past the line
         "temperature": settings.temperature,
         "max_tokens": settings.max_tokens,
-        "stop": stop,
+        "stop": fam.stop,
+        "logprobs": True,
         "extra": {"mode": "line" if line_mode else "block"},
     }
     if fim:
@@ -257,39 +252,6 @@ def build_request(
     )
     messages.append(Message("user", user))
     return GenerationRequest(messages=tuple(messages), **common)
-
-
-def _block_finished(cursor: Cursor, max_lines: int) -> Callable[[str], bool]:
-    """A stop test for streaming: true once the model has written past the enclosing block."""
-
-    def finished(text: str) -> bool:
-        complete = text[: text.rfind("\n")] if "\n" in text else ""
-        if not complete.strip():
-            return False
-        cut = cut_block(complete, block_cursor(cursor), max_lines)
-        return complete.count("\n") >= max_lines or len(cut) < len(complete.rstrip())
-
-    return finished
-
-
-def _line_finished(cursor: Cursor, max_lines: int) -> Callable[[str], bool]:
-    """At the end of a line: done at the first newline after text on the cursor's line, else
-    (the model went on to the next lines) once the continuation leaves its block."""
-    after_newline = _block_finished(continuation_cursor(cursor), max_lines)
-
-    def finished(text: str) -> bool:
-        first, newline, rest = text.partition("\n")
-        if not newline:
-            return False
-        return bool(first.strip()) or after_newline(rest)
-
-    return finished
-
-
-def _stop_test(cursor: Cursor, max_lines: int) -> Callable[[str], bool] | None:
-    if mode(cursor) == "block":
-        return _block_finished(cursor, max_lines)
-    return _line_finished(cursor, max_lines) if at_line_end(cursor) else None
 
 
 async def complete(
@@ -344,7 +306,7 @@ async def complete(
             engine.stats.add(backend.model, TASK, "empty")
             return None
         with timing.span("validate"):
-            return _first_valid(view, offset, text, ctx, backend, engine, answer.cached)
+            return _first_valid(view, offset, text, ctx, backend, engine, answer)
 
     routed = await engine.answer(
         TASK,
@@ -352,7 +314,7 @@ async def complete(
         features,
         validate=validate,
         budget_s=settings.timeout_s,
-        stop_when=_stop_test(ctx.cursor, settings.max_lines),
+        stop_when=stop_test(ctx.cursor, settings.max_lines),
     )
     if routed is None:
         return None
@@ -368,16 +330,20 @@ def _first_valid(
     ctx: CompletionContext,
     backend: Backend,
     engine: Engine,
-    cached: bool,
+    answer: Answer,
 ) -> Checked[Suggestion] | None:
-    """The first candidate that parses; only its first line scores lower (a higher tier may
-    give the whole)."""
+    """The first candidate the model was sure enough of that parses; only its first line
+    scores lower (a higher tier may give the whole)."""
     for rank, candidate in enumerate(candidates(text, ctx.cursor)):
+        sure = confidence(answer.text, candidate, answer.usage.logprobs)
+        if unlikely(sure):
+            engine.stats.add(backend.model, TASK, "unlikely")
+            continue
         verdict = check_splice(doc, offset, offset, candidate, ctx.block)
         engine.stats.add(backend.model, TASK, "validations")
         if verdict.ok:
-            source = "cache" if cached else "model"
-            suggestion = Suggestion(candidate, offset, backend.name, backend.model, source)
-            return Checked(suggestion, 1.0 if rank == 0 else 0.5)
+            source = "cache" if answer.cached else "model"
+            shown = Suggestion(candidate, offset, backend.name, backend.model, source, sure)
+            return Checked(shown, 1.0 if rank == 0 else 0.5)
         engine.stats.add(backend.model, TASK, "rejections")
     return None

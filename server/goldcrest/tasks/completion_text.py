@@ -8,70 +8,25 @@ duplicates the text after the cursor, and balance brackets.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable
 
-OPENERS = {"(": ")", "[": "]", "{": "}"}
-CLOSERS = {v: k for k, v in OPENERS.items()}
+from .cursor import (
+    CLOSERS,
+    OPENERS,
+    Cursor,
+    at_line_end,
+    at_line_start,
+    block_cursor,
+    continuation_cursor,
+    indent,
+    mode,
+    next_code,
+    scan,
+    unclosed,
+)
+from .stopping import block_lines, repeats_from, statement_lines, without_repeated_tail
+
 _FENCE = re.compile(r"^\s*```[\w+-]*[ \t]*\n(.*?)(\n\s*```\s*)?$", re.DOTALL)
-_BLOCK_OPENERS = (":", "{", "=>")
-
-
-@dataclass(frozen=True)
-class Cursor:
-    """What post-processing needs to know about where the cursor is."""
-
-    line_before: str  # text of the cursor's line before the cursor
-    line_after: str  # text of the cursor's line after the cursor
-    next_lines: tuple[str, ...]  # a few lines after the cursor's line
-    block_style: Literal["indent", "brace"]
-
-
-def at_line_start(cursor: Cursor) -> bool:
-    """The cursor is before the code of its line: new whole lines go in front of that code."""
-    return not cursor.line_before.strip() and bool(cursor.line_after.strip())
-
-
-def as_blank_line(cursor: Cursor) -> Cursor:
-    """The cursor seen as on a blank line of its own, its line's code moved to the next line."""
-    following = (cursor.line_before + cursor.line_after, *cursor.next_lines)
-    return Cursor(cursor.line_before, "", following, cursor.block_style)
-
-
-def block_cursor(cursor: Cursor) -> Cursor:
-    """The cursor that block cutting should use."""
-    return as_blank_line(cursor) if at_line_start(cursor) else cursor
-
-
-def at_line_end(cursor: Cursor) -> bool:
-    """The cursor ends a line of code that needs no block after it: the suggestion is the rest
-    of that line, or, when the model starts a new line, the lines that follow it."""
-    finished = not cursor.line_before.endswith((" ", "\t"))  # "return " is still being typed
-    return finished and mode(cursor) == "line" and not cursor.line_after.strip()
-
-
-def continuation_cursor(cursor: Cursor) -> Cursor:
-    """The cursor seen on a fresh line after its own: as deep as its line, or as the code that
-    follows when that is shallower (a finished ``return`` may be followed by the outer block)."""
-    depth = _indent(cursor.line_before)
-    following = next((line for line in cursor.next_lines if line.strip()), None)
-    if following is not None:
-        depth = min(depth, _indent(following))
-    return Cursor(" " * depth, "", cursor.next_lines, cursor.block_style)
-
-
-def mode(cursor: Cursor) -> Literal["line", "block"]:
-    """One line when mid-line or after code; a block on a blank line, after a block opener, or
-    at the start of a line of code (whole lines are inserted before it)."""
-    if at_line_start(cursor):
-        return "block"
-    if cursor.line_after.strip(" \t)]}\"'`;,"):
-        return "line"
-    before = cursor.line_before.rstrip()
-    if not before or before.endswith(_BLOCK_OPENERS):
-        return "block"
-    return "line"
 
 
 def strip_non_code(text: str, stops: tuple[str, ...]) -> str:
@@ -84,37 +39,6 @@ def strip_non_code(text: str, stops: tuple[str, ...]) -> str:
     return text
 
 
-def scan(text: str) -> Iterator[tuple[str, bool]]:
-    """Each character with whether it is code (not inside a simple string literal)."""
-    quote = None
-    escaped = False
-    for c in text:
-        if quote:
-            yield c, False
-            if escaped:
-                escaped = False
-            elif c == "\\":
-                escaped = True
-            elif c == quote or c == "\n":
-                quote = None
-        elif c in "\"'`":
-            quote = c
-            yield c, False
-        else:
-            yield c, True
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" \t"))
-
-
-def _next_code(cursor: Cursor) -> str:
-    """The first code that follows the cursor in the document."""
-    if cursor.line_after.strip():
-        return cursor.line_after.strip()
-    return next((line.strip() for line in cursor.next_lines if line.strip()), "")
-
-
 def cut_block(text: str, cursor: Cursor, max_lines: int) -> str:
     """Keep a multi-line completion inside the block the cursor is in."""
     if cursor.block_style == "indent":
@@ -124,15 +48,15 @@ def cut_block(text: str, cursor: Cursor, max_lines: int) -> str:
 
 def _cut_indented(text: str, cursor: Cursor, max_lines: int) -> str:
     blank_line = not cursor.line_before.strip()
-    threshold = len(cursor.line_before) if blank_line else _indent(cursor.line_before) + 1
+    threshold = len(cursor.line_before) if blank_line else indent(cursor.line_before) + 1
     lines = text.split("\n")
     kept = [lines[0]]
     for line in lines[1:]:
         if line.strip():
-            indent = _indent(line)
-            if indent < threshold:
+            depth = indent(line)
+            if depth < threshold:
                 break
-            if threshold == 0 and indent == 0 and not kept[-1].strip():
+            if threshold == 0 and depth == 0 and not kept[-1].strip():
                 break  # a new top-level statement after a blank line starts something else
         kept.append(line)
     return "\n".join(kept[:max_lines]).rstrip()
@@ -148,7 +72,7 @@ def _cut_braced(text: str, cursor: Cursor, max_lines: int) -> str:
             if depth < 0:
                 # The completion closes the enclosing block: keep the closer only if the
                 # document does not already have it.
-                if not _next_code(cursor).startswith(c):
+                if not (cursor.line_after.strip() or next_code(cursor).strip()).startswith(c):
                     out.append(c)
                 break
         out.append(c)
@@ -156,17 +80,14 @@ def _cut_braced(text: str, cursor: Cursor, max_lines: int) -> str:
 
 
 def drop_suffix_overlap(text: str, cursor: Cursor) -> str:
-    """Drop text the model repeated from after the cursor."""
+    """Drop text the model repeated from after the cursor: the rest of the line at the end,
+    or the lines from where it reached the next line of code."""
     after = cursor.line_after.strip()
     if after and text.rstrip().endswith(after):
         text = text.rstrip()[: -len(after)]
-    following = next((line.strip() for line in cursor.next_lines if line.strip()), None)
-    if following and len(following) > 2:
-        lines = text.split("\n")
-        for i, line in enumerate(lines[1:], start=1):
-            if line.strip() == following:
-                return "\n".join(lines[:i]).rstrip()
-    return text
+    lines = text.split("\n")
+    end = repeats_from(lines, next_code(cursor))
+    return text if end is None else "\n".join(lines[:end]).rstrip()
 
 
 def balance_brackets(text: str, cursor: Cursor) -> str:
@@ -176,7 +97,7 @@ def balance_brackets(text: str, cursor: Cursor) -> str:
     A closer the completion does not open is kept when it matches a bracket open before the
     cursor that the rest of the line does not close (``foo(a`` + ``, b)``).
     """
-    outer = _unclosed(cursor.line_before)
+    outer = unclosed(cursor.line_before)
     supplied = [c for c, code in scan(cursor.line_after) if code and c in CLOSERS]
     spare = supplied[: max(0, len(supplied) - len(outer))]  # closers no earlier opener needs
     stack: list[str] = []
@@ -202,39 +123,75 @@ def balance_brackets(text: str, cursor: Cursor) -> str:
     return result
 
 
-def _unclosed(line: str) -> list[str]:
-    stack: list[str] = []
-    for c, code in scan(line):
-        if code and c in OPENERS:
-            stack.append(c)
-        elif code and c in CLOSERS and stack and stack[-1] == CLOSERS[c]:
-            stack.pop()
-    return stack
-
-
 def tidy(raw: str, cursor: Cursor, stops: tuple[str, ...], max_lines: int) -> str | None:
     """The whole pipeline: the text to show at the cursor, or None when nothing useful is left."""
     text = strip_non_code(raw, stops).replace("\r\n", "\n")
     if at_line_start(cursor):
         return _lines_before(text, cursor, max_lines)
-    first, newline, rest = text.partition("\n")
-    if at_line_end(cursor) and newline and not first.strip():
+    if mode(cursor) == "block":
+        text = shape_block(text, cursor, max_lines)
+        return text if text.strip() else None
+    lines = text.split("\n")
+    kept = statement_lines(text, cursor) or min(len(lines), max_lines)
+    if not lines[0].strip() and kept == 1 and at_line_end(cursor) and len(lines) > 1:
+        # a finished line: the model went on to the lines after it
         following = continuation_cursor(cursor)
-        body = drop_suffix_overlap(cut_block(rest, following, max_lines), following).rstrip()
+        body = shape_block("\n".join(lines[1:]), following, max_lines)
         return "\n" + body if body.strip() else None
-    if mode(cursor) == "line":
-        text = balance_brackets(drop_suffix_overlap(first, cursor), cursor)
+    if kept == 1:
+        text = balance_brackets(drop_suffix_overlap(lines[0], cursor), cursor)
     else:
-        text = drop_suffix_overlap(cut_block(text, cursor, max_lines), cursor)
+        text = drop_suffix_overlap("\n".join(lines[:kept]), cursor)
     text = text.rstrip()
     return text if text.strip() else None
+
+
+def shape_block(text: str, cursor: Cursor, max_lines: int) -> str:
+    """A suggestion for a blank line (or an opener's end) cut where it should stop: at the
+    code that follows, after as many lines as the hole's kind asks for (``stopping``), inside
+    the enclosing block, and not ending with lines that repeat the code after it."""
+    kept = block_lines(text, cursor)
+    if kept is not None:
+        text = "\n".join(text.split("\n")[:kept])
+    here = block_cursor(cursor)
+    text = cut_block(text, here, max_lines)
+    return without_repeated_tail(text, [here.line_after, *here.next_lines]).rstrip()
+
+
+def stop_test(cursor: Cursor, max_lines: int) -> Callable[[str], bool]:
+    """For streaming: true once the text so far settles the suggestion (more would be cut)."""
+    if mode(cursor) == "block":
+
+        def block_done(text: str) -> bool:
+            complete = text[: text.rfind("\n")] if "\n" in text else ""
+            if not complete.strip():
+                return False
+            shaped = shape_block(complete, cursor, max_lines)
+            return complete.count("\n") >= max_lines or len(shaped) < len(complete.rstrip())
+
+        return block_done
+    after_newline = stop_test(continuation_cursor(cursor), max_lines)
+
+    def line_done(text: str) -> bool:
+        if "\n" not in text:
+            return False
+        complete = text[: text.rfind("\n")]
+        first, _, rest = text.partition("\n")
+        if complete.count("\n") >= max_lines:
+            return True
+        if statement_lines(complete, cursor) is None:
+            return False
+        if not first.strip() and at_line_end(cursor):
+            return after_newline(rest)  # a finished line: the model went on to the next ones
+        return True
+
+    return line_done
 
 
 def _lines_before(text: str, cursor: Cursor, max_lines: int) -> str | None:
     """Whole lines to insert before the cursor's line of code, ending so that code keeps its
     own line and indentation."""
-    blank = as_blank_line(cursor)
-    body = drop_suffix_overlap(cut_block(text, blank, max_lines), blank).rstrip()
+    body = shape_block(text, cursor, max_lines)
     if not body.strip() or body.split("\n", 1)[0].strip() == cursor.line_after.strip():
         return None
     return body + "\n" + cursor.line_before

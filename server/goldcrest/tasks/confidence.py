@@ -1,0 +1,43 @@
+"""How sure the model was of a suggestion, from the log-probabilities of its tokens.
+
+A small model that guesses writes tokens it gives little probability; withholding those
+suggestions raises the share of shown suggestions that are right (a suggestion withheld is
+better than a wrong one). Only the tokens behind what is shown count: a tail the stopping rules
+cut off says nothing about the part kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+#: Suggestions whose confidence (``confidence``) is below this are withheld. Chosen on the tune
+#: half of the HumanEval infilling suites (``bench/completion_stops.py``).
+MIN_CONFIDENCE = -1.0
+
+
+def behind(raw: str, shown: str, logprobs: Sequence[tuple[str, float]]) -> list[float]:
+    """The log-probabilities of the tokens of ``raw`` that make up ``shown``: the part of the
+    raw answer they share from its start (all of it when they share nothing)."""
+    shared = next((i for i, (a, b) in enumerate(zip(raw, shown, strict=False)) if a != b), None)
+    covered = min(len(raw), len(shown)) if shared is None else shared
+    covered = covered or len(raw)
+    values: list[float] = []
+    at = 0
+    for text, logprob in logprobs:
+        if at >= covered:
+            break
+        values.append(logprob)
+        at += len(text)
+    return values
+
+
+def confidence(raw: str, shown: str, logprobs: Sequence[tuple[str, float]]) -> float | None:
+    """The lowest log-probability among the tokens behind ``shown`` (one unlikely token is
+    enough to doubt a line of code); None when the backend gave no log-probabilities."""
+    values = behind(raw, shown, logprobs)
+    return min(values) if values else None
+
+
+def unlikely(value: float | None, threshold: float = MIN_CONFIDENCE) -> bool:
+    """Whether a suggestion with this confidence should be withheld (unknown: shown)."""
+    return value is not None and value < threshold

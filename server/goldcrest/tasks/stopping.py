@@ -1,0 +1,205 @@
+"""Where a suggestion stops: at the code that follows, and after as many lines as the syntax
+around the cursor asks for.
+
+Each rule says how many of the suggestion's lines to keep, or None while the lines so far do
+not settle it (the caller then keeps them all). The same rules end the model's stream early, so
+a suggestion costs no tokens past its last line, and cut the finished answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+from .cursor import (
+    CLOSERS,
+    OPENERS,
+    Cursor,
+    Kind,
+    block_cursor,
+    indent,
+    kind,
+    next_code,
+    scan,
+    unclosed,
+)
+
+Rule = Literal["statement", "header", "block"]
+#: How many lines each kind of hole on a blank line (or before a line's code) gets: one
+#: statement between two statements, the header whose body follows, else the rest of the block.
+RULES: dict[Kind, Rule] = {
+    "between": "statement",
+    "before-body": "header",
+    "after-opener": "block",
+    "block-end": "block",
+}
+_CLAUSES = {
+    "indent": ("elif ", "elif(", "else:", "else ", "except", "finally:", "finally "),
+    "brace": ("else", "catch", "finally", "while"),  # `while` ends a do-while
+}
+
+
+def normalised(line: str) -> str:
+    """A line's code with its blanks collapsed: how lines are compared."""
+    return " ".join(line.split())
+
+
+def _delta(line: str) -> int:
+    return sum(
+        1 if c in OPENERS else -1 for c, code in scan(line) if code and c in OPENERS | CLOSERS
+    )
+
+
+def _logical_end(lines: list[str], start: int) -> int | None:
+    """The last physical line of the logical line that starts at ``start``; None while its
+    brackets are open or it ends with a backslash."""
+    depth = 0
+    for i in range(start, len(lines)):
+        depth += _delta(lines[i])
+        if depth <= 0 and not lines[i].rstrip().endswith("\\"):
+            return i
+    return None
+
+
+def _trim(lines: list[str], end: int) -> int:
+    """``end`` moved back over blank lines (a suggestion does not end with them)."""
+    while end > 1 and not lines[end - 1].strip():
+        end -= 1
+    return end
+
+
+def _clause(line: str, style: str) -> bool:
+    """The line continues a compound statement (``else``, ``except``, ``catch``…)."""
+    return line.strip().startswith(_CLAUSES[style])
+
+
+def _statement_end(lines: list[str], start: int, depth: int, style: str) -> int | None:
+    """Lines up to the end of the statement at ``start``: a simple statement, or a compound one
+    with its body and clauses (a decorator brings its definition)."""
+    i = start
+    while True:
+        end = _logical_end(lines, i)
+        if end is None:
+            return None
+        after = end + 1
+        if style == "indent" and lines[i].strip().startswith("@"):
+            i = after
+            if i >= len(lines):
+                return None
+            continue
+        if style == "indent" and lines[end].rstrip().endswith(":"):
+            while after < len(lines) and (not lines[after].strip() or indent(lines[after]) > depth):
+                after += 1
+        elif style == "indent" or not lines[end].rstrip().endswith("}"):
+            return after  # a simple statement ends with its line
+        if after >= len(lines):
+            return None  # a body or a clause may still come
+        if indent(lines[after]) == depth and _clause(lines[after], style):
+            i = after
+            continue
+        return _trim(lines, after)
+
+
+def _header_end(lines: list[str], start: int, depth: int, style: str) -> int | None:
+    """Lines up to the first block header at ``depth``: the code that follows is its body."""
+    opener = ":" if style == "indent" else "{"
+    i = start
+    while i < len(lines):
+        if not lines[i].strip():
+            i += 1
+            continue
+        if indent(lines[i]) < depth:
+            return _trim(lines, i)
+        end = _logical_end(lines, i)
+        if end is None:
+            return None
+        if lines[end].rstrip().endswith(opener) and indent(lines[i]) == depth:
+            return end + 1
+        i = end + 1
+    return None
+
+
+def _block_end(lines: list[str], start: int, depth: int, style: str) -> int | None:
+    """Lines up to the first line shallower than ``depth``: the block's end."""
+    for i in range(start + 1, len(lines)):
+        if lines[i].strip() and indent(lines[i]) < depth:
+            return _trim(lines, i)
+    return None
+
+
+_ENDS: dict[Rule, Callable[[list[str], int, int, str], int | None]] = {
+    "statement": _statement_end,
+    "header": _header_end,
+    "block": _block_end,
+}
+
+
+def repeats_from(lines: list[str], following: str) -> int | None:
+    """The first line after the first that repeats ``following`` (the next line of code): the
+    model has reached the code that is already there. Short lines (``}``, ``)``) must also sit
+    at its indentation."""
+    if not following.strip():
+        return None
+    target = normalised(following)
+    for i in range(1, len(lines)):
+        if normalised(lines[i]) == target and (
+            len(target) > 2 or indent(lines[i]) == indent(following)
+        ):
+            return _trim(lines, i)
+    return None
+
+
+def without_repeated_tail(text: str, following: list[str]) -> str:
+    """``text`` without last lines that repeat the first lines of code after it (it keeps
+    its first line: the caller's check for an answer that only repeats)."""
+    lines = text.rstrip().split("\n")
+    code = [normalised(line) for line in following if line.strip()][:3]
+    for k in range(min(len(code), len(lines) - 1), 0, -1):
+        if [normalised(line) for line in lines[-k:]] == code[:k]:
+            return "\n".join(lines[:-k]).rstrip()
+    return text
+
+
+def block_lines(text: str, cursor: Cursor, rules: dict[Kind, Rule] = RULES) -> int | None:
+    """How many lines of ``text`` to keep at a blank-line cursor (or one before a line's code,
+    seen as a blank line): up to the code that follows, and as the rule for the hole's kind
+    says; None while the lines so far do not settle it."""
+    here = block_cursor(cursor)
+    lines = [here.line_before + text.split("\n", 1)[0], *text.split("\n")[1:]]
+    ends = [repeats_from(lines, next_code(here))]
+    start = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if start is not None and not here.line_before.strip():
+        depth = indent(lines[start])
+        rule = rules[kind(cursor, depth)]
+        ends.append(_ENDS[rule](lines, start, depth, cursor.block_style))
+    found = [end for end in ends if end is not None]
+    return min(found) if found else None
+
+
+def statement_lines(text: str, cursor: Cursor) -> int | None:
+    """How many lines of ``text`` finish the statement a line cursor is in: the first, unless
+    brackets it leaves open (and the rest of the line does not close) or a ``:`` that ends it
+    need the lines that follow; None while the lines so far do not finish it."""
+    lines = text.split("\n")
+    stack = unclosed(cursor.line_before)
+    closers = sum(1 for c, code in scan(cursor.line_after) if code and c in CLOSERS)
+    head = cursor.line_before
+    for i, line in enumerate(lines):
+        for c, code in scan(line):
+            if code and c in OPENERS:
+                stack.append(c)
+            elif code and c in CLOSERS and stack and stack[-1] == CLOSERS[c]:
+                stack.pop()
+        whole = cursor.line_before + line if i == 0 else line
+        if len(stack) > closers or whole.rstrip().endswith("\\"):
+            continue
+        needs_body = (
+            cursor.block_style == "indent"
+            and not cursor.line_after.strip()
+            and whole.rstrip().endswith(":")
+            and indent(next_code(cursor)) <= indent(head)
+        )
+        if not needs_body:
+            return i + 1
+        return _block_end(lines, i, indent(head) + 1, "indent")
+    return None
