@@ -11,13 +11,13 @@ from typing import Any
 
 from .results import ItemResult
 from .suites.base import GOLDCREST
-from .summary import Row
+from .summary import Row, at_answered
 
 log = logging.getLogger(__name__)
 RowKey = tuple[str, str, str]  # suite, model, variant
 
 _COLUMNS = (
-    "suite", "model", "variant", "n", "pass@1", "uplift", "answered", "prec.",
+    "suite", "model", "variant", "n", "pass@1", "uplift", "answered", "prec.", "prec@90%",
     "raw ok", "valid", "p50 s", "p95 s", "tok in/out", "agree",
 )  # fmt: skip
 
@@ -41,6 +41,7 @@ def _cells(row: Row) -> list[str]:
         uplift,
         _pct(row.answered),
         _pct(row.precision),
+        _pct(at_answered(row, 0.9)),
         _pct(row.raw_ok),
         _pct(row.shown_valid),
         _secs(row.latency_p50),
@@ -67,11 +68,15 @@ def table(rows: Sequence[Row]) -> str:
         if "breaks" in r.tallies:
             breaks, offered = r.tallies["breaks"], r.tallies.get("offered", 0)
             notes.append(f"{breaks} of {offered} offered refactors break the tests (goal: none)")
+        if r.tallies.get("repeats_suffix"):
+            notes.append(f"{r.tallies['repeats_suffix']} shown end with the line that follows")
         if notes:
             lines.append(f"  {r.suite} {r.model} {r.variant}: " + "; ".join(notes))
     lines.append(
         "pass@1: tests pass with what was shown (nothing shown fails). uplift: Goldcrest's pass@1"
-        " minus the baseline's, in points. prec.: pass rate of what was shown. raw ok: raw model"
+        " minus the baseline's, in points. prec.: pass rate of what was shown. prec@90%: prec."
+        " if the least confident answers (token log-probabilities) were withheld down to 90%"
+        " answered (chart: the whole curve). raw ok: raw model"
         " outputs that validate as is. valid: shown answers that validate. agree: repeated items"
         " whose repeats agree on pass/fail."
     )
@@ -145,7 +150,12 @@ def write_chart(path: Path, rows: Sequence[Row]) -> None:
     )
     rates = {(r.suite, r.model, r.variant): 100 * r.pass_rate for r in rows}
     width = 0.8 / max(len(series), 1)
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(suites) * max(len(series), 2) / 2), 4.5))
+    curved = [r for r in rows if len(r.curve) > 1]
+    bars_width = max(6.0, 1.6 * len(suites) * max(len(series), 2) / 2)
+    fig, axes = plt.subplots(
+        1, 2 if curved else 1, figsize=(bars_width + 6 * bool(curved), 4.5), squeeze=False
+    )
+    ax = axes[0][0]
     for i, (model, variant) in enumerate(series):
         xs = [s + (i - (len(series) - 1) / 2) * width for s in range(len(suites))]
         heights = [rates.get((suite, model, variant), 0.0) for suite in suites]
@@ -157,6 +167,21 @@ def write_chart(path: Path, rows: Sequence[Row]) -> None:
     ax.set_ylim(0, 105)
     ax.set_title("Goldcrest eval: pass rate per task and model")
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, frameon=False)
+    if curved:
+        _draw_curves(axes[0][1], curved)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def _draw_curves(ax: Any, rows: Sequence[Row]) -> None:
+    """Precision against answered share as the confidence cut rises: one line per row."""
+    for r in rows:
+        answered = [100 * a for _, a, _ in r.curve]
+        precision = [100 * p for _, _, p in r.curve]
+        ax.plot(answered, precision, marker=".", label=f"{r.suite} · {r.variant}")
+    ax.set_xlabel("answered (%)")
+    ax.set_ylabel("precision of shown (%)")
+    ax.set_title("Withholding the least confident answers")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)

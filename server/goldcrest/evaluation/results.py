@@ -33,6 +33,7 @@ class ItemResult:
     raw: str | None  # the model's raw output
     detail: str = ""  # why it failed, in a few words
     tallies: dict[str, int] = field(default_factory=dict)  # suite-specific counts
+    confidence: float | None = None  # the model's confidence in what was shown, when known
 
     @property
     def key(self) -> Key:

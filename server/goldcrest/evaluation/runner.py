@@ -97,6 +97,7 @@ async def attempt_item(
         raw=attempt.raw,
         detail=score.detail,
         tallies=score.tallies,
+        confidence=attempt.confidence,
     )
 
 

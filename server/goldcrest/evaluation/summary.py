@@ -32,6 +32,9 @@ class Row:
     same_output: float | None  # share of repeated items whose repeats show the same text
     uplift: float | None  # for a baseline (not a Goldcrest mode): Goldcrest's pass@1 minus this
     tallies: dict[str, int]  # suite-specific counts, summed
+    #: what withholding the least confident answers would give: (confidence cut, answered,
+    #: precision), most answered last; empty when the answers carry no confidence
+    curve: tuple[tuple[float, float, float], ...] = ()
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -47,6 +50,28 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 def _share(flags: Sequence[bool | None]) -> float | None:
     known = [f for f in flags if f is not None]
     return sum(known) / len(known) if known else None
+
+
+def curve(group: Sequence[ItemResult], points: int = 20) -> tuple[tuple[float, float, float], ...]:
+    """(confidence cut, answered, precision) when only answers at least that confident are
+    shown, for up to ``points`` cuts from the most confident answer to all that have one."""
+    scored = sorted(
+        (r for r in group if r.answered and r.confidence is not None),
+        key=lambda r: -(r.confidence or 0.0),
+    )
+    cuts, passed = [], 0
+    for i, r in enumerate(scored, 1):
+        passed += r.passed
+        if i == len(scored) or scored[i].confidence != r.confidence:  # ties go together
+            cuts.append((float(r.confidence or 0.0), i / len(group), passed / i))
+    step = max(1, -(-len(cuts) // points))
+    return tuple(cuts[step - 1 :: step] + ([cuts[-1]] if len(cuts) % step else []))
+
+
+def at_answered(row: Row, share: float) -> float | None:
+    """The precision of the confidence cut that still answers ``share`` of all attempts; None
+    when no cut does (or nothing carries a confidence)."""
+    return next((p for _, answered, p in row.curve if answered >= share), None)
 
 
 def _row(group: list[ItemResult]) -> Row:
@@ -81,6 +106,7 @@ def _row(group: list[ItemResult]) -> Row:
         same_output=_share([len({r.output for r in rs}) == 1 for rs in repeated]),
         uplift=None,
         tallies=dict(sorted(tallies.items())),
+        curve=curve(group),
     )
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 #: Suggestions whose confidence (``confidence``) is below this are withheld. Chosen on the tune
 #: half of the HumanEval infilling suites (``bench/completion_stops.py``).
-MIN_CONFIDENCE = -1.0
+MIN_CONFIDENCE = -8.0
 
 
 def behind(raw: str, shown: str, logprobs: Sequence[tuple[str, float]]) -> list[float]:

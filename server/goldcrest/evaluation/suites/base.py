@@ -36,6 +36,7 @@ class Attempt:
     detail: str = ""  # why nothing was shown
     source: tuple[str, str] | None = None  # (backend, model) that produced what was shown
     value: Any = None  # the suite's own reading of what was shown, for scoring
+    confidence: float | None = None  # the model's confidence in what was shown, when known
 
 
 @dataclass(frozen=True)

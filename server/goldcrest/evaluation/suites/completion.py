@@ -24,6 +24,7 @@ from ...context.scope import enclosing_block_range
 from ...documents import Document, DocumentStore
 from ...prompts import Family, family
 from ...tasks.complete import TASK, complete
+from ...tasks.confidence import confidence
 from ...tasks.typeahead import TypeAhead
 from ...validate import check_splice
 from ..data import FIM_FILES, FimProblem, load_fim
@@ -61,7 +62,17 @@ def fim_raw_request(
         temperature=settings.temperature,
         max_tokens=settings.max_tokens,
         stop=fam.stop,
+        logprobs=True,  # for its precision/answered curve: what a confidence cut would give
     )
+
+
+def repeats_following(shown: str, prompt: str, suffix: str) -> bool:
+    """Whether the shown text's last line repeats the first line of code that follows the
+    hole (the suggestion ran on into what is already there)."""
+    lines = [line for line in shown.split("\n") if line.strip()]
+    whole = suffix.split("\n")[0 if prompt.endswith("\n") or not prompt else 1 :]
+    following = next((line for line in whole if line.strip()), "")
+    return bool(lines and following) and lines[-1].split() == following.split()
 
 
 def validates(doc: Document, offset: int, text: str | None) -> bool | None:
@@ -97,25 +108,27 @@ class CompletionSuite:
         text = item.prompt + item.suffix
         doc = store.open(f"file:///eval/{item.entry_point}.py", "python", 1, text)
         offset = len(item.prompt)
-        source = None
+        source, sure = None, None
         if variant in (GOLDCREST, NO_CONTEXT):
             settings = engine.settings.completion
             if variant == NO_CONTEXT:
                 settings = settings.model_copy(update={"facts": False})
             suggestion = await complete(doc, offset, store, engine, TypeAhead(), settings=settings)
             if suggestion is not None:
-                source = (suggestion.backend, suggestion.model)
+                source, sure = (suggestion.backend, suggestion.model), suggestion.confidence
             shown = suggestion.text if suggestion is not None else None
             # With routing, the first tier's output is the raw one; later tiers were escalations.
             raw = engine.answers[0].text if engine.answers else None
         else:
             raw = await self._baseline(item, doc, variant, engine)
             shown = raw if raw is not None and raw.strip() else None
+            if shown is not None and engine.answers:
+                sure = confidence(shown, shown, engine.answers[-1].usage.logprobs)
         detail = ""
         if shown is None:
             detail = "no model answer" if raw is None else "withheld"
         raw_ok, shown_ok = validates(doc, offset, raw), validates(doc, offset, shown)
-        return Attempt(shown, raw, raw_ok, shown_ok, detail, source)
+        return Attempt(shown, raw, raw_ok, shown_ok, detail, source, confidence=sure)
 
     async def _baseline(
         self, item: FimProblem, doc: Document, variant: str, engine: ObservedEngine
@@ -138,7 +151,8 @@ class CompletionSuite:
         if attempt.shown is None:
             return Score(False, attempt.detail)
         result = completion_passes(item, attempt.shown, self.timeout_s)
-        return Score(result.ok, failure(result))
+        repeats = repeats_following(attempt.shown, item.prompt, item.suffix)
+        return Score(result.ok, failure(result), {"repeats_suffix": int(repeats)})
 
 
 def completion_suites(data_dir: Path, timeout_s: float) -> Iterator[tuple[str, CompletionSuite]]:
