@@ -148,25 +148,49 @@ async def test_fix_command_path_counts_the_apply(start_server, fake_ollama, tmp_
     assert FIXED in sample["accepted"] and sample["prompt"]["messages"][0]["role"] == "system"
 
 
+def _two_tiers(fake: Any, tmp_path: Path) -> dict[str, Any]:
+    """A small and a big tier on the fake Ollama; acceptance steers after 3 shown."""
+    tiers = [
+        {"name": name, "backend": "ollama", "model": model, "base_url": fake.url}
+        for name, model in (("small", "qwen2.5-coder:1.5b"), ("big", "qwen2.5-coder:7b"))
+    ]
+    routing = {"acceptance_min_shown": 3, "acceptance_rate": 0.5}
+    return _options(fake, tmp_path, tiers=tiers, routing=routing)
+
+
+async def _ask(lsp: Any, fake: Any, tmp_path: Path, n: int) -> tuple[str, Any]:
+    """A completion in a new file like the others (same request signature): the model that
+    answered, and the item."""
+    text = EASY.replace("area", f"area{n}")
+    uri = open_doc(lsp, tmp_path / f"geo{n}.py", text, "python")
+    (item,) = await _inline_items(lsp, uri, end_of(text, "    return "))
+    return fake.bodies("/api/generate")[-1]["model"], item
+
+
 async def test_router_passes_over_a_tier_whose_suggestions_are_ignored(
     start_server, fake_ollama, tmp_path
 ):
     fake_ollama.default = Reply(chunks=["math.pi * r ** 2"])
-    tiers = [
-        {"name": name, "backend": "ollama", "model": model, "base_url": fake_ollama.url}
-        for name, model in (("small", "qwen2.5-coder:1.5b"), ("big", "qwen2.5-coder:7b"))
-    ]
-    routing = {"acceptance_min_shown": 3, "acceptance_rate": 0.5}
-    lsp = await start_server(_options(fake_ollama, tmp_path, tiers=tiers, routing=routing))
+    lsp = await start_server(_two_tiers(fake_ollama, tmp_path))
     models = []
     for n in range(5):
-        text = EASY.replace("area", f"area{n}")
-        uri = open_doc(lsp, tmp_path / f"geo{n}.py", text, "python")
-        (item,) = await _inline_items(lsp, uri, end_of(text, "    return "))
-        models.append(fake_ollama.bodies("/api/generate")[-1]["model"])
+        model, item = await _ask(lsp, fake_ollama, tmp_path, n)
+        models.append(model)
         if n == 3:  # the big tier's suggestion is taken
             await run_command(lsp, "goldcrest.accepted", item.command.arguments[0])
     assert models == ["qwen2.5-coder:1.5b"] * 3 + ["qwen2.5-coder:7b"] * 2
     rows = {r["tier"]: r for r in await _acceptance(lsp)}
     assert (rows["small"]["shown"], rows["small"]["accepted"]) == (3, 0)
     assert (rows["big"]["shown"], rows["big"]["accepted"]) == (2, 1)
+
+
+async def test_acceptance_history_survives_a_restart(start_server, fake_ollama, tmp_path):
+    fake_ollama.default = Reply(chunks=["math.pi * r ** 2"])
+    first = await start_server(_two_tiers(fake_ollama, tmp_path))
+    for n in range(3):
+        assert (await _ask(first, fake_ollama, tmp_path, n))[0] == "qwen2.5-coder:1.5b"
+    await first.shutdown_session()
+    await first.stop()
+    second = await start_server(_two_tiers(fake_ollama, tmp_path))
+    await asyncio.sleep(0.5)  # the log is read in the background at start
+    assert (await _ask(second, fake_ollama, tmp_path, 3))[0] == "qwen2.5-coder:7b"

@@ -10,6 +10,7 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from ..config import ConfigError, load_files, merge
+from . import learning
 from .workspace import start_indexing
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ def register(server: GoldcrestServer) -> None:
         indexing the workspace."""
         asyncio.get_running_loop().create_task(ls.warm_up())
         start_indexing(ls)
+        learning.seed_router(ls)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(

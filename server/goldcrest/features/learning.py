@@ -104,6 +104,13 @@ def _history(ls: GoldcrestServer) -> FailureHistory:
     return history
 
 
+def seed_router(ls: GoldcrestServer) -> None:
+    """At start: read the acceptance history of earlier sessions into the router's (off the
+    loop; requests meanwhile route without it)."""
+    if enabled(ls):
+        _history(ls)
+
+
 def _seed(history: FailureHistory, events: list[dict[str, Any]], within_s: float) -> None:
     since = time.time() - within_s
     for event in events:
@@ -111,6 +118,10 @@ def _seed(history: FailureHistory, events: list[dict[str, Any]], within_s: float
             history.shown(event.get("signature", ""), event["tier"], event["id"], event["ts"])
         elif event.get("ev") in ("accept", "applied"):
             history.accepted(event["id"])
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex[:16]
 
 
 def _remember(ls: GoldcrestServer, live: _Live) -> None:
@@ -161,15 +172,16 @@ def shown(
         return
     own = _state(ls)
     sent = last_by(calls, "", found.model) if found.source != "typeahead" else None
-    live = None
-    if sent is None:
-        live = next((v for v in reversed(own.live.values()) if _continued(v, uri, found)), None)
-    if live is None:
-        live = _Live(uuid.uuid4().hex[:16], uri, "complete", found.text, sent, found.offset)
+    if sent is not None:
+        live = _Live(_new_id(), uri, "complete", found.text, sent, found.offset, shown=False)
         _remember(ls, live)
-        live.shown = False
+    else:  # the rest of a suggestion the user is typing through, or one prepared ahead
+        live = next((v for v in reversed(own.live.values()) if _continued(v, uri, found)), None)
+        if live is None:
+            return  # no longer known: nothing to count it against
     if not live.shown:
-        _show(ls, live, latency_s, found.model or (sent.model if sent else ""), len(live.text))
+        model = live.sent.model if live.sent else found.model
+        _show(ls, live, latency_s, model, len(live.text))
     own.ids[found] = live.id
     while len(own.ids) > 8:
         del own.ids[next(iter(own.ids))]
@@ -178,8 +190,7 @@ def shown(
 def prepared(ls: GoldcrestServer, uri: str, found: Suggestion, calls: list[Sent]) -> None:
     """A suggestion made ahead of the user: counted only once it is shown."""
     if enabled(ls) and (sent := last_by(calls, "", found.model)) is not None:
-        live = _Live(uuid.uuid4().hex[:16], uri, "complete", found.text, sent, found.offset)
-        live.shown = False
+        live = _Live(_new_id(), uri, "complete", found.text, sent, found.offset, shown=False)
         _remember(ls, live)
 
 
@@ -211,7 +222,7 @@ def offered(
     if not enabled(ls) or edit is None or doc is None:
         return None
     sent = _answer_with(calls, outcome.tier, edit.new_text)
-    live = _Live(uuid.uuid4().hex[:16], edit.uri, task, sent.answer if sent else "", sent)
+    live = _Live(_new_id(), edit.uri, task, sent.answer if sent else "", sent)
     live.before = doc.text
     _remember(ls, live)
     _show(ls, live, latency_s, sent.model if sent else "", len(edit.new_text))
