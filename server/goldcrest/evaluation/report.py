@@ -68,6 +68,11 @@ def table(rows: Sequence[Row]) -> str:
         if "breaks" in r.tallies:
             breaks, offered = r.tallies["breaks"], r.tallies.get("offered", 0)
             notes.append(f"{breaks} of {offered} offered refactors break the tests (goal: none)")
+        if "edit_sim_milli" in r.tallies:  # cross-file suites: pass@1 is exact match
+            es, ids = (
+                r.tallies.get(k, 0) / 10 / r.attempts for k in ("edit_sim_milli", "id_f1_milli")
+            )
+            notes.append(f"exact match {_pct(r.pass_rate)}, edit sim. {es:.1f}%, id. F1 {ids:.1f}%")
         if r.tallies.get("repeats_suffix"):
             notes.append(f"{r.tallies['repeats_suffix']} shown end with the line that follows")
         if notes:

@@ -13,27 +13,23 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
-from pygls.uris import to_fs_path
-
-from goldcrest.context.scope import definitions_of, enclosing_scopes, identifiers_near
+from goldcrest.context.scope import identifiers_near
 from goldcrest.context.symbols import Definition
 from goldcrest.documents import Document
-from goldcrest.languages import language_for
 
 from .extract import tokens
-from .imports import RESOLVED_LANGUAGES, STAR, Binding, Import, imports_of
+from .imports import RESOLVED_LANGUAGES
 from .index import ChunkRef, SymbolIndex
+from .lookup import Request, path_of_uri
 
 MAX_NAMES = 40
 MAX_DEFINITIONS = 12
 SNIPPETS = 2
 AMBIGUOUS = 3
 """A name defined in more unrelated files than this is not guessed at."""
-_COMMON = 50
 _CLASS_KINDS = {"class", "struct", "interface", "trait", "enum"}
 _FUNCTION_KINDS = {"function", "method"}
 _CONSTRUCTORS = {"__init__", "constructor", "new"}
@@ -42,6 +38,21 @@ _WORD = re.compile(r"[^\W\d]\w*")
 _FAMILY = {"typescript": "javascript", "cpp": "c"}  # snippets may cross within a family
 # Groups: what the code uses, the class it is in, what the file imports, guesses by name.
 _USED, _CLASS, _IMPORTED, _GUESSED = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class RetrievalOptions:
+    """What one request gets: how many definitions, whether those of names the file imports
+    but does not use near the cursor count, the enclosing class's members, how many similar
+    chunks. The defaults were chosen on the cross-file eval (README, "Evaluation")."""
+
+    max_definitions: int = MAX_DEFINITIONS
+    imported: bool = True
+    class_members: bool = True
+    snippets: int = SNIPPETS
+
+
+DEFAULT_OPTIONS = RetrievalOptions()
 
 
 @dataclass(frozen=True)
@@ -73,13 +84,6 @@ class Retriever(Protocol):
 
 
 Rerank = Callable[[str, list[tuple[float, int]]], list[tuple[float, int]]]
-
-
-@lru_cache(maxsize=4096)
-def path_of_uri(uri: str) -> str | None:
-    """The "/"-separated file system path of a ``file:`` URI, the index's key."""
-    path = to_fs_path(uri)
-    return Path(path).as_posix() if path else None
 
 
 def describe(where: str, definition: Definition) -> str:
@@ -134,123 +138,7 @@ class Workspace(Protocol):
     def rerank(self) -> Rerank | None: ...
 
 
-class _Request:
-    """Lookups for one request, with open documents overlaid on the index."""
-
-    def __init__(
-        self, ws: Workspace, doc: Document, offset: int, path: str, open_docs: Iterable[Document]
-    ) -> None:
-        self.index, self.doc, self.offset, self.path = ws.index, doc, offset, path
-        self.scopes = enclosing_scopes(doc, offset)
-        self.live: dict[str, Document] = {}
-        for other in open_docs:
-            other_path = path_of_uri(other.uri)
-            if other_path and other_path != path:
-                self.live[other_path] = other
-        self.live_named: dict[str, list[Definition]] = {}
-        for other in self.live.values():
-            for definition in definitions_of(other):
-                self.live_named.setdefault(definition.name, []).append(definition)
-        self.roots = [r.as_posix().rstrip("/") + "/" for r in ws.roots]
-        self._files: dict[str, list[Definition]] = {}
-        self.bound, self.imported = _bindings(self)
-
-    def where(self, path: str) -> str:
-        root = next((r for r in self.roots if path.startswith(r)), None)
-        return path[len(root) :] if root else posixpath.basename(path)
-
-    def file_of(self, definition: Definition) -> str | None:
-        return self.index.path_of(definition.uri) or path_of_uri(definition.uri)
-
-    def definitions_in(self, path: str) -> Sequence[Definition]:
-        doc = self.doc if path == self.path else self.live.get(path)
-        if doc is not None:
-            return definitions_of(doc)
-        if path not in self._files:
-            self._files[path] = self.index.file_definitions(path)
-        return self._files[path]
-
-    def imports_in(self, path: str) -> tuple[str, Sequence[Import]]:
-        """(language id, imports) of a file, live when it is open."""
-        doc = self.live.get(path)
-        if doc is not None and doc.tree is not None and doc.language.parser_name:
-            return doc.language.id, imports_of(doc.tree, doc.source, doc.language.parser_name)
-        entry = self.index.files.get(path)
-        if entry is not None:
-            return entry.language, [Import._make(i) for i in entry.imports]
-        return language_for(None, path).id, ()
-
-    def named(self, name: str) -> list[Definition]:
-        """Definitions of ``name`` in other files, open ones as the editor has them. A name
-        defined everywhere (``__init__``, ``get``) is looked for only in the files this one
-        imports and in its own directory."""
-        common = self.index.count(name) > _COMMON
-        here = posixpath.dirname(self.path)
-
-        def wanted(uri: str) -> bool:
-            path = self.index.path_of(uri)
-            if path is None or path == self.path or path in self.live:
-                return False
-            return not common or path in self.imported or posixpath.dirname(path) == here
-
-        return self.index.definitions(name, wanted) + self.live_named.get(name, [])
-
-    def defined(self, path: str, name: str) -> list[Definition]:
-        """Top-level definitions of ``name`` in one file (without building all of its)."""
-        doc = self.doc if path == self.path else self.live.get(path)
-        if doc is not None:
-            found = [d for d in definitions_of(doc) if d.name == name]
-        else:
-            entry = self.index.files.get(path)
-            uri = entry.uri if entry else None
-            found = self.index.definitions(name, lambda u: u == uri) if uri else []
-        return [d for d in found if d.container is None]
-
-    def follow(self, binding: Binding, depth: int = 3) -> list[Definition]:
-        """The top-level definitions a name import leads to, through re-exports
-        (``from .core import helper`` in a package's ``__init__``)."""
-        found = self.defined(binding.path, binding.name) if binding.name else []
-        if found or depth == 0:
-            return found
-        language, imports = self.imports_in(binding.path)
-        for imp in imports:
-            if imp.local != binding.name and imp.name != STAR:
-                continue
-            target = self.index.resolve(binding.path, language, imp)
-            if target is None or target.path == binding.path:
-                continue
-            name = binding.name if imp.name == STAR else target.name
-            if name not in (None, STAR) and (
-                found := self.follow(Binding(target.path, name), depth - 1)
-            ):
-                return found
-        return []
-
-    def members(self, path: str, container: str) -> list[Definition]:
-        return [
-            d for d in self.definitions_in(path) if d.container == container and d.kind == "method"
-        ]
-
-
-def _bindings(request: _Request) -> tuple[dict[str, Binding], set[str]]:
-    """Names the current file imports (by name), and the files it imports whole."""
-    doc = request.doc
-    if doc.tree is None or doc.language.parser_name is None:
-        return {}, set()
-    names: dict[str, Binding] = {}
-    files: set[str] = set()
-    for imp in imports_of(doc.tree, doc.source, doc.language.parser_name):
-        target = request.index.resolve(request.path, doc.language.id, imp)
-        if target is None:
-            continue
-        if imp.local and target.name not in (None, STAR):
-            names[imp.local] = target
-        else:
-            files.add(target.path)
-    return names, files
-
-
-def _guess(request: _Request, candidates: list[Definition], language: str) -> list[Definition]:
+def _guess(request: Request, candidates: list[Definition], language: str) -> list[Definition]:
     """By-name candidates worth showing: in languages with explicit imports only methods
     (reached through an attribute), and only when few files, or the nearest ones, define it."""
     if language in RESOLVED_LANGUAGES:
@@ -264,7 +152,7 @@ def _guess(request: _Request, candidates: list[Definition], language: str) -> li
     return candidates
 
 
-def _with_constructor(request: _Request, definition: Definition) -> list[Definition]:
+def _with_constructor(request: Request, definition: Definition) -> list[Definition]:
     if definition.kind != "class":
         return [definition]
     path = request.file_of(definition)
@@ -276,7 +164,9 @@ def _with_constructor(request: _Request, definition: Definition) -> list[Definit
     return [definition, *constructors[:1]]
 
 
-def _used(request: _Request, names: Sequence[str]) -> list[tuple[int, int, Definition]]:
+def _used(
+    request: Request, names: Sequence[str], options: RetrievalOptions
+) -> list[tuple[int, int, Definition]]:
     """Definitions of the names used near the cursor, nearest first; then of the names the
     file imports from the workspace but does not use there yet (the model may want them)."""
     bound, imported = request.bound, request.imported
@@ -288,8 +178,8 @@ def _used(request: _Request, names: Sequence[str]) -> list[tuple[int, int, Defin
         group, rank = (_USED, position[name]) if name in position else (_IMPORTED, order)
         if group == _IMPORTED:
             unused += 1
-            if unused > MAX_DEFINITIONS:
-                continue  # more than could ever be shown
+            if not options.imported or unused > options.max_definitions:
+                continue  # not wanted, or more than could ever be shown
         for definition in request.follow(binding):
             found += [(group, rank, d) for d in _with_constructor(request, definition)]
     for rank, name in enumerate(names):
@@ -304,9 +194,7 @@ def _used(request: _Request, names: Sequence[str]) -> list[tuple[int, int, Defin
     return found
 
 
-def _class_members(
-    request: _Request, visible: tuple[int, int]
-) -> list[tuple[int, int, Definition]]:
+def _class_members(request: Request, visible: tuple[int, int]) -> list[tuple[int, int, Definition]]:
     """Signatures of the enclosing class's other methods (those not in view), then of the
     methods of its bases that the workspace defines."""
     cls = next((s for s in request.scopes if s.kind in _CLASS_KINDS), None)
@@ -335,10 +223,11 @@ def _class_members(
 
 
 def _snippets(
-    request: _Request,
+    request: Request,
     visible: tuple[int, int],
     shown: set[tuple[str | None, int]],
     rerank: Rerank | None,
+    count: int,
 ) -> list[tuple[int, ChunkRef]]:
     """Chunks most like the code around the cursor, its own function and what is in view
     excluded. The line being typed is left out of the query, so results hold while typing."""
@@ -370,11 +259,11 @@ def _snippets(
             or (function is not None and ref.name == function.name)
         )
 
-    scored = request.index.similar(tokens(query_text), skip, SNIPPETS * 4)
+    scored = request.index.similar(tokens(query_text), skip, count * 4)
     if rerank is not None and scored:
         scored = rerank(query_text, scored)
     picked = []
-    for _, chunk_id in scored[:SNIPPETS]:
+    for _, chunk_id in scored[:count]:
         ref = request.index.chunk(chunk_id)
         if ref is not None:
             picked.append((chunk_id, ref))
@@ -387,6 +276,7 @@ def retrieve(
     offset: int,
     open_docs: Iterable[Document],
     visible_lines: tuple[int, int],
+    options: RetrievalOptions = DEFAULT_OPTIONS,
 ) -> Retrieved:
     """Workspace facts for the cursor at ``offset`` in ``doc`` (nothing from ``doc`` that is
     in ``visible_lines``); empty while the index has nothing."""
@@ -394,19 +284,23 @@ def retrieve(
     if path is None or not ws.index.files:
         return Retrieved()
     offset = min(max(offset, 0), len(doc.text))
-    request = _Request(ws, doc, offset, path, open_docs)
+    request = Request(ws, doc, offset, path, open_docs)
     names = identifiers_near(doc, offset)[:MAX_NAMES]
-    ranked = _used(request, names) + _class_members(request, visible_lines)
+    ranked = _used(request, names, options)
+    if options.class_members:
+        ranked += _class_members(request, visible_lines)
     ranked.sort(key=lambda r: (r[0], r[1]))
     definitions: dict[Definition, str] = {}
     for _, _, definition in ranked:
         path_of_definition = request.file_of(definition)
         if definition not in definitions and path_of_definition:
             definitions[definition] = request.where(path_of_definition)
-        if len(definitions) >= MAX_DEFINITIONS:
+        if len(definitions) >= options.max_definitions:
             break
     shown = {(request.file_of(d), d.start_line) for d in definitions}
-    picked = _snippets(request, visible_lines, shown, ws.rerank)
+    picked = []
+    if options.snippets > 0:
+        picked = _snippets(request, visible_lines, shown, ws.rerank, options.snippets)
     texts = ws.texts([chunk_id for chunk_id, _ in picked]) if picked else {}
     snippets = tuple(
         Snippet(request.where(ref.path), ref.name, ref.start_line, texts[chunk_id])

@@ -13,11 +13,12 @@ from pathlib import Path
 
 from .base import Suite
 from .completion import completion_suites
+from .crossfile import crossfile_suites
 from .quixbugs import quixbugs_suites
 from .refactor import refactor_suites
 
 
 def build_suites(data_dir: Path, timeout_s: float) -> dict[str, Suite]:
     """Every suite by name, over the data in ``data_dir``."""
-    makers = (completion_suites, quixbugs_suites, refactor_suites)
+    makers = (completion_suites, quixbugs_suites, refactor_suites, crossfile_suites)
     return dict(chain.from_iterable(make(data_dir, timeout_s) for make in makers))

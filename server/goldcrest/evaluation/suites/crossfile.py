@@ -1,0 +1,241 @@
+"""Cross-file completion on real projects: what the workspace index is worth.
+
+Two suites per project, ``crossfile/<project>/cross`` and ``crossfile/<project>/in-file`` (see
+``crossfile_items`` for the labels), scored by exact match of the line (the table's pass@1),
+with edit similarity and identifier F1 in the notes. The project is copied to a temporary
+folder and indexed once; for each attempt the current file on disk is the cut one, as it would
+be while the user types, so no index entry holds the answer. Variants, one engine and model:
+
+- ``goldcrest``: ``tasks.complete.complete`` with the workspace index as retriever;
+- ``goldcrest+<tuning>``: the same with other retrieval options (``TUNINGS``);
+- ``no-context``: no facts at all (no index, no in-file facts);
+- ``open-tabs``: Goldcrest's prompt whose workspace facts come from the open tabs' text instead
+  of the index (``open_tabs``), the same share of the budget;
+- ``fim-raw``: the family's FIM prompt on the same prefix and suffix windows, raw output.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ...documents import Document, DocumentStore
+from ...languages import language_for
+from ...prompts import family
+from ...tasks.complete import CHARS_PER_TOKEN, TASK, complete, prefix_window, suffix_window
+from ...tasks.typeahead import TypeAhead
+from ...workspace.indexer import IndexOptions, WorkspaceIndex
+from ...workspace.retrieval import RetrievalOptions, Retrieved, Retriever, retrieve
+from ..crossfile_items import CROSS, EXTENSIONS, IN_FILE, CrossfileItem, build_items
+from ..crossfile_score import score_line
+from ..models import ObservedEngine
+from ..open_tabs import OpenTabs, open_tabs
+from ..sources import PINNED, Source, fetch
+from .base import BASELINE_TIMEOUT_S, FIM_RAW, GOLDCREST, NO_CONTEXT, Attempt, Score
+from .completion import fim_raw_request, validates
+
+OPEN_TABS = "open-tabs"
+CROSS_ITEMS, IN_FILE_ITEMS = 30, 15
+#: Retrieval options measured against the defaults (README, "Evaluation").
+TUNINGS = {
+    "defs-4": RetrievalOptions(max_definitions=4),
+    "no-imported": RetrievalOptions(imported=False),
+    "snippets-0": RetrievalOptions(snippets=0),
+    "no-members": RetrievalOptions(class_members=False),
+}
+_EVAL_DATA = ("humaneval-infilling", "quixbugs")  # a folder with these is eval data, not a project
+
+
+class _Tuned:
+    """The index with given retrieval options; a new one per attempt, so the completion's
+    per-document fact cache never carries one item's facts to the next."""
+
+    def __init__(self, ws: WorkspaceIndex, options: RetrievalOptions) -> None:
+        self.ws, self.options = ws, options
+
+    def retrieve(
+        self,
+        doc: Document,
+        offset: int,
+        open_docs: Iterable[Document],
+        visible_lines: tuple[int, int],
+    ) -> Retrieved:
+        return retrieve(self.ws, doc, offset, open_docs, visible_lines, self.options)
+
+
+class Project:
+    """A project's items (built once) and its workspace index over a temporary copy."""
+
+    def __init__(self, name: str, language: str, locate: Callable[[], Path]) -> None:
+        self.name, self.language = name, language
+        self._locate = locate  # the project's folder, fetched if need be
+        self._items: list[CrossfileItem] | None = None
+        self._root: Path | None = None
+        self._copy: Path | None = None
+        self._ws: WorkspaceIndex | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def root(self) -> Path:
+        if self._root is None:
+            self._root = self._locate()
+        return self._root
+
+    def items(self, label: str) -> list[CrossfileItem]:
+        if self._items is None:
+            self._items = build_items(self.root, self.language, 0, CROSS_ITEMS, IN_FILE_ITEMS)
+        return [i for i in self._items if i.label == label]
+
+    async def workspace(self) -> tuple[WorkspaceIndex, Path]:
+        """The index over a temporary copy of the project, built on first use."""
+        async with self._lock:
+            if self._ws is None or self._copy is None:
+                tmp = Path(tempfile.mkdtemp(prefix=f"goldcrest-crossfile-{self.name}-"))
+                self._copy = tmp / "project"
+                shutil.copytree(self.root, self._copy)
+                self._ws = WorkspaceIndex([self._copy], tmp / "index.sqlite", IndexOptions())
+                await self._ws.build()
+            return self._ws, self._copy
+
+
+@dataclass
+class CrossfileSuite:
+    name: str
+    project: Project
+    label: str
+    variants: tuple[str, ...] = field(
+        default=(
+            GOLDCREST,
+            NO_CONTEXT,
+            OPEN_TABS,
+            FIM_RAW,
+            *(f"{GOLDCREST}+{t}" for t in TUNINGS),
+        )
+    )
+    needs: tuple[str, ...] = ()  # scored in process (rapidfuzz), no tests to run
+
+    def items(self) -> list[CrossfileItem]:
+        return self.project.items(self.label)
+
+    async def unsupported(self, variant: str, engine: ObservedEngine) -> str | None:
+        backend = await engine.baseline_backend(TASK)
+        if backend is None:
+            return "no backend"
+        if variant == FIM_RAW and not await backend.supports_fim():
+            return f"{backend.model} has no fill-in-the-middle prompt"
+        await self.project.workspace()  # the index is built before the clock runs
+        return None
+
+    async def attempt(self, item: CrossfileItem, variant: str, engine: ObservedEngine) -> Attempt:
+        ws, copy = await self.project.workspace()
+        path = copy / item.path
+        original = path.read_text(encoding="utf-8", errors="replace")
+        path.write_text(item.text, encoding="utf-8")  # the file as it is while being typed
+        await ws.update([path.as_posix()])
+        try:
+            return await self._attempt(item, variant, engine, ws, copy)
+        finally:
+            path.write_text(original, encoding="utf-8")
+            await ws.update([path.as_posix()])
+
+    async def _attempt(
+        self,
+        item: CrossfileItem,
+        variant: str,
+        engine: ObservedEngine,
+        ws: WorkspaceIndex,
+        copy: Path,
+    ) -> Attempt:
+        path = copy / item.path
+        store = DocumentStore()
+        doc = store.open(path.as_uri(), language_for(None, path.name).id, 1, item.text)
+        offset = len(item.prefix)
+        settings = engine.settings.completion
+        source = None
+        if variant == FIM_RAW:
+            raw = await self._fim_raw(item, doc, engine)
+            shown = raw if raw is not None and raw.strip() else None
+        else:
+            retriever: Retriever = _Tuned(ws, RetrievalOptions())
+            if variant == NO_CONTEXT:
+                settings = settings.model_copy(update={"facts": False})
+            elif variant == OPEN_TABS:
+                tabs = [Path(t) for t in open_tabs(ws.index, doc)]
+                retriever = OpenTabs(
+                    [
+                        (t.relative_to(copy).as_posix(), t.read_text("utf-8", "replace"))
+                        for t in tabs
+                    ]
+                )
+            elif variant.startswith(f"{GOLDCREST}+"):
+                retriever = _Tuned(ws, TUNINGS[variant.removeprefix(f"{GOLDCREST}+")])
+            suggestion = await complete(
+                doc, offset, store, engine, TypeAhead(), retriever, settings
+            )
+            if suggestion is not None:
+                source = (suggestion.backend, suggestion.model)
+            shown = suggestion.text if suggestion is not None else None
+            raw = engine.answers[0].text if engine.answers else None
+        detail = "" if shown is not None else ("no model answer" if raw is None else "withheld")
+        raw_ok, shown_ok = validates(doc, offset, raw), validates(doc, offset, shown)
+        return Attempt(shown, raw, raw_ok, shown_ok, detail, source)
+
+    async def _fim_raw(
+        self, item: CrossfileItem, doc: Document, engine: ObservedEngine
+    ) -> str | None:
+        backend = await engine.baseline_backend(TASK)
+        if backend is None:
+            return None
+        fam, settings = family(backend.family), engine.settings.completion
+        budget = int(settings.context_tokens * CHARS_PER_TOKEN)
+        text, offset = item.text, len(item.prefix)
+        prefix = prefix_window(text, offset, budget - budget // 10, doc.language.line_comment)
+        suffix = suffix_window(text, offset, budget // 10)
+        request = fim_raw_request(prefix, suffix, fam, settings)
+        timeout_s = max(settings.timeout_s, BASELINE_TIMEOUT_S)
+        answer = await engine.generate(
+            f"eval-{FIM_RAW}", request, backend=backend, timeout_s=timeout_s
+        )
+        return None if answer is None else answer.text
+
+    def score(self, item: CrossfileItem, attempt: Attempt) -> Score:
+        result = score_line(item.reference, attempt.shown, self.project.language)
+        tallies = {
+            "edit_sim_milli": round(1000 * result.edit_similarity),
+            "id_f1_milli": round(1000 * result.identifier_f1),
+        }
+        detail = "" if result.exact else (attempt.detail or "differs")
+        return Score(result.exact, detail, tallies)
+
+
+def _language_of(folder: Path) -> str:
+    """The language most of the project's files are in."""
+    counts = {
+        language: sum(1 for s in suffixes for _ in folder.rglob(f"*{s}"))
+        for language, suffixes in EXTENSIONS.items()
+    }
+    return max(counts, key=lambda k: counts[k])
+
+
+def _suites(project: Project) -> Iterator[tuple[str, CrossfileSuite]]:
+    for label in (CROSS, IN_FILE):
+        name = f"crossfile/{project.name}/{label}"
+        yield name, CrossfileSuite(name, project, label)
+
+
+def crossfile_suites(data_dir: Path, timeout_s: float) -> Iterator[tuple[str, CrossfileSuite]]:
+    """The pinned projects' suites; or, when ``--data`` is a project of the user's, its own."""
+    del timeout_s  # nothing runs: the scores are computed from the text
+    if data_dir.is_dir() and not any((data_dir / d).exists() for d in _EVAL_DATA):
+        yield from _suites(Project(data_dir.name, _language_of(data_dir), lambda: data_dir))
+        return
+    for source in PINNED:
+        yield from _suites(Project(source.name, source.language, _locator(source)))
+
+
+def _locator(source: Source) -> Callable[[], Path]:
+    return lambda: fetch(source)
