@@ -161,12 +161,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--baseline",
         action="append",
-        choices=("naive", "fim-raw", "no-context", "goldcrest+tests"),
+        metavar="NAME",
         help="also run a reference on the same model (repeatable): naive = a one-line "
         "instruction and the code, raw output, no context or validation; fim-raw = the "
         "model's own FIM prompt, raw output (completion only); no-context = Goldcrest without "
         "its labelled facts (completion only); goldcrest+tests = Goldcrest with the program's "
-        "tests available as a project's own tests (bugs and fix only)",
+        "tests available as a project's own tests (bugs and fix only); open-tabs = Goldcrest "
+        "with the open files' text instead of the index, goldcrest+TUNING = other retrieval "
+        "options (crossfile only)",
     )
     evaluate.add_argument("--limit", type=int, metavar="N", help="at most N items per suite")
     evaluate.add_argument(

@@ -78,6 +78,9 @@ def run_command(args: argparse.Namespace) -> int:
     wanted = _expand(_names(args.suite), suites) or list(suites)
     if unknown := [n for n in wanted if n not in suites]:
         return _fail(f"unknown suite {', '.join(unknown)}; known: {', '.join(suites)}.")
+    baselines = _names(args.baseline)
+    if unknown := [b for b in baselines if not any(b in suites[n].variants for n in wanted)]:
+        return _fail(f"no chosen suite has the baseline {', '.join(unknown)}.")
     models = _names(args.models) or ["embedded"]
     try:
         for spec in models:
@@ -93,7 +96,7 @@ def run_command(args: argparse.Namespace) -> int:
     options = EvalOptions(
         models=tuple(models),
         suites=tuple(wanted),
-        baselines=tuple(_names(args.baseline)),
+        baselines=tuple(baselines),
         data_dir=data_dir,
         out_dir=Path(args.out),
         limit=args.limit,
