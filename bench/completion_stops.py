@@ -186,6 +186,32 @@ def simulate(args: argparse.Namespace) -> None:
     assert set(KINDS)
 
 
+def kinds(args: argparse.Namespace) -> None:
+    """pass@1 per suite, kind of hole and variant of a ``goldcrest eval`` output folder."""
+    by_id = {
+        item.id: item
+        for file in FIM_FILES.values()
+        for item in load_fim(args.data / "humaneval-infilling" / file)
+    }
+    cells: dict[tuple[str, str, str], list[bool]] = defaultdict(list)
+    kinds_of: dict[str, str] = {}
+    for line in (args.folder / "results.jsonl").read_text().splitlines():
+        r = json.loads(line)
+        if r["item"] not in by_id:
+            continue
+        item = by_id[r["item"]]
+        if item.id not in kinds_of:
+            doc, store, offset = _doc(item)
+            kinds_of[item.id] = hole_kind(item, gather(doc, offset, store, 1024).cursor)
+        cells[(r["suite"], kinds_of[item.id], r["variant"])].append(r["passed"])
+    variants = sorted({v for _, _, v in cells}, key=lambda v: (v != "goldcrest", v))
+    print(f"{'suite':18} {'kind':13}" + "".join(f"{v:>16}" for v in variants))
+    for suite, hole in sorted({(s, k) for s, k, _ in cells}):
+        row = [cells.get((suite, hole, v), []) for v in variants]
+        text = [f"{100 * sum(c) / len(c):9.0f}% n={len(c):3}" if c else f"{'–':>16}" for c in row]
+        print(f"{suite:18} {hole:13}" + "".join(text))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=default_data_dir())
@@ -198,9 +224,13 @@ def main() -> None:
     s = sub.add_parser("simulate")
     s.add_argument("records", type=Path)
     s.add_argument("--variant", action="append")
+    k = sub.add_parser("kinds")
+    k.add_argument("folder", type=Path)
     args = parser.parse_args()
     if args.command == "collect":
         asyncio.run(collect(args))
+    elif args.command == "kinds":
+        kinds(args)
     else:
         simulate(args)
 

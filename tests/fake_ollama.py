@@ -63,6 +63,9 @@ class Reply:
     chunk_delay: float = 0.0
     thinking: list[str] = field(default_factory=list)
     prompt_eval_count: int = 7
+    #: each chunk's log-probability (a chunk is then one token), sent when the request asks
+    #: for them as Ollama 0.12.11+ does
+    logprobs: list[float] | None = None
 
 
 @dataclass
@@ -294,6 +297,11 @@ def _make_handler(fake: FakeOllama) -> type[BaseHTTPRequestHandler]:
             chunks = fake._chunks_for(path, body, reply)
             lines = [_part(path, body, thinking=t) for t in reply.thinking]
             lines += [_part(path, body, text=c) for c in chunks]
+            if reply.logprobs is not None and body.get("logprobs") and chunks:
+                for line, c, value in zip(
+                    lines[-len(chunks) :], chunks, reply.logprobs, strict=True
+                ):
+                    line["logprobs"] = [{"token": c, "logprob": value, "bytes": list(c.encode())}]
             done = _part(path, body, text="", done=True)
             done.update(prompt_eval_count=reply.prompt_eval_count, eval_count=len(chunks))
             if body.get("stream") is False:
