@@ -8,7 +8,7 @@ the same programs:
               answers with the reference: the correct program as the fix, the buggy line as
               the bug list (so it measures routing, not a cloud model)
 
-    python bench/routing_share_actions.py --suite bugs,fix
+    python bench/routing_share_actions.py --suite bugs,fix [--limit N] [--threads 1]
 
 Run from ``bench/routing_share.py`` for completion.
 """
@@ -102,6 +102,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suite", default="bugs,fix", help="bugs, fix or both")
     parser.add_argument("--limit", type=int)
+    parser.add_argument(
+        "--threads", type=int, help="llama.cpp threads (1 on a shared machine: no barrier stalls)"
+    )
     args = parser.parse_args()
     programs = list(load_quixbugs(default_data_dir() / "quixbugs"))[: args.limit]
     scratch = Path(tempfile.mkdtemp(prefix="goldcrest-routing-actions-"))
@@ -111,6 +114,7 @@ def main() -> int:
     def settings(name: str, tiers: list[dict[str, Any]]) -> Settings:
         overlay = {
             "backend": "embedded",
+            "embedded": {"n_threads": args.threads},
             "tiers": tiers,
             "cloud": {"enabled": True},
             "cache": {"directory": str(scratch / "cache")},
