@@ -308,11 +308,11 @@ check("completion item at `return ` (textDocument/completion)", function()
   vim.api.nvim_buf_set_lines(bufnr, row, row + 1, false, { "    return a + b" })
 end)
 
---- How many completions goldcrest/stats counts as accepted whole (its acceptance rows).
-local function accepted_count(stats)
+--- How many suggestions (or applied edits) of `task` goldcrest/stats counts as accepted whole.
+local function accepted_count(stats, task)
   local n = 0
   for _, row in ipairs(type(stats) == "table" and stats.acceptance or {}) do
-    if row.task == "complete" then
+    if row.task == task then
       n = n + row.accepted
     end
   end
@@ -358,7 +358,7 @@ if not REAL then
     assert(type(sent.id) == "string" and sent.kind == "full" and sent.chars == 5, vim.inspect(sent))
     -- the server counts it, once (goldcrest/stats, over this run's acceptance log)
     local stats = request("goldcrest/stats", vim.empty_dict(), 10000)
-    assert(accepted_count(stats) == 1, "accepted completions in goldcrest/stats: " .. vim.inspect(stats.acceptance))
+    assert(accepted_count(stats, "complete") == 1, "accepted completions in goldcrest/stats: " .. vim.inspect(stats.acceptance))
   end)
 end
 
@@ -487,6 +487,16 @@ check("the Goldcrest fix edits the buffer (the code action; :GoldcrestFix with t
   wait(90000, function() return buf_text(bufnr) ~= before end, "the fix to change the buffer")
   local text = buf_text(bufnr)
   assert(text:find("if not values:", 1, true), "buffer after fix:\n" .. text)
+  -- Neovim ran the action's goldcrest.accepted command after its edit: the server counts it
+  local stats
+  for _ = 1, 40 do
+    stats = request("goldcrest/stats", vim.empty_dict(), 10000)
+    if accepted_count(stats, "fix") == 1 then
+      return
+    end
+    vim.wait(250)
+  end
+  error("applied fixes in goldcrest/stats: " .. vim.inspect(stats.acceptance))
 end)
 
 check(":GoldcrestExplain shows the server's explanation", function()

@@ -325,15 +325,16 @@ export async function framesShow(page, text) {
 }
 
 /**
- * Wait until VS Code has run `n` accepted suggestions' goldcrest.accepted commands in all (the
- * extension logs each with the server's answer) and check the last was counted as a whole accept.
+ * Wait until VS Code has run the goldcrest.accepted command of `n` suggestions accepted whole
+ * (`kind` "full") or edits applied (`kind` "applied") in all (the extension logs each with the
+ * server's answer), and check the server counted the last.
  */
-export async function acceptCounted(run, n) {
-  const acks = () => run.goldcrestLog().split('\n').filter((l) => l.includes('[client] goldcrest.accepted {'));
-  await waitFor(`VS Code to run goldcrest.accepted (accept ${n})`, () => acks().length >= n, 10000);
+export async function acceptCounted(run, kind, n) {
+  const acks = () => run.goldcrestLog().split('\n').filter((l) => l.includes('[client] goldcrest.accepted {') && l.includes(`"kind":"${kind}"`));
+  await waitFor(`VS Code to run goldcrest.accepted (${kind} ${n})`, () => acks().length >= n, 10000);
   const last = acks().pop();
-  if (!last.includes('"kind":"full"') || !last.includes('answered: {"counted":true}')) {
-    throw new Error(`the accept was not counted: ${last}`);
+  if (!last.includes('answered: {"counted":true}')) {
+    throw new Error(`not counted: ${last}`);
   }
   log(last.replace(/^.*\[client\] /, ''));
 }

@@ -75,7 +75,7 @@ export async function realModelSteps({ run, page, ws, settings, python }) {
     const firstWord = shown.split(/\s+/)[0];
     await page.keyboard.press('Tab');
     await waitFor('the suggestion in the editor', async () => (await editorText(page)).includes(`return ${firstWord}`), 10000);
-    await acceptCounted(run, 2);
+    await acceptCounted(run, 'full', 2);
     await page.keyboard.press('Control+S');
     const file = path.join(ws, 'convert.py');
     await waitFor('convert.py saved', () => fs.readFileSync(file, 'utf8').includes(`return ${firstWord}`), 10000);

@@ -9,7 +9,7 @@
 //   1. the server configured by goldcrest.serverPath starts; ghost text appears and Tab accepts it;
 //      VS Code runs the suggestion's goldcrest.accepted command and the server counts it;
 //   2. a Goldcrest code action applies its edit; "List Bugs in File" puts a diagnostic on the bug
-//      and its "Goldcrest: Fix" quick fix applies;
+//      and its "Goldcrest: Fix" quick fix applies; the server counts each applied edit;
 //   3. "List Bugs with Strongest Model" (context menu) and "Fix with Strongest Model" (palette)
 //      send tier "strongest";
 //   4. the status bar menu pauses completions; Run Doctor reports; Restart Server (twice) comes
@@ -267,7 +267,7 @@ async function scriptedSteps({ run, page, ws, goldcrest }) {
   });
 
   await run.step('the accepted suggestion is counted: VS Code runs its command, Show Acceptance Stats shows it', async () => {
-    await acceptCounted(run, 1);
+    await acceptCounted(run, 'full', 1);
     await runCommand(page, 'Goldcrest: Show Acceptance Stats');
     // the table's "complete" row (cells tab-separated): model (tier), language, task, shown, accepted (partly), ...
     const row = async () => (await framesText(page)).split('\n').map((l) => l.split('\t').map((c) => c.trim())).find((c) => c[2] === 'complete');
@@ -293,6 +293,7 @@ async function scriptedSteps({ run, page, ws, goldcrest }) {
     await entry.click();
     await waitFor('docstring inserted', async () => (await editorText(page)).includes('"""Return the sum of a and b."""'), 45000);
     await run.shot('06-code-action-applied');
+    await acceptCounted(run, 'applied', 1);
     await page.keyboard.press('Control+S');
     await waitFor('sample.py saved with the docstring', () => fs.readFileSync(path.join(ws, 'sample.py'), 'utf8').includes('"""Return the sum of a and b."""'), 10000);
   });
@@ -313,6 +314,7 @@ async function scriptedSteps({ run, page, ws, goldcrest }) {
     await entry.click();
     await waitFor('the fix in the editor', async () => (await editorText(page)).includes('if not values:'), 45000);
     await run.shot('09-quick-fix-applied');
+    await acceptCounted(run, 'applied', 2);
   });
 
   await run.step('"with Strongest Model" commands send tier "strongest"', async () => {
