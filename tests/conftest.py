@@ -116,6 +116,16 @@ def end_of(text: str, marker: str) -> types.Position:
 
 async def inline(lsp: LanguageClient, uri: str, position: types.Position) -> list[str]:
     """Ask for inline completion; the suggested texts."""
+    return [
+        item.insert_text if isinstance(item.insert_text, str) else item.insert_text.value
+        for item in await inline_items(lsp, uri, position)
+    ]
+
+
+async def inline_items(
+    lsp: LanguageClient, uri: str, position: types.Position
+) -> list[types.InlineCompletionItem]:
+    """Ask for inline completion; the items as sent (with their commands)."""
     result = await lsp.text_document_inline_completion_async(
         types.InlineCompletionParams(
             text_document=types.TextDocumentIdentifier(uri=uri),
@@ -127,11 +137,7 @@ async def inline(lsp: LanguageClient, uri: str, position: types.Position) -> lis
     )
     if result is None:
         return []
-    items = result.items if isinstance(result, types.InlineCompletionList) else result
-    return [
-        item.insert_text if isinstance(item.insert_text, str) else item.insert_text.value
-        for item in items
-    ]
+    return list(result.items if isinstance(result, types.InlineCompletionList) else result)
 
 
 @pytest.fixture

@@ -15,17 +15,14 @@ import pytest
 from lsprotocol import types
 
 from actions_support import fenced, lines_range, record_edits, run_command
-from conftest import end_of, ollama_options, open_doc
+from conftest import end_of, inline_items, ollama_options, open_doc
 from goldcrest.evaluation.suites.accepted import HELDOUT, accepted_suites
 from goldcrest.evaluation.suites.base import Attempt
 from goldcrest.learning.export import heldout_groups
-from test_learning_lsp import _change, _inline_items
+from test_learning_lsp import EASY, FIXED, PY, _change
 
 STRIPE = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"
-EASY = "import math\n\n\ndef area(r):\n    return \n"
 SECRET = f'STRIPE_KEY = "{STRIPE}"\n' + EASY
-PY = "import math\n\n\ndef area(r):\n    return math.pi * r * 2\n"
-FIXED = "def area(r):\n    return math.pi * r ** 2"
 MIDDLE = "math.pi * r ** 2"
 
 
@@ -60,13 +57,13 @@ async def session(start_server, fake_ollama, tmp_path):
     for name, text in files:
         path = tmp_path / f"{name}.py"
         uri = open_doc(lsp, path, text, "python")
-        (item,) = await _inline_items(lsp, uri, end_of(text, "    return "))
+        (item,) = await inline_items(lsp, uri, end_of(text, "    return "))
         await run_command(lsp, "goldcrest.accepted", item.command.arguments[0])
         lsp.text_document_did_close(
             types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
         )
     uri = open_doc(lsp, tmp_path / "ignored.py", EASY, "python")
-    assert await _inline_items(lsp, uri, end_of(EASY, "    return "))
+    assert await inline_items(lsp, uri, end_of(EASY, "    return "))
     for name in ("kept", "undone"):
         uri = open_doc(lsp, tmp_path / f"{name}.py", PY, "python")
         result = await run_command(lsp, "goldcrest.fix", {"uri": uri, "range": lines_range(4, 4)})

@@ -12,7 +12,7 @@ from typing import Any
 from lsprotocol import types
 
 from actions_support import apply_edit, code_actions, fenced, lines_range, record_edits, run_command
-from conftest import end_of, ollama_options, open_doc
+from conftest import end_of, inline_items, ollama_options, open_doc
 from fake_ollama import Reply
 from test_timing_spans import plain
 
@@ -28,19 +28,6 @@ def _options(fake: Any, tmp_path: Path, **extra: Any) -> dict[str, Any]:
         | {"actions": {"bug_samples": 1}}
         | extra
     )
-
-
-async def _inline_items(lsp: Any, uri: str, position: types.Position) -> list[Any]:
-    result = await lsp.text_document_inline_completion_async(
-        types.InlineCompletionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            position=position,
-            context=types.InlineCompletionContext(
-                trigger_kind=types.InlineCompletionTriggerKind.Automatic
-            ),
-        )
-    )
-    return list(result.items if isinstance(result, types.InlineCompletionList) else result or [])
 
 
 async def _acceptance(lsp: Any) -> list[dict[str, Any]]:
@@ -62,7 +49,7 @@ async def test_accepting_through_the_items_command_is_counted(start_server, fake
     shown = []
     for n, text in enumerate((EASY, EASY.replace("area", "disc"), EASY.replace("area", "ring"))):
         uri = open_doc(lsp, tmp_path / f"geo{n}.py", text, "python")
-        (item,) = await _inline_items(lsp, uri, end_of(text, "    return "))
+        (item,) = await inline_items(lsp, uri, end_of(text, "    return "))
         assert item.insert_text == "math.pi * r ** 2"
         assert item.command.command == "goldcrest.accepted"
         shown.append(item.command.arguments[0])
@@ -88,10 +75,10 @@ async def test_typing_through_a_suggestion_keeps_its_id(start_server, fake_ollam
     fake_ollama.default = Reply(chunks=["math.pi * r ** 2"])
     lsp = await start_server(_options(fake_ollama, tmp_path))
     uri = open_doc(lsp, tmp_path / "geo.py", EASY, "python")
-    (first,) = await _inline_items(lsp, uri, end_of(EASY, "    return "))
+    (first,) = await inline_items(lsp, uri, end_of(EASY, "    return "))
     typed = EASY.replace("return ", "return math.")
     _change(lsp, uri, 2, typed)
-    (rest,) = await _inline_items(lsp, uri, end_of(typed, "return math."))
+    (rest,) = await inline_items(lsp, uri, end_of(typed, "return math."))
     assert rest.insert_text == "pi * r ** 2"
     assert rest.command.arguments == first.command.arguments
     await run_command(lsp, "goldcrest.accepted", rest.command.arguments[0])
@@ -106,7 +93,7 @@ async def test_off_setting_attaches_no_command_and_writes_nothing(
     options = _options(fake_ollama, tmp_path, telemetry={"local_acceptance": False})
     lsp = await start_server(options)
     uri = open_doc(lsp, tmp_path / "geo.py", EASY, "python")
-    (item,) = await _inline_items(lsp, uri, end_of(EASY, "    return "))
+    (item,) = await inline_items(lsp, uri, end_of(EASY, "    return "))
     assert item.command is None
     assert await _acceptance(lsp) == []
     assert not (tmp_path / "state" / "acceptance.jsonl").exists()
@@ -163,7 +150,7 @@ async def _ask(lsp: Any, fake: Any, tmp_path: Path, n: int) -> tuple[str, Any]:
     answered, and the item."""
     text = EASY.replace("area", f"area{n}")
     uri = open_doc(lsp, tmp_path / f"geo{n}.py", text, "python")
-    (item,) = await _inline_items(lsp, uri, end_of(text, "    return "))
+    (item,) = await inline_items(lsp, uri, end_of(text, "    return "))
     return fake.bodies("/api/generate")[-1]["model"], item
 
 

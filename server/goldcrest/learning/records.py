@@ -69,8 +69,11 @@ class AcceptanceLog:
         self._lock = threading.Lock()  # guards the pending events
         self._io = threading.Lock()  # one writer of the file at a time
         self._pending: list[dict[str, Any] | tuple[str, str, Sent, str]] = []
-        self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._writer = threading.Thread(target=self._write_periodically, daemon=True)
+        self._writer.name = "goldcrest-acceptance"
+        self._writer.start()
+        atexit.register(self.close)
 
     def add(self, event: str, id: str, **fields: Any) -> None:
         """One event (``shown``, ``accept``, ``applied``, ``undone``) for suggestion ``id``."""
@@ -83,16 +86,9 @@ class AcceptanceLog:
     def _queue(self, item: dict[str, Any] | tuple[str, str, Sent, str]) -> None:
         with self._lock:
             self._pending.append(item)
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._flush_periodically, name="goldcrest-acceptance", daemon=True
-                )
-                self._thread.start()
-                atexit.register(self.close)
 
-    def _flush_periodically(self) -> None:
-        stop = self._stop
-        while not stop.wait(FLUSH_S):
+    def _write_periodically(self) -> None:
+        while not self._stop.wait(FLUSH_S):
             self.flush()
 
     def flush(self) -> None:
@@ -126,13 +122,12 @@ class AcceptanceLog:
         return {"ev": "sample", "id": id, "task": task, **(fields or {"withheld": True})}
 
     def close(self) -> None:
-        """Write what is left and stop the background thread."""
+        """Stop the background thread and write what is left (later events wait for a
+        ``flush``)."""
         atexit.unregister(self.close)
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            self._stop.set()
-            thread.join(timeout=5.0)
-            self._stop = threading.Event()
+        self._stop.set()
+        if self._writer.is_alive() and self._writer is not threading.current_thread():
+            self._writer.join(timeout=5.0)
         self.flush()
 
 

@@ -24,13 +24,9 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from ...documents import DocumentStore
-from ...prompts import family
-from ...tasks.complete import TASK, complete
-from ...tasks.typeahead import TypeAhead
-from ..models import ObservedEngine
-from .base import BASELINE_TIMEOUT_S, FIM_RAW, GOLDCREST, Attempt, Score
-from .completion import fim_raw_request, validates
+from ...documents import Document, DocumentStore
+from .base import FIM_RAW, GOLDCREST, Attempt, Score
+from .completion import CompletionSuite
 
 HELDOUT = "fim.heldout.jsonl"
 NAME = "accepted"
@@ -39,7 +35,7 @@ NAME = "accepted"
 @dataclass(frozen=True)
 class AcceptedItem:
     id: str
-    prefix: str
+    prompt: str  # the sent FIM prefix (``prompt`` as in HumanEval: the text before the hole)
     suffix: str
     middle: str
     language: str
@@ -64,56 +60,21 @@ def load_accepted(path: Path) -> tuple[AcceptedItem, ...]:
 
 
 @dataclass
-class AcceptedSuite:
-    name: str
-    path: Path
-    variants: tuple[str, ...] = (GOLDCREST, FIM_RAW)
-    needs: tuple[str, ...] = ()  # scored in process, nothing to run
+class AcceptedSuite(CompletionSuite):
+    """The completion suite's variants and engine calls over the user's examples; scored by
+    what the user took instead of tests."""
 
-    def items(self) -> tuple[AcceptedItem, ...]:
+    variants: tuple[str, ...] = (GOLDCREST, FIM_RAW)
+
+    def items(self) -> tuple[AcceptedItem, ...]:  # type: ignore[override]
         return load_accepted(self.path)
 
-    async def unsupported(self, variant: str, engine: ObservedEngine) -> str | None:
-        backend = await engine.baseline_backend(TASK)
-        if backend is None:
-            return "no backend"
-        if variant == FIM_RAW and not await backend.supports_fim():
-            return f"{backend.model} has no fill-in-the-middle prompt"
-        return None
-
-    async def attempt(self, item: AcceptedItem, variant: str, engine: ObservedEngine) -> Attempt:
-        store = DocumentStore()
-        uri = f"file:///eval/accepted/{item.id}"
-        doc = store.open(uri, item.language, 1, item.prefix + item.suffix)
-        offset = len(item.prefix)
-        source = None
-        if variant == GOLDCREST:
-            suggestion = await complete(doc, offset, store, engine, TypeAhead())
-            if suggestion is not None:
-                source = (suggestion.backend, suggestion.model)
-            shown = suggestion.text if suggestion is not None else None
-            raw = engine.answers[0].text if engine.answers else None
-        else:
-            raw = await self._raw(item, engine)
-            shown = raw if raw is not None and raw.strip() else None
-        detail = "" if shown is not None else ("no model answer" if raw is None else "withheld")
-        raw_ok, shown_ok = validates(doc, offset, raw), validates(doc, offset, shown)
-        return Attempt(shown, raw, raw_ok, shown_ok, detail, source)
-
-    async def _raw(self, item: AcceptedItem, engine: ObservedEngine) -> str | None:
-        """The sent prefix and suffix in the family's FIM prompt; the raw answer."""
-        backend = await engine.baseline_backend(TASK)
-        if backend is None:
-            return None
-        settings = engine.settings.completion
-        request = fim_raw_request(item.prefix, item.suffix, family(backend.family), settings)
-        timeout_s = max(settings.timeout_s, BASELINE_TIMEOUT_S)
-        answer = await engine.generate(
-            f"eval-{FIM_RAW}", request, backend=backend, timeout_s=timeout_s
+    def document(self, store: DocumentStore, item: AcceptedItem) -> Document:  # type: ignore[override]
+        return store.open(
+            f"file:///eval/accepted/{item.id}", item.language, 1, item.prompt + item.suffix
         )
-        return None if answer is None else answer.text
 
-    def score(self, item: AcceptedItem, attempt: Attempt) -> Score:
+    def score(self, item: AcceptedItem, attempt: Attempt) -> Score:  # type: ignore[override]
         if attempt.shown is None:
             return Score(False, attempt.detail)
         ours, theirs = attempt.shown.strip(), item.middle.strip()
@@ -125,4 +86,4 @@ class AcceptedSuite:
 def accepted_suites(data_dir: Path, timeout_s: float) -> Iterator[tuple[str, AcceptedSuite]]:
     """``accepted`` when ``data_dir`` is a ``goldcrest export`` folder."""
     if (data_dir / HELDOUT).is_file():
-        yield NAME, AcceptedSuite(NAME, data_dir / HELDOUT)
+        yield NAME, AcceptedSuite(NAME, data_dir / HELDOUT, timeout_s)

@@ -105,8 +105,7 @@ class CompletionSuite:
 
     async def attempt(self, item: FimProblem, variant: str, engine: ObservedEngine) -> Attempt:
         store = DocumentStore()
-        text = item.prompt + item.suffix
-        doc = store.open(f"file:///eval/{item.entry_point}.py", "python", 1, text)
+        doc = self.document(store, item)
         offset = len(item.prompt)
         source, sure = None, None
         if variant in (GOLDCREST, NO_CONTEXT):
@@ -129,6 +128,11 @@ class CompletionSuite:
             detail = "no model answer" if raw is None else "withheld"
         raw_ok, shown_ok = validates(doc, offset, raw), validates(doc, offset, shown)
         return Attempt(shown, raw, raw_ok, shown_ok, detail, source, confidence=sure)
+
+    def document(self, store: DocumentStore, item: FimProblem) -> Document:
+        """The file the hole is in, opened in ``store``."""
+        text = item.prompt + item.suffix
+        return store.open(f"file:///eval/{item.entry_point}.py", "python", 1, text)
 
     async def _baseline(
         self, item: FimProblem, doc: Document, variant: str, engine: ObservedEngine
