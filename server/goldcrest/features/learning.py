@@ -1,7 +1,7 @@
 """Acceptance, server side: every suggestion shown carries a command the client runs when the
-user accepts it (``goldcrest.accepted``, see /work/notes/accept_protocol.md); a fix or refactor
-the user applies is counted, and one undone soon after (the document back to its text before
-the edit, on a later didChange within ``UNDO_WINDOW_S``) is counted as undone.
+user accepts it (``goldcrest.accepted`` ``{id, kind: full|word|line|applied, chars?}``); a fix
+or refactor the user applies is counted, and one undone soon after (the document back to its
+text before the edit, on a later didChange within ``UNDO_WINDOW_S``) is counted as undone.
 
 Counting is a few dictionary operations on the loop; the acceptance log writes in the
 background (learning/records.py). The router hears each suggestion shown and accepted; at
@@ -13,8 +13,6 @@ carry no command and nothing is written.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 import time
 import uuid
 from collections import OrderedDict
@@ -35,8 +33,6 @@ from ..tasks.complete import Suggestion
 if TYPE_CHECKING:
     from ..server import GoldcrestServer
     from ..tasks.rewrite import Outcome
-
-log = logging.getLogger(__name__)
 
 ACCEPTED = "goldcrest.accepted"
 KINDS = ("full", "word", "line", "applied")
@@ -289,13 +285,6 @@ def flush(ls: GoldcrestServer) -> None:
     """Write what is pending (shutdown, and before the counts are read)."""
     if (acceptance := _state(ls).log) is not None:
         acceptance.flush()
-
-
-def close(ls: GoldcrestServer) -> None:
-    """Stop the writer thread (the server is going away)."""
-    if (acceptance := _state(ls).log) is not None:
-        with contextlib.suppress(Exception):
-            acceptance.close()
 
 
 def summary(ls: GoldcrestServer) -> list[dict[str, Any]]:
