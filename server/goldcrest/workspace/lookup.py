@@ -54,7 +54,7 @@ class Request:
                 self.live_named.setdefault(definition.name, []).append(definition)
         self.roots = [r.as_posix().rstrip("/") + "/" for r in ws.roots]
         self._files: dict[str, list[Definition]] = {}
-        self.bound, self.imported = bindings(self)
+        self.bound, self.imported, self.modules = bindings(self)
 
     def where(self, path: str) -> str:
         root = next((r for r in self.roots if path.startswith(r)), None)
@@ -133,13 +133,15 @@ class Request:
         ]
 
 
-def bindings(request: Request) -> tuple[dict[str, Binding], set[str]]:
-    """Names the current file imports (by name), and the files it imports whole."""
+def bindings(request: Request) -> tuple[dict[str, Binding], set[str], dict[str, str]]:
+    """Names the current file imports (by name), the files it imports whole, and the names it
+    gives those (``from . import sessions``, ``import utils from './utils.js'``)."""
     doc = request.doc
     if doc.tree is None or doc.language.parser_name is None:
-        return {}, set()
+        return {}, set(), {}
     names: dict[str, Binding] = {}
     files: set[str] = set()
+    modules: dict[str, str] = {}
     for imp in imports_of(doc.tree, doc.source, doc.language.parser_name):
         target = request.index.resolve(request.path, doc.language.id, imp)
         if target is None:
@@ -148,4 +150,6 @@ def bindings(request: Request) -> tuple[dict[str, Binding], set[str]]:
             names[imp.local] = target
         else:
             files.add(target.path)
-    return names, files
+            if imp.local:
+                modules[imp.local] = target.path
+    return names, files, modules

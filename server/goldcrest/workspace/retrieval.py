@@ -21,7 +21,7 @@ from goldcrest.context.symbols import Definition
 from goldcrest.documents import Document
 
 from .extract import tokens
-from .imports import RESOLVED_LANGUAGES
+from .imports import RESOLVED_LANGUAGES, Import
 from .index import ChunkRef, SymbolIndex
 from .lookup import Request, path_of_uri
 
@@ -36,17 +36,23 @@ _CONSTRUCTORS = {"__init__", "constructor", "new"}
 _QUERY_LINES = 20
 _WORD = re.compile(r"[^\W\d]\w*")
 _FAMILY = {"typescript": "javascript", "cpp": "c"}  # snippets may cross within a family
-# Groups: what the code uses, the class it is in, what the file imports, guesses by name.
-_USED, _CLASS, _IMPORTED, _GUESSED = 0, 1, 2, 3
+# Groups: the module named at the cursor, what the code uses, the class it is in, what the
+# file imports, guesses by name.
+_AT, _USED, _CLASS, _IMPORTED, _GUESSED = -1, 0, 1, 2, 3
+_MEMBER_AT = re.compile(r"([^\W\d]\w*)\.$")
+_FROM_AT = re.compile(r"^\s*from\s+(\.*)([\w.]*)\s+import\s+\(?[\w\s,]*$")
 
 
 @dataclass(frozen=True)
 class RetrievalOptions:
-    """What one request gets: how many definitions, whether those of names the file imports
-    but does not use near the cursor count, the enclosing class's members, how many similar
-    chunks. The defaults were chosen on the cross-file eval (README, "Evaluation")."""
+    """What one request gets: how many definitions; whether the members of a module named at
+    the cursor (``sessions.``, ``from .api import``) come first; whether the definitions of
+    names the file imports but does not use near the cursor count; the enclosing class's
+    members; how many similar chunks. The defaults were chosen on the cross-file eval (README,
+    "Evaluation")."""
 
     max_definitions: int = MAX_DEFINITIONS
+    module_members: bool = True
     imported: bool = True
     class_members: bool = True
     snippets: int = SNIPPETS
@@ -194,6 +200,27 @@ def _used(
     return found
 
 
+def _module_at_cursor(request: Request) -> list[tuple[int, int, Definition]]:
+    """The top-level definitions of the workspace module the cursor is reading from: after
+    ``name.`` where the file imports ``name`` as a module, or in ``from module import``. The
+    answer is one of them: public ones first, functions and classes before variables, each
+    name once, in the module's order."""
+    text, offset = request.doc.text, request.offset
+    before = text[text.rfind("\n", 0, offset) + 1 : offset]
+    path = None
+    if member := _MEMBER_AT.search(before):
+        path = request.modules.get(member.group(1))
+    elif request.doc.language.id == "python" and (found := _FROM_AT.match(before)):
+        dots, module = found.groups()
+        target = request.index.resolve(request.path, "python", Import("", module, None, len(dots)))
+        path = target.path if target is not None and target.name is None else None
+    if path is None or path == request.path:
+        return []
+    named = {d.name: d for d in reversed(request.definitions_in(path)) if d.container is None}
+    members = sorted(named.values(), key=lambda d: (d.name.startswith("_"), d.kind == "variable"))
+    return [(_AT, rank, d) for rank, d in enumerate(members)]
+
+
 def _class_members(request: Request, visible: tuple[int, int]) -> list[tuple[int, int, Definition]]:
     """Signatures of the enclosing class's other methods (those not in view), then of the
     methods of its bases that the workspace defines."""
@@ -286,7 +313,8 @@ def retrieve(
     offset = min(max(offset, 0), len(doc.text))
     request = Request(ws, doc, offset, path, open_docs)
     names = identifiers_near(doc, offset)[:MAX_NAMES]
-    ranked = _used(request, names, options)
+    ranked = _module_at_cursor(request) if options.module_members else []
+    ranked += _used(request, names, options)
     if options.class_members:
         ranked += _class_members(request, visible_lines)
     ranked.sort(key=lambda r: (r[0], r[1]))

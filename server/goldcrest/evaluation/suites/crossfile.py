@@ -43,6 +43,7 @@ CROSS_ITEMS, IN_FILE_ITEMS = 25, 12
 #: Retrieval options measured against the defaults (README, "Evaluation").
 TUNINGS = {
     "defs-4": RetrievalOptions(max_definitions=4),
+    "no-module-members": RetrievalOptions(module_members=False),
     "no-imported": RetrievalOptions(imported=False),
     "snippets-0": RetrievalOptions(snippets=0),
     "no-members": RetrievalOptions(class_members=False),

@@ -1,0 +1,137 @@
+"""Workspace retrieval latency per completion request on a 2,000-file project (target: p99 <= 5 ms).
+
+    python bench/bench_retrieval.py                 # 2,000 files of this interpreter's Python
+    python bench/bench_retrieval.py --files 2000 --samples 400 path/to/project
+
+The corpus (the standard library, topped up from site-packages to ``--files``, or a folder you
+name) is copied to a temporary directory and indexed. Cursors are cut as the cross-file suite
+cuts them: after the callee name of a call, the rest of the line gone, and that cut text is both
+the open document and the file on disk. Each retrieval option set of the eval (the defaults and
+``TUNINGS``) is timed on the same cursors. Wall time and thread CPU time [in brackets].
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import re
+import shutil
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+
+from goldcrest.context.scope import definitions_of
+from goldcrest.documents import Document
+from goldcrest.evaluation.suites.crossfile import TUNINGS
+from goldcrest.languages import language_for
+from goldcrest.stats import percentile
+from goldcrest.workspace.indexer import IndexOptions, WorkspaceIndex
+from goldcrest.workspace.retrieval import RetrievalOptions, as_facts, retrieve
+from goldcrest.workspace.scan import SKIP_DIRS
+
+_CALL = re.compile(r"[A-Za-z_]\w*(?=\()")
+TARGET_MS = 5.0
+
+
+def corpus_files(folder: Path | None, count: int) -> list[tuple[Path, Path]]:
+    """(file, its base folder) pairs: ``count`` Python files, in a stable order."""
+    if folder is not None:
+        bases = [folder]
+    else:
+        paths = sysconfig.get_paths()
+        bases = [Path(paths["stdlib"]), Path(paths["purelib"])]
+    found: list[tuple[Path, Path]] = []
+    for base in bases:
+        for path in sorted(base.rglob("*.py")):
+            parts = path.relative_to(base).parts
+            if path.is_file() and not any(p in SKIP_DIRS or p.startswith(".") for p in parts):
+                found.append((path, base))
+            if len(found) >= count:
+                return found
+    return found
+
+
+def copy_corpus(files: list[tuple[Path, Path]], into: Path) -> None:
+    """Each base folder becomes one top folder of the project (not "site-packages", which the
+    index skips)."""
+    tops = {base: f"lib{i}" for i, base in enumerate(dict.fromkeys(b for _, b in files))}
+    for path, base in files:
+        target = into / tops[base] / path.relative_to(base)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+
+
+def cursors(root: Path, count: int, rng: random.Random) -> list[tuple[Path, str, str, int]]:
+    """(file, original text, cut text, cursor offset) after a callee name, the line's rest cut."""
+    files = sorted(root.rglob("*.py"))
+    found: list[tuple[Path, str, str, int]] = []
+    while len(found) < count:
+        path = rng.choice(files)
+        text = path.read_text("utf-8", "replace")
+        calls = [m for m in _CALL.finditer(text) if not text[: m.start()].endswith("def ")]
+        if not calls:
+            continue
+        call = rng.choice(calls)
+        line_end = text.find("\n", call.end())
+        line_end = len(text) if line_end < 0 else line_end
+        found.append((path, text, text[: call.end()] + text[line_end:], call.end()))
+    return found
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("corpus", nargs="?", type=Path, help="default: this Python's library")
+    parser.add_argument("--files", type=int, default=2000, help="files in the project")
+    parser.add_argument("--samples", type=int, default=400, help="cursors timed")
+    return parser.parse_args()
+
+
+async def main() -> None:
+    args, rng = _arguments(), random.Random(11)
+    tmp = Path(tempfile.mkdtemp(prefix="goldcrest-bench-retrieval-"))
+    try:
+        root = tmp / "project"
+        copy_corpus(corpus_files(args.corpus, args.files), root)
+        ws = WorkspaceIndex([root], tmp / "index.sqlite", IndexOptions())
+        built = await ws.build()
+        files, definitions, chunks = ws.index.counts()
+        print(f"project: {files} files, {definitions} definitions, {chunks} chunks "
+              f"(indexed in {built.seconds:.1f} s)")  # fmt: skip
+        options = {"default": RetrievalOptions(), **TUNINGS}
+        timings: dict[str, list[float]] = {name: [] for name in options}
+        cpu: dict[str, list[float]] = {name: [] for name in options}
+        with_facts = 0
+        for path, original, cut, offset in cursors(root, args.samples, rng):
+            path.write_text(cut, encoding="utf-8")
+            await ws.update([path.as_posix()])
+            doc = Document(path.as_uri(), language_for(None, path.name), 1, cut)
+            definitions_of(doc)  # a completion has computed it before retrieval
+            line = doc.position_at(offset)[0]
+            visible = (max(line - 60, 0), line + 10)
+            order = list(options.items())
+            rng.shuffle(order)  # no option always pays for warming the caches
+            for name, chosen in order:
+                start, thread = time.perf_counter(), time.thread_time()
+                found = retrieve(ws, doc, offset, [doc], visible, chosen)
+                timings[name].append(time.perf_counter() - start)
+                cpu[name].append(time.thread_time() - thread)
+                with_facts += name == "default" and bool(as_facts(found, 900))
+            path.write_text(original, encoding="utf-8")
+            await ws.update([path.as_posix()])
+        print(f"{args.samples} cursors after a callee name; {with_facts} got workspace facts")
+        for name in options:
+            p50, p99 = (1e3 * (percentile(timings[name], q) or 0) for q in (0.5, 0.99))
+            c50, c99 = (1e3 * (percentile(cpu[name], q) or 0) for q in (0.5, 0.99))
+            verdict = "ok" if p99 <= TARGET_MS else f"over the {TARGET_MS:.0f} ms target"
+            print(f"  {name:12} p50 {p50:.2f} ms [{c50:.2f}]  p99 {p99:.2f} ms [{c99:.2f}]  "
+                  f"{verdict}")  # fmt: skip
+        await ws.aclose()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
