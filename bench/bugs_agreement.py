@@ -53,7 +53,7 @@ async def _unit_samples(engine, scan: bugs.Scan, index: int, k: int) -> list[dic
     return found
 
 
-async def measure(half: str | None, k: int, workspace: Path | None) -> None:
+async def measure(half: str | None, k: int, workspace: Path | None, names: set[str]) -> None:
     base = Settings()
     if workspace is not None:
         from goldcrest.config import load_files
@@ -61,6 +61,7 @@ async def measure(half: str | None, k: int, workspace: Path | None) -> None:
         base, _ = load_files(workspace)
     engine = await open_engine("embedded", merge(base, {"actions": {"timeout_s": 1e4}}, "bench"))
     programs = split(load_quixbugs(default_data_dir() / "quixbugs"), half)
+    programs = [p for p in programs if not names or p.name in names]
     hits = {n: 0 for n in KS if n <= k}
     reports = {n: 0 for n in hits}
     on_target = {n: 0 for n in hits}
@@ -106,8 +107,10 @@ def main() -> int:
     parser.add_argument("--split", choices=("tune", "report"))
     parser.add_argument("--k", type=int, default=max(KS), help="samples per unit")
     parser.add_argument("--workspace", type=Path, help="folder whose goldcrest.toml applies")
+    parser.add_argument("--names", default="", help="comma-separated programs only (resuming)")
     args = parser.parse_args()
-    asyncio.run(measure(args.split, args.k, args.workspace))
+    names = {name for name in args.names.split(",") if name}
+    asyncio.run(measure(args.split, args.k, args.workspace, names))
     return 0
 
 
