@@ -216,7 +216,10 @@ def _module_at_cursor(request: Request) -> list[tuple[int, int, Definition]]:
         path = target.path if target is not None and target.name is None else None
     if path is None or path == request.path:
         return []
-    named = {d.name: d for d in reversed(request.definitions_in(path)) if d.container is None}
+    named: dict[str, Definition] = {}
+    for definition in request.definitions_in(path):
+        if definition.container is None:
+            named.setdefault(definition.name, definition)
     members = sorted(named.values(), key=lambda d: (d.name.startswith("_"), d.kind == "variable"))
     return [(_AT, rank, d) for rank, d in enumerate(members)]
 
