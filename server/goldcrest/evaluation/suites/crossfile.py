@@ -213,13 +213,14 @@ class CrossfileSuite:
         return Score(result.exact, detail, tallies)
 
 
-def _language_of(folder: Path) -> str:
-    """The language most of the project's files are in."""
+def _language_of(folder: Path) -> str | None:
+    """The language most of the folder's source files are in; None when it has none."""
     counts = {
         language: sum(1 for s in suffixes for _ in folder.rglob(f"*{s}"))
         for language, suffixes in EXTENSIONS.items()
     }
-    return max(counts, key=lambda k: counts[k])
+    best = max(counts, key=lambda k: counts[k])
+    return best if counts[best] else None
 
 
 def _suites(project: Project) -> Iterator[tuple[str, CrossfileSuite]]:
@@ -231,8 +232,10 @@ def _suites(project: Project) -> Iterator[tuple[str, CrossfileSuite]]:
 def crossfile_suites(data_dir: Path, timeout_s: float) -> Iterator[tuple[str, CrossfileSuite]]:
     """The pinned projects' suites; or, when ``--data`` is a project of the user's, its own."""
     del timeout_s  # nothing runs: the scores are computed from the text
-    if data_dir.is_dir() and not any((data_dir / d).exists() for d in _EVAL_DATA):
-        yield from _suites(Project(data_dir.name, _language_of(data_dir), lambda: data_dir))
+    own = data_dir.is_dir() and not any((data_dir / d).exists() for d in _EVAL_DATA)
+    language = _language_of(data_dir) if own else None
+    if language is not None:
+        yield from _suites(Project(data_dir.name, language, lambda: data_dir))
         return
     for source in PINNED:
         yield from _suites(Project(source.name, source.language, _locator(source)))
