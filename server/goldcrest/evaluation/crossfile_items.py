@@ -67,6 +67,9 @@ _MEMBERS = {"attribute", "member_expression"}
 _ASSIGNMENTS = {"assignment", "variable_declarator", "assignment_expression"}
 _IMPORTS = {"import_from_statement", "import_statement"}
 _PAIRS = {")": "(", "]": "[", "}": "{"}
+_OPEN_ENDS = (",", "\\", "(", "[", "{", "+", "-", "*", "/", "=", "&", "|", "?", ".")
+#: Line ends after which the statement goes on (in JavaScript also a ternary's ``:``).
+_GOES_ON = {"python": _OPEN_ENDS, "javascript": (*_OPEN_ENDS, ":")}
 
 
 @dataclass(frozen=True)
@@ -243,7 +246,7 @@ def _candidates(src: _Source, defined_at: dict[str, set[str]]) -> Iterator[Cross
             hole = text[offset:line_end].rstrip()
             if not MIN_HOLE <= len(hole.strip()) <= MAX_HOLE or not balanced(hole):
                 continue
-            if hole.rstrip().endswith((",", "\\", "(", "[", "{")):
+            if hole.endswith(_GOES_ON.get(src.doc.language.id, _GOES_ON["python"])):
                 continue  # the statement goes on: not a line's end
             prefix, suffix = text[:offset], text[line_end:]
             others = sorted(defined_at.get(key, set()) - {src.path})
