@@ -35,15 +35,17 @@ from goldcrest.tasks import confidence as conf
 from goldcrest.tasks import stopping
 from goldcrest.tasks.complete import TASK, build_request, gather
 from goldcrest.tasks.completion_text import candidates, tidy
-from goldcrest.tasks.cursor import KINDS, Cursor, kind
+from goldcrest.tasks.cursor import Cursor, kind
 from goldcrest.validate import check_splice
 
+Row = dict[str, Any]
 #: Rule variants to compare: the product's, and each kind given the other rules.
 VARIANTS: dict[str, dict[str, str]] = {
     "rules": {},
     "between=block": {"between": "block"},
     "after-opener=statement": {"after-opener": "statement"},
     "before-body=block": {"before-body": "block"},
+    "all=block": {"between": "block", "before-body": "block"},
 }
 
 
@@ -63,7 +65,7 @@ def _items(data: Path, half: str, limit: int | None, seed: int) -> list[tuple[st
 
 async def collect(args: argparse.Namespace) -> None:
     """One unstopped answer with log-probabilities per hole, appended to ``args.out``."""
-    settings = load_files(Path.cwd())
+    settings, _ = load_files(Path.cwd())
     engine = await open_engine("embedded", settings)
     backend = await engine.baseline_backend(TASK)
     assert backend is not None
@@ -98,92 +100,91 @@ def hole_kind(item: FimProblem, cursor: Cursor) -> str:
     return kind(cursor, len(cursor.line_before) + len(first) - len(first.lstrip(" \t")))
 
 
-def replay(record: dict[str, Any], item: FimProblem) -> dict[str, Any]:
-    """What Goldcrest would show for a recorded answer, and how it fares."""
+def replay(record: dict[str, Any], item: FimProblem, scores: dict[tuple[str, str], bool]) -> Row:
+    """Goldcrest's post-processing of a recorded answer: each candidate it would try, whether
+    it validates, its confidence (lowest and mean token log-probability) and its test verdict;
+    ``scores`` caches verdicts by (item, text) across variants."""
     doc, store, offset = _doc(item)
     ctx = gather(doc, offset, store, 1024)
-    out: dict[str, Any] = {"kind": hole_kind(item, ctx.cursor), "shown": None, "sure": None}
+    row: Row = {"kind": hole_kind(item, ctx.cursor), "candidates": []}
     raw = record["raw"]
     text = None if raw is None else tidy(raw, ctx.cursor, family("qwen2_5_coder").stop, 12)
-    if text is None:
-        return out
-    for candidate in candidates(text, ctx.cursor):
-        if check_splice(doc, offset, offset, candidate, ctx.block).ok:
-            out["shown"] = candidate
-            out["sure"] = conf.confidence(raw, candidate, [tuple(p) for p in record["logprobs"]])
-            out["mean"] = _mean(raw, candidate, record["logprobs"])
-            break
-    if out["shown"] is not None:
-        out["passed"] = completion_passes(item, out["shown"], 10).ok
-        out["repeats"] = repeats_following(out["shown"], item.prompt, item.suffix)
-    return out
+    logprobs = [(t, v) for t, v in record["logprobs"]]
+    for candidate in candidates(text, ctx.cursor) if text is not None else []:
+        valid = check_splice(doc, offset, offset, candidate, ctx.block).ok
+        if valid and (item.id, candidate) not in scores:
+            scores[(item.id, candidate)] = completion_passes(item, candidate, 10).ok
+        values = conf.behind(raw, candidate, logprobs)
+        row["candidates"].append(
+            {
+                "text": candidate,
+                "valid": valid,
+                "passed": scores.get((item.id, candidate), False),
+                "min": min(values) if values else None,
+                "mean": statistics.fmean(values) if values else None,
+                "repeats": repeats_following(candidate, item.prompt, item.suffix),
+            }
+        )
+    return row
 
 
-def _mean(raw: str, shown: str, logprobs: list[list[Any]]) -> float | None:
-    """The mean instead of the lowest log-probability (compared, not used)."""
-    values = conf.behind(raw, shown, [(t, v) for t, v in logprobs])
-    return statistics.fmean(values) if values else None
+def shown(row: Row, stat: str, threshold: float | None) -> dict[str, Any] | None:
+    """The candidate the product shows with confidence ``stat`` cut at ``threshold``."""
+    for c in row["candidates"]:
+        if threshold is not None and c[stat] is not None and c[stat] < threshold:
+            continue
+        if c["valid"]:
+            return c
+    return None
 
 
-def _table(rows: list[dict[str, Any]], key: Callable[[dict[str, Any]], str]) -> None:
-    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+def _figures(rows: list[Row], stat: str = "min", threshold: float | None = None) -> str:
+    chosen = [shown(r, stat, threshold) for r in rows]
+    answered = [c for c in chosen if c is not None]
+    passed = sum(c["passed"] for c in answered)
+    repeats = sum(c["repeats"] for c in answered)
+    prec = 100 * passed / len(answered) if answered else 0.0
+    return (
+        f"n={len(rows):3} pass@1={100 * passed / len(rows):5.1f}% "
+        f"answered={100 * len(answered) / len(rows):5.1f}% prec={prec:5.1f}% repeats={repeats}"
+    )
+
+
+def _grouped(rows: list[Row], key: Callable[[Row], str]) -> dict[str, list[Row]]:
+    groups: dict[str, list[Row]] = defaultdict(list)
     for row in rows:
         groups[key(row)].append(row)
-    for name, group in sorted(groups.items()):
-        shown = [r for r in group if r["shown"] is not None]
-        passed = sum(bool(r.get("passed")) for r in group)
-        repeats = sum(bool(r.get("repeats")) for r in group)
-        prec = passed / len(shown) if shown else 0.0
-        print(
-            f"  {name:28} n={len(group):3} pass@1={100 * passed / len(group):5.1f}% "
-            f"answered={100 * len(shown) / len(group):5.1f}% prec={100 * prec:5.1f}% "
-            f"repeats-suffix={repeats}"
-        )
-
-
-def _curve(rows: list[dict[str, Any]], field: str) -> None:
-    shown = sorted(
-        (r for r in rows if r["shown"] is not None and r.get(field) is not None),
-        key=lambda r: -r[field],
-    )
-    total = len(rows)
-    print(f"  curve by {field} (threshold: answered, precision, pass@1):")
-    passed = 0
-    for i, r in enumerate(shown, 1):
-        passed += bool(r.get("passed"))
-        if i % max(1, len(shown) // 12) == 0 or i == len(shown):
-            print(
-                f"    >= {r[field]:7.3f}: answered {100 * i / total:5.1f}% "
-                f"prec {100 * passed / i:5.1f}% pass@1 {100 * passed / total:5.1f}%"
-            )
+    return dict(sorted(groups.items()))
 
 
 def simulate(args: argparse.Namespace) -> None:
-    """Replay every recorded answer under each rule variant; print the tables and curves."""
+    """Replay every recorded answer under each rule variant; print pass@1 per suite and kind,
+    and, for the product's rules, what each confidence cut would give."""
     records = [json.loads(line) for line in args.records.read_text().splitlines()]
     by_id = {
         item.id: item
         for file in FIM_FILES.values()
         for item in load_fim(args.data / "humaneval-infilling" / file)
     }
-    product = dict(stopping.RULES)
+    product, scores = dict(stopping.RULES), {}
     for name, change in VARIANTS.items():
         if args.variant and name not in args.variant:
             continue
-        stopping.RULES.clear()
-        stopping.RULES.update({**product, **change})  # type: ignore[arg-type]
-        rows = [{**replay(r, by_id[r["id"]]), "suite": r["suite"]} for r in records]
+        stopping.RULES.update(change)  # type: ignore[arg-type]
+        rows = [{**replay(r, by_id[r["id"]], scores), "suite": r["suite"]} for r in records]
+        stopping.RULES.update(product)
         print(f"== {name}")
-        _table(rows, lambda r: r["suite"])
-        _table(rows, lambda r: f"{r['suite']}/{r['kind']}")
-        if name == "rules":
-            for suite in FIM_FILES:
-                print(f" {suite}:")
-                for field in ("sure", "mean"):
-                    _curve([r for r in rows if r["suite"] == suite], field)
-    stopping.RULES.clear()
-    stopping.RULES.update(product)
-    assert set(KINDS)
+        for group, members in _grouped(rows, lambda r: r["suite"]).items():
+            print(f"  {group:32} {_figures(members)}")
+        for group, members in _grouped(rows, lambda r: f"{r['suite']}/{r['kind']}").items():
+            print(f"  {group:32} {_figures(members)}")
+        if name != "rules":
+            continue
+        for stat in ("min", "mean"):
+            for cut in args.cuts:
+                print(f"  {stat} >= {cut:6.2f}")
+                for group, members in _grouped(rows, lambda r: r["suite"]).items():
+                    print(f"    {group:30} {_figures(members, stat, cut)}")
 
 
 def kinds(args: argparse.Namespace) -> None:
@@ -224,6 +225,7 @@ def main() -> None:
     s = sub.add_parser("simulate")
     s.add_argument("records", type=Path)
     s.add_argument("--variant", action="append")
+    s.add_argument("--cuts", type=float, nargs="*", default=[-8, -6, -5, -4, -3, -2.5, -2, -1.5])
     k = sub.add_parser("kinds")
     k.add_argument("folder", type=Path)
     args = parser.parse_args()

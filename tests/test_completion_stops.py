@@ -169,3 +169,20 @@ def test_unlikely_withholds_below_the_threshold_and_never_the_unknown():
     assert unlikely(-5.0, -1.0)
     assert not unlikely(-0.5, -1.0)
     assert not unlikely(None, -1.0)
+
+
+def test_a_block_may_end_with_the_clause_whose_body_follows():
+    c = py("", "        return 1", ("    return 0",), previous="    if a:")
+    raw = "        x = 2\n    elif b:\n        return 1\n"
+    assert tidy(raw, c, (), 12) == "        x = 2\n    elif b:\n"
+
+
+def test_a_line_at_another_depth_is_not_the_code_that_follows():
+    c = py("", '    return ""', (), previous="    word = word.strip()")
+    raw = '    if len(word) < 3:\n        return ""\n    return ""\n'
+    assert tidy(raw, c, (), 12) == '    if len(word) < 3:\n        return ""\n'
+
+
+def test_after_a_block_the_rest_of_the_function_when_nothing_follows():
+    c = py("", "", (), previous="            m = e")
+    assert tidy("            m = e\n    return m\n", c, (), 12) == "            m = e\n    return m"

@@ -24,7 +24,15 @@ from .cursor import (
     scan,
     unclosed,
 )
-from .stopping import block_lines, repeats_from, statement_lines, without_repeated_tail
+from .stopping import (
+    block_lines,
+    first_statement,
+    normalised,
+    opens_following,
+    repeats_from,
+    statement_lines,
+    without_repeated_tail,
+)
 
 _FENCE = re.compile(r"^\s*```[\w+-]*[ \t]*\n(.*?)(\n\s*```\s*)?$", re.DOTALL)
 
@@ -55,6 +63,8 @@ def _cut_indented(text: str, cursor: Cursor, max_lines: int) -> str:
         if line.strip():
             depth = indent(line)
             if depth < threshold:
+                if opens_following(line, next_code(cursor)):
+                    kept.append(line)  # `else:` whose body is the code that follows
                 break
             if threshold == 0 and depth == 0 and not kept[-1].strip():
                 break  # a new top-level statement after a blank line starts something else
@@ -192,14 +202,24 @@ def _lines_before(text: str, cursor: Cursor, max_lines: int) -> str | None:
     """Whole lines to insert before the cursor's line of code, ending so that code keeps its
     own line and indentation."""
     body = shape_block(text, cursor, max_lines)
-    if not body.strip() or body.split("\n", 1)[0].strip() == cursor.line_after.strip():
-        return None
+    first, there = (
+        cursor.line_before + body.split("\n", 1)[0],
+        cursor.line_before + cursor.line_after,
+    )
+    if not body.strip() or (normalised(first), indent(first)) == (normalised(there), indent(there)):
+        return None  # it only repeats the line that is there
     return body + "\n" + cursor.line_before
 
 
 def candidates(text: str, cursor: Cursor) -> list[str]:
-    """What to try to show, best first: the whole suggestion, then just its first line."""
+    """What to try to show, best first: the whole suggestion, then just its first statement (on
+    a blank line) or line, for when the whole does not parse or the model was unsure of it."""
     ending = "\n" + cursor.line_before if at_line_start(cursor) else ""
-    body = text[: len(text) - len(ending)] if ending else text
-    first = body.split("\n", 1)[0]
-    return [text, first + ending] if "\n" in body and first.strip() else [text]
+    lines = (text[: len(text) - len(ending)] if ending else text).split("\n")
+    if len(lines) == 1 or not lines[0].strip():
+        return [text]
+    here, kept = block_cursor(cursor), 1
+    if mode(cursor) == "block" and not here.line_before.strip():
+        whole = [here.line_before + lines[0], *lines[1:]]
+        kept = first_statement(whole, 0, indent(whole[0]), cursor.block_style) or 1
+    return [text, "\n".join(lines[:kept]) + ending] if kept < len(lines) else [text]

@@ -8,7 +8,6 @@ a suggestion costs no tokens past its last line, and cut the finished answer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Literal
 
 from .cursor import (
@@ -73,7 +72,7 @@ def _clause(line: str, style: str) -> bool:
     return line.strip().startswith(_CLAUSES[style])
 
 
-def _statement_end(lines: list[str], start: int, depth: int, style: str) -> int | None:
+def first_statement(lines: list[str], start: int, depth: int, style: str = "indent") -> int | None:
     """Lines up to the end of the statement at ``start``: a simple statement, or a compound one
     with its body and clauses (a decorator brings its definition)."""
     i = start
@@ -100,64 +99,66 @@ def _statement_end(lines: list[str], start: int, depth: int, style: str) -> int 
         return _trim(lines, after)
 
 
-def _header_end(lines: list[str], start: int, depth: int, style: str) -> int | None:
-    """Lines up to the first block header at ``depth``: the code that follows is its body."""
-    opener = ":" if style == "indent" else "{"
-    i = start
-    while i < len(lines):
+def _header_end(lines: list[str], start: int, following: str) -> int | None:
+    """Lines up to the block header whose body is the code that follows: the first line as
+    deep as that code right after a header shallower than it."""
+    body = indent(following)
+    header = None  # the indentation of the last header seen, while its body has not begun
+    for i in range(start, len(lines)):
         if not lines[i].strip():
-            i += 1
             continue
-        if indent(lines[i]) < depth:
+        if header is not None and header < body <= indent(lines[i]):
             return _trim(lines, i)
-        end = _logical_end(lines, i)
-        if end is None:
-            return None
-        if lines[end].rstrip().endswith(opener) and indent(lines[i]) == depth:
-            return end + 1
-        i = end + 1
+        header = indent(lines[i]) if lines[i].rstrip().endswith((":", "{")) else None
     return None
 
 
-def _block_end(lines: list[str], start: int, depth: int, style: str) -> int | None:
-    """Lines up to the first line shallower than ``depth``: the block's end."""
+def _block_end(lines: list[str], start: int, limit: int, following: str = "") -> int | None:
+    """Lines up to the first line after ``start`` shallower than ``limit``: the block's end,
+    or, when that line is a clause whose body is the code that follows, just after it."""
     for i in range(start + 1, len(lines)):
-        if lines[i].strip() and indent(lines[i]) < depth:
-            return _trim(lines, i)
+        if lines[i].strip() and indent(lines[i]) < limit:
+            return i + 1 if opens_following(lines[i], following) else _trim(lines, i)
     return None
 
 
-_ENDS: dict[Rule, Callable[[list[str], int, int, str], int | None]] = {
-    "statement": _statement_end,
-    "header": _header_end,
-    "block": _block_end,
-}
+def same_line(a: str, b: str) -> bool:
+    """The same code at the same indentation (blanks inside collapsed): in Python, a line at
+    another depth is other code."""
+    return indent(a) == indent(b) and normalised(a) == normalised(b)
 
 
 def repeats_from(lines: list[str], following: str) -> int | None:
     """The first line after the first that repeats ``following`` (the next line of code): the
-    model has reached the code that is already there. Short lines (``}``, ``)``) must also sit
-    at its indentation."""
+    model has reached the code that is already there."""
     if not following.strip():
         return None
-    target = normalised(following)
-    for i in range(1, len(lines)):
-        if normalised(lines[i]) == target and (
-            len(target) > 2 or indent(lines[i]) == indent(following)
-        ):
-            return _trim(lines, i)
-    return None
+    return next(
+        (_trim(lines, i) for i in range(1, len(lines)) if same_line(lines[i], following)), None
+    )
 
 
 def without_repeated_tail(text: str, following: list[str]) -> str:
     """``text`` without last lines that repeat the first lines of code after it (it keeps
     its first line: the caller's check for an answer that only repeats)."""
     lines = text.rstrip().split("\n")
-    code = [normalised(line) for line in following if line.strip()][:3]
+    code = [line for line in following if line.strip()][:3]
     for k in range(min(len(code), len(lines) - 1), 0, -1):
-        if [normalised(line) for line in lines[-k:]] == code[:k]:
+        if all(same_line(a, b) for a, b in zip(lines[-k:], code[:k], strict=True)):
             return "\n".join(lines[:-k]).rstrip()
     return text
+
+
+def opens_following(line: str, following: str) -> bool:
+    """``line`` is a clause header (``else:``, ``elif …:``, ``except …:``) whose body is the
+    code that follows: a block may end with it."""
+    stripped = line.rstrip()
+    return (
+        stripped.endswith(":")
+        and _clause(line, "indent")
+        and bool(following.strip())
+        and indent(line) < indent(following)
+    )
 
 
 def block_lines(text: str, cursor: Cursor, rules: dict[Kind, Rule] = RULES) -> int | None:
@@ -169,9 +170,15 @@ def block_lines(text: str, cursor: Cursor, rules: dict[Kind, Rule] = RULES) -> i
     ends = [repeats_from(lines, next_code(here))]
     start = next((i for i, line in enumerate(lines) if line.strip()), None)
     if start is not None and not here.line_before.strip():
-        depth = indent(lines[start])
+        depth, following = indent(lines[start]), next_code(here)
         rule = rules[kind(cursor, depth)]
-        ends.append(_ENDS[rule](lines, start, depth, cursor.block_style))
+        if rule == "statement":
+            ends.append(first_statement(lines, start, depth, cursor.block_style))
+        elif rule == "header":
+            ends.append(_header_end(lines, start, following))
+        else:  # as deep as the code that follows; with none, see ``completion_text.cut_block``
+            limit = min(depth, indent(following)) if following else 0
+            ends.append(_block_end(lines, start, limit, following))
     found = [end for end in ends if end is not None]
     return min(found) if found else None
 
@@ -201,5 +208,5 @@ def statement_lines(text: str, cursor: Cursor) -> int | None:
         )
         if not needs_body:
             return i + 1
-        return _block_end(lines, i, indent(head) + 1, "indent")
+        return _block_end(lines, i, indent(head) + 1)
     return None
