@@ -25,6 +25,7 @@ from ...documents import Document, DocumentStore
 from ...prompts import Family, family
 from ...tasks.complete import TASK, complete
 from ...tasks.confidence import confidence
+from ...tasks.stopping import same_line
 from ...tasks.typeahead import TypeAhead
 from ...validate import check_splice
 from ..data import FIM_FILES, FimProblem, load_fim
@@ -67,12 +68,13 @@ def fim_raw_request(
 
 
 def repeats_following(shown: str, prompt: str, suffix: str) -> bool:
-    """Whether the shown text's last line repeats the first line of code that follows the
-    hole (the suggestion ran on into what is already there)."""
-    lines = [line for line in shown.split("\n") if line.strip()]
+    """Whether the shown text's last line repeats, at the same depth, the first line of code
+    that follows the hole (the suggestion ran on into what is already there)."""
+    inserted = prompt[prompt.rfind("\n") + 1 :] + shown  # its first line with the line's start
+    lines = [line for line in inserted.split("\n") if line.strip()]
     whole = suffix.split("\n")[0 if prompt.endswith("\n") or not prompt else 1 :]
     following = next((line for line in whole if line.strip()), "")
-    return bool(lines and following) and lines[-1].split() == following.split()
+    return bool(lines and following) and same_line(lines[-1], following)
 
 
 def validates(doc: Document, offset: int, text: str | None) -> bool | None:
