@@ -4,7 +4,8 @@ Each request is timed (see stats.py); the response's own write is timed too, whe
 reports it. After a suggestion is shown and nothing else runs, the one needed once it is
 accepted is prepared ahead when the model runs in this process (as llama.vscode does); a
 request that needs the model for something else cancels that at once, and the request that
-follows the accept waits for it instead of starting over.
+follows the accept waits for it instead of starting over. Each item carries the command that
+counts its accept (features/learning.py).
 """
 
 from __future__ import annotations
