@@ -39,7 +39,7 @@ from .base import BASELINE_TIMEOUT_S, FIM_RAW, GOLDCREST, NO_CONTEXT, Attempt, S
 from .completion import fim_raw_request, validates
 
 OPEN_TABS = "open-tabs"
-CROSS_ITEMS, IN_FILE_ITEMS = 25, 12
+CROSS_ITEMS, IN_FILE_ITEMS = 12, 6
 #: Retrieval options measured against the defaults (README, "Evaluation").
 TUNINGS = {
     "defs-4": RetrievalOptions(max_definitions=4),
