@@ -12,5 +12,6 @@ shot loading-model 20-embedded-model-loading 1100x40+340+860
 shot quick-fix 08-quick-fix-menu 1100x420+345+35
 shot context-menu 10-context-menu-strongest 1100x560+345+260
 shot explain 14-explain 1440x520+0+0
+shot acceptance 04b-acceptance-stats 1100x260+345+35
 shot server-not-found 17-server-not-found 480x380+960+490
 ls -la screenshot-*.png

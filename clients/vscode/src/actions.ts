@@ -161,7 +161,7 @@ export class Actions {
     }
     try {
       const stats: unknown = await client.sendRequest(STATS_REQUEST, {});
-      await this.docs.show('Goldcrest Acceptance.md', acceptanceReport(stats), true);
+      await this.docs.show('Goldcrest Acceptance.md', acceptanceReport(stats), true, false);
     } catch (err) {
       this.host.log(`${STATS_REQUEST} failed: ${String(err)}`);
       void vscode.window.showErrorMessage(`Goldcrest: the server did not report its figures (${String(err)}).`, 'Show Log').then((c) => this.host.onChoice(c));

@@ -19,14 +19,17 @@ export class DocView implements vscode.TextDocumentContentProvider, vscode.Dispo
     return this.docs.get(uri.toString()) ?? '';
   }
 
-  /** Show `content` as the document `/<name>` beside the editor (markdown: as a preview). */
-  async show(name: string, content: string, markdown: boolean): Promise<void> {
+  /**
+   * Show `content` as the document `/<name>` beside the editor (markdown: as a preview; a wide
+   * one, `beside` false, in the editor's place).
+   */
+  async show(name: string, content: string, markdown: boolean, beside = true): Promise<void> {
     const uri = vscode.Uri.from({ scheme: DOC_SCHEME, path: `/${name}` });
     this.docs.set(uri.toString(), content);
     this.emitter.fire(uri);
     if (markdown) {
       try {
-        await vscode.commands.executeCommand('markdown.showPreviewToSide', uri);
+        await vscode.commands.executeCommand(beside ? 'markdown.showPreviewToSide' : 'markdown.showPreview', uri);
         return;
       } catch {
         // no markdown preview: show the source instead
