@@ -26,6 +26,7 @@ Kind = Literal["openai", "anthropic"]
 Mode = Literal["ok", "error500", "unauthorized", "rate_limited", "slow"]
 Responder = Callable[[dict[str, Any]], str]
 GENERATION = ("/v1/chat/completions", "/v1/completions", "/v1/messages")
+LOGPROB = -0.25  # what every token scores when a request asks for log-probabilities
 
 
 @dataclass
@@ -207,6 +208,13 @@ def _openai(path: str, body: dict[str, Any], text: str) -> list[tuple[None, Any]
             choice["delta"] = {"role": "assistant", "content": piece}
         else:
             choice["text"] = piece
+        if body.get("logprobs") is not None:  # each piece a token, with a fixed log-probability
+            entry = {"token": piece, "logprob": LOGPROB, "bytes": None, "top_logprobs": []}
+            choice["logprobs"] = (
+                {"content": [entry]}
+                if chat
+                else {"tokens": [piece], "token_logprobs": [LOGPROB], "text_offset": [0]}
+            )
         return {"id": "x1", "object": kind, "created": 0, "model": model, "choices": [choice]}
 
     usage = {"prompt_tokens": 11, "completion_tokens": len(_pieces(text)), "total_tokens": 0}

@@ -332,8 +332,8 @@ def _first_valid(
     engine: Engine,
     answer: Answer,
 ) -> Checked[Suggestion] | None:
-    """The first candidate the model was sure enough of that parses; only its first line
-    scores lower (a higher tier may give the whole)."""
+    """The first candidate the model was sure enough of that parses; a shortened one (its
+    first statement or line) scores lower (a higher tier may give the whole)."""
     for rank, candidate in enumerate(candidates(text, ctx.cursor)):
         sure = confidence(answer.text, candidate, answer.usage.logprobs)
         if unlikely(sure):
