@@ -277,7 +277,8 @@ async def test_stats_command_reports_tiers(start_server, fake_ollama, openai_clo
         text=True,
         check=True,
     ).stdout
-    lines = {line.split()[0]: line.split() for line in out.splitlines() if line.strip()}
+    spend = out.split("\n\n", 1)[0]  # the acceptance table and the timings follow
+    lines = {line.split()[0]: line.split() for line in spend.splitlines() if line.strip()}
     assert lines["local"][1:4] == ["complete", "1", "0"]  # one request, not served
     assert lines["cloud"][:5] == ["cloud", "(cloud)", "complete", "1", "1"]
     assert "served locally: 0/1" in out
