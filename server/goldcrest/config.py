@@ -277,7 +277,6 @@ class Settings(_Section):
             return Path(self.spend.database).expanduser()
         return Path(platformdirs.user_state_dir(APP)) / "spend.sqlite"
 
-
     def acceptance_path(self) -> Path:
         """Where shown and accepted suggestions are logged (beside the spend counters)."""
         return self.spend_path().with_name("acceptance.jsonl")
