@@ -39,13 +39,11 @@ from goldcrest.tasks.cursor import Cursor, kind
 from goldcrest.validate import check_splice
 
 Row = dict[str, Any]
-#: Rule variants to compare: the product's, and each kind given the other rules.
+#: Rule variants to compare: the product's, and one statement for a kind instead.
 VARIANTS: dict[str, dict[str, str]] = {
     "rules": {},
-    "between=block": {"between": "block"},
+    "between=statement": {"between": "statement"},
     "after-opener=statement": {"after-opener": "statement"},
-    "before-body=block": {"before-body": "block"},
-    "all=block": {"between": "block", "before-body": "block"},
 }
 
 
@@ -128,18 +126,24 @@ def replay(record: dict[str, Any], item: FimProblem, scores: dict[tuple[str, str
     return row
 
 
-def shown(row: Row, stat: str, threshold: float | None) -> dict[str, Any] | None:
-    """The candidate the product shows with confidence ``stat`` cut at ``threshold``."""
-    for c in row["candidates"]:
-        if threshold is not None and c[stat] is not None and c[stat] < threshold:
+def shown(
+    row: Row, stat: str, threshold: float | None, more: float | None = None
+) -> dict[str, Any] | None:
+    """The candidate the product shows with confidence ``stat`` cut at ``threshold``; with
+    ``more``, the whole of a suggestion that has a shorter fallback must reach that instead."""
+    for i, c in enumerate(row["candidates"]):
+        cut = more if more is not None and i + 1 < len(row["candidates"]) else threshold
+        if cut is not None and c[stat] is not None and c[stat] < cut:
             continue
         if c["valid"]:
             return c
     return None
 
 
-def _figures(rows: list[Row], stat: str = "min", threshold: float | None = None) -> str:
-    chosen = [shown(r, stat, threshold) for r in rows]
+def _figures(
+    rows: list[Row], stat: str = "min", threshold: float | None = None, more: float | None = None
+) -> str:
+    chosen = [shown(r, stat, threshold, more) for r in rows]
     answered = [c for c in chosen if c is not None]
     passed = sum(c["passed"] for c in answered)
     repeats = sum(c["repeats"] for c in answered)

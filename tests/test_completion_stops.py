@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from goldcrest.tasks.completion_text import stop_test, tidy
+from goldcrest.tasks.completion_text import candidates, stop_test, tidy
 from goldcrest.tasks.confidence import behind, confidence, unlikely
 from goldcrest.tasks.cursor import Cursor, kind
 from goldcrest.tasks.stopping import statement_lines, without_repeated_tail
@@ -19,24 +19,26 @@ def brace(before: str, after: str = "", nxt: tuple[str, ...] = (), previous: str
 # Python, the cursor at column 0 before the next line's code (how HumanEval's holes sit)
 
 
-def test_between_two_statements_one_simple_statement():
+def test_between_two_statements_the_block_then_its_first_statement_as_fallback():
     c = py("", "    return total", ("",), previous="    total = 0")
     assert kind(c, 4) == "between"
-    assert tidy("    total += 1\n    total += 2\n", c, (), 12) == "    total += 1\n"
+    text = tidy("    total += 1\n    total += 2\n    return total\n", c, (), 12)
+    assert text == "    total += 1\n    total += 2\n"  # up to the code that follows
+    assert candidates(text, c) == [text, "    total += 1\n"]
 
 
-def test_between_two_statements_one_compound_statement_with_its_body_and_clauses():
+def test_the_fallback_is_one_compound_statement_with_its_body_and_clauses():
     c = py("", "    return total", (), previous="    total = 0")
-    raw = "    for x in xs:\n        total += x\n    print(total)\n"
-    assert tidy(raw, c, (), 12) == "    for x in xs:\n        total += x\n"
-    raw = "    if a:\n        x = 1\n    else:\n        x = 2\n    y = 3\n"
-    assert tidy(raw, c, (), 12) == "    if a:\n        x = 1\n    else:\n        x = 2\n"
+    text = "    for x in xs:\n        total += x\n    print(total)\n"
+    assert candidates(text, c)[1] == "    for x in xs:\n        total += x\n"
+    text = "    if a:\n        x = 1\n    else:\n        x = 2\n    y = 3\n"
+    assert candidates(text, c)[1] == "    if a:\n        x = 1\n    else:\n        x = 2\n"
 
 
 def test_a_statement_spans_the_lines_its_brackets_are_open():
     c = py("", "    return total", (), previous="    total = 0")
-    raw = "    total = sum(\n        xs,\n    )\n    total += 1\n"
-    assert tidy(raw, c, (), 12) == "    total = sum(\n        xs,\n    )\n"
+    text = "    total = sum(\n        xs,\n    )\n    total += 1\n"
+    assert candidates(text, c)[1] == "    total = sum(\n        xs,\n    )\n"
 
 
 def test_code_that_follows_deeper_is_a_body_so_the_suggestion_is_its_header():
@@ -107,21 +109,23 @@ def test_the_stream_stops_once_the_statement_is_finished():
     line = stop_test(py("    y = ", "", ("    return y",)), 12)
     assert line("1 + 2\n")
     block = stop_test(py("", "    return total", (), previous="    total = 0"), 12)
-    assert not block("    for x in xs:\n        total += x\n")  # an else may still come
-    assert block("    for x in xs:\n        total += x\n    print(total)\n")
+    assert not block("    for x in xs:\n        total += x\n    print(total)\n")
+    assert block("    for x in xs:\n        total += x\n    return total\n")  # reached it
 
 
 # JavaScript (brace blocks), the cursor indented on a blank line as editors leave it
 
 
-def test_js_between_statements_one_statement_with_its_else():
+def test_js_between_statements_the_fallback_is_one_statement_with_its_else():
     c = brace("  ", "", ("  return total;",), previous="  let total = 0;")
     assert kind(c) == "between"
-    raw = "for (const x of xs) {\n    total += x;\n  }\n  console.log(total);\n"
-    assert tidy(raw, c, (), 12) == "for (const x of xs) {\n    total += x;\n  }"
-    raw = "if (a) {\n    b();\n  }\n  else {\n    c();\n  }\n  d();\n"
-    assert tidy(raw, c, (), 12) == "if (a) {\n    b();\n  }\n  else {\n    c();\n  }"
-    assert tidy("total += 1;\n  total += 2;\n", c, (), 12) == "total += 1;"
+    raw = "for (const x of xs) {\n    total += x;\n  }\n  console.log(total);\n  return total;\n"
+    text = tidy(raw, c, (), 12)
+    assert text == "for (const x of xs) {\n    total += x;\n  }\n  console.log(total);"
+    assert candidates(text, c)[1] == "for (const x of xs) {\n    total += x;\n  }"
+    text = "if (a) {\n    b();\n  }\n  else {\n    c();\n  }\n  d();"
+    assert candidates(text, c)[1] == "if (a) {\n    b();\n  }\n  else {\n    c();\n  }"
+    assert candidates("total += 1;\n  total += 2;", c)[1] == "total += 1;"
 
 
 def test_js_code_that_follows_deeper_makes_the_suggestion_a_header():
@@ -142,10 +146,11 @@ def test_js_after_an_opener_the_block_and_no_repeated_closer():
 # Go (brace blocks, tab indentation)
 
 
-def test_go_between_statements_one_if_statement():
+def test_go_between_statements_the_fallback_is_one_if_statement():
     c = brace("\t", "", ("\treturn x, nil",), previous="\tx, err := parse(s)")
-    raw = "if err != nil {\n\t\treturn 0, err\n\t}\n\tlog.Print(x)\n"
-    assert tidy(raw, c, (), 12) == "if err != nil {\n\t\treturn 0, err\n\t}"
+    text = "if err != nil {\n\t\treturn 0, err\n\t}\n\tlog.Print(x)"
+    assert tidy(text + "\n\treturn x, nil\n", c, (), 12) == text
+    assert candidates(text, c)[1] == "if err != nil {\n\t\treturn 0, err\n\t}"
 
 
 def test_go_mid_call_the_lines_up_to_the_closing_bracket():

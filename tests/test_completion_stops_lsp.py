@@ -32,7 +32,7 @@ async def test_an_unlikely_suggestion_is_withheld_a_likely_one_shown(
     assert await inline(lsp, uri, end_of(other, "    return ")) == ["math.pi * r ** 3"]
 
 
-async def test_between_two_statements_one_statement_and_the_stream_stops_there(
+async def test_between_two_statements_the_stream_stops_at_the_code_that_follows(
     start_server, fake_ollama, tmp_path: Path
 ):
     chunks = ["for x in xs:\n", "        total += x\n", "    return total\n"] + ["    pass\n"] * 60
