@@ -57,24 +57,40 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, help="per-item results, as goldcrest eval writes them")
+    parser.add_argument(
+        "--records",
+        type=Path,
+        help="the model's answers instead (bench/completion_stops.py collect)",
+    )
     args = parser.parse_args()
     rows = []
+    recorded = {}
+    if args.records is not None:
+        lines = args.records.read_text().splitlines()
+        recorded = {r["id"]: r["raw"] or "" for r in map(json.loads, lines)}
     for name, file in FIM_FILES.items():
         items = pick(
             split(load_fim(args.data / "humaneval-infilling" / file), args.split),
             args.limit,
             args.seed,
         )
+        if recorded:
+            items = [item for item in items if item.id in recorded]
         tally: Counter[str] = Counter()
         for item in items:
             store = DocumentStore()
             doc = store.open("file:///eval/x.py", "python", 1, item.prompt + item.suffix)
             offset = len(item.prompt)
             ctx = gather(doc, offset, store, 1024)
-            for answer, raw in (
-                ("ref", item.canonical_solution),
-                ("run-on", item.canonical_solution + item.suffix[:RUN_ON]),
-            ):
+            answers = (
+                [("model", recorded[item.id])]
+                if recorded
+                else [
+                    ("ref", item.canonical_solution),
+                    ("run-on", item.canonical_solution + item.suffix[:RUN_ON]),
+                ]
+            )
+            for answer, raw in answers:
                 raw_ok = completion_passes(item, raw, 10).ok
                 shown = _shown(raw, doc, offset, ctx)
                 passed = shown is not None and completion_passes(item, shown, 10).ok
@@ -97,7 +113,7 @@ def main() -> None:
                             "passed": ok,
                         }
                     )
-        n = len(items)
+        n = max(len(items), 1)
         print(
             f"{name} (n={n}):",
             ", ".join(

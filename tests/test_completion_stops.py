@@ -191,3 +191,11 @@ def test_a_line_at_another_depth_is_not_the_code_that_follows():
 def test_after_a_block_the_rest_of_the_function_when_nothing_follows():
     c = py("", "", (), previous="            m = e")
     assert tidy("            m = e\n    return m\n", c, (), 12) == "            m = e\n    return m"
+
+
+def test_a_block_may_go_on_into_a_header_whose_body_follows():
+    c = py("", "        results.append(n)", ("    return results",), previous="    if n < 4:")
+    raw = "        return results[n]\n\n    for _ in range(4, n + 1):\n        results.append(n)\n"
+    assert tidy(raw, c, (), 12) == "        return results[n]\n\n    for _ in range(4, n + 1):\n"
+    plain = "        return results[n]\n    largest = 1\n"  # a plain statement out of the block
+    assert tidy(plain, c, (), 12) == "        return results[n]\n"

@@ -27,6 +27,7 @@ from .cursor import (
 from .stopping import (
     block_lines,
     first_statement,
+    is_clause,
     normalised,
     opens_following,
     repeats_from,
@@ -63,7 +64,7 @@ def _cut_indented(text: str, cursor: Cursor, max_lines: int) -> str:
         if line.strip():
             depth = indent(line)
             if depth < threshold:
-                if opens_following(line, next_code(cursor)):
+                if opens_following(line, next_code(cursor)) and is_clause(line, "indent"):
                     kept.append(line)  # `else:` whose body is the code that follows
                 break
             if threshold == 0 and depth == 0 and not kept[-1].strip():

@@ -70,7 +70,7 @@ def _trim(lines: list[str], end: int) -> int:
     return end
 
 
-def _clause(line: str, style: str) -> bool:
+def is_clause(line: str, style: str) -> bool:
     """The line continues a compound statement (``else``, ``except``, ``catch``…)."""
     return line.strip().startswith(_CLAUSES[style])
 
@@ -96,18 +96,24 @@ def first_statement(lines: list[str], start: int, depth: int, style: str = "inde
             return after  # a simple statement ends with its line
         if after >= len(lines):
             return None  # a body or a clause may still come
-        if indent(lines[after]) == depth and _clause(lines[after], style):
+        if indent(lines[after]) == depth and is_clause(lines[after], style):
             i = after
             continue
         return _trim(lines, after)
 
 
 def _block_end(lines: list[str], start: int, limit: int, following: str = "") -> int | None:
-    """Lines up to the first line after ``start`` shallower than ``limit``: the block's end,
-    or, when that line is a clause whose body is the code that follows, just after it."""
+    """Lines up to the first line after ``start`` shallower than ``limit``: the block's end.
+    A header there whose body may be the code that follows goes on: a clause (``else:``) ends
+    the suggestion just after it, another header (``for …:``) lowers the limit to its own."""
     for i in range(start + 1, len(lines)):
-        if lines[i].strip() and indent(lines[i]) < limit:
-            return i + 1 if opens_following(lines[i], following) else _trim(lines, i)
+        if not lines[i].strip() or indent(lines[i]) >= limit:
+            continue
+        if not opens_following(lines[i], following):
+            return _trim(lines, i)
+        if is_clause(lines[i], "indent"):
+            return i + 1
+        limit = indent(lines[i])
     return None
 
 
@@ -139,14 +145,10 @@ def without_repeated_tail(text: str, following: list[str]) -> str:
 
 
 def opens_following(line: str, following: str) -> bool:
-    """``line`` is a clause header (``else:``, ``elif …:``, ``except …:``) whose body is the
-    code that follows: a block may end with it."""
-    stripped = line.rstrip()
+    """``line`` is a block header shallower than the code that follows, which may be its
+    body: a block may end with it."""
     return (
-        stripped.endswith(":")
-        and _clause(line, "indent")
-        and bool(following.strip())
-        and indent(line) < indent(following)
+        line.rstrip().endswith(":") and bool(following.strip()) and indent(line) < indent(following)
     )
 
 
