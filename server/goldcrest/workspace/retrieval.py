@@ -48,8 +48,7 @@ class RetrievalOptions:
     """What one request gets: how many definitions; whether the members of a module named at
     the cursor (``sessions.``, ``from .api import``) come first; whether the definitions of
     names the file imports but does not use near the cursor count; the enclosing class's
-    members; how many similar chunks. The defaults were chosen on the cross-file eval (README,
-    "Evaluation")."""
+    members; how many similar chunks. The cross-file eval compares them (README, "Evaluation")."""
 
     max_definitions: int = MAX_DEFINITIONS
     module_members: bool = True
