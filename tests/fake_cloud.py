@@ -23,10 +23,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
 Kind = Literal["openai", "anthropic"]
-Mode = Literal["ok", "error500", "unauthorized", "rate_limited", "slow"]
+Mode = Literal["ok", "error500", "unauthorized", "rate_limited", "slow", "no_logprobs"]
 Responder = Callable[[dict[str, Any]], str]
 GENERATION = ("/v1/chat/completions", "/v1/completions", "/v1/messages")
 LOGPROB = -0.25  # what every token scores when a request asks for log-probabilities
+#: llama-cpp-python's server's answer to logprobs on a model loaded without logits_all
+NO_LOGPROBS = "logprobs is not supported for models created with logits_all=False"
 
 
 @dataclass
@@ -142,8 +144,13 @@ def _handler(fake: FakeCloud) -> type[BaseHTTPRequestHandler]:
             if delay and fake._stopping.wait(delay):
                 return
             if reply.mode != "ok" and reply.mode != "slow":
-                status = {"error500": 500, "unauthorized": 401, "rate_limited": 429}[reply.mode]
-                self._error(status)
+                codes = {
+                    "error500": 500,
+                    "unauthorized": 401,
+                    "rate_limited": 429,
+                    "no_logprobs": 500,
+                }
+                self._error(codes[reply.mode], NO_LOGPROBS if reply.mode == "no_logprobs" else "")
             elif path == "/v1/models":
                 self._json(200, {"object": "list", "data": [], "has_more": False})
             elif path in GENERATION:
@@ -154,8 +161,8 @@ def _handler(fake: FakeCloud) -> type[BaseHTTPRequestHandler]:
             else:
                 self._error(404)
 
-        def _error(self, status: int) -> None:
-            message = f"fake failure {status}"
+        def _error(self, status: int, message: str = "") -> None:
+            message = message or f"fake failure {status}"
             if fake.kind == "anthropic":
                 self._json(
                     status, {"type": "error", "error": {"type": "api_error", "message": message}}

@@ -67,7 +67,7 @@ class OpenAICompatBackend(Backend):
             try:
                 chunks = await self._open(request)
             except openai.APIStatusError as exc:
-                if not request.logprobs or exc.status_code not in (400, 422, 500):
+                if not request.logprobs or "logprob" not in str(exc).lower():
                     raise
                 # a server that cannot score tokens (llama-cpp-python's without logits_all)
                 # is asked again without, and from now on
