@@ -158,7 +158,7 @@ def test_the_heldout_split_runs_as_an_eval_suite(session, fake_ollama):
         "--repeats",
         "1",
         "--out",
-        str(session / "eval"),  # (a relative --out fails in SpendLedger: reported)
+        "eval",  # relative to the working folder, as users type it
         cwd=session,
     )
     assert run.returncode == 0, run.stderr

@@ -98,7 +98,7 @@ def run_command(args: argparse.Namespace) -> int:
         suites=tuple(wanted),
         baselines=tuple(baselines),
         data_dir=data_dir,
-        out_dir=Path(args.out),
+        out_dir=Path(args.out).resolve(),  # the spend ledger needs an absolute path
         limit=args.limit,
         seed=args.sample,
         split=args.split,
