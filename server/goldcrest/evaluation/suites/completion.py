@@ -86,6 +86,17 @@ def validates(doc: Document, offset: int, text: str | None) -> bool | None:
     return check_splice(doc, offset, offset, text, enclosing_block_range(doc, offset)).ok
 
 
+async def completion_unsupported(variant: str, engine: ObservedEngine) -> str | None:
+    """Why a completion suite cannot run ``variant`` on this engine (fim-raw needs a FIM
+    prompt), or None."""
+    backend = await engine.baseline_backend(TASK)
+    if backend is None:
+        return "no backend"
+    if variant == FIM_RAW and not await backend.supports_fim():
+        return f"{backend.model} has no fill-in-the-middle prompt"
+    return None
+
+
 @dataclass
 class CompletionSuite:
     name: str
@@ -98,12 +109,7 @@ class CompletionSuite:
         return load_fim(self.path)
 
     async def unsupported(self, variant: str, engine: ObservedEngine) -> str | None:
-        backend = await engine.baseline_backend(TASK)
-        if backend is None:
-            return "no backend"
-        if variant == FIM_RAW and not await backend.supports_fim():
-            return f"{backend.model} has no fill-in-the-middle prompt"
-        return None
+        return await completion_unsupported(variant, engine)
 
     async def attempt(self, item: FimProblem, variant: str, engine: ObservedEngine) -> Attempt:
         store = DocumentStore()

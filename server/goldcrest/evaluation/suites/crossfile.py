@@ -36,7 +36,7 @@ from ..models import ObservedEngine
 from ..open_tabs import OpenTabs, open_tabs
 from ..sources import PINNED, Source, fetch
 from .base import BASELINE_TIMEOUT_S, FIM_RAW, GOLDCREST, NO_CONTEXT, Attempt, Score
-from .completion import fim_raw_request, validates
+from .completion import completion_unsupported, fim_raw_request, validates
 
 OPEN_TABS = "open-tabs"
 CROSS_ITEMS, IN_FILE_ITEMS = 12, 6
@@ -123,11 +123,8 @@ class CrossfileSuite:
         return self.project.items(self.label)
 
     async def unsupported(self, variant: str, engine: ObservedEngine) -> str | None:
-        backend = await engine.baseline_backend(TASK)
-        if backend is None:
-            return "no backend"
-        if variant == FIM_RAW and not await backend.supports_fim():
-            return f"{backend.model} has no fill-in-the-middle prompt"
+        if (reason := await completion_unsupported(variant, engine)) is not None:
+            return reason
         await self.project.workspace()  # the index is built before the clock runs
         return None
 
