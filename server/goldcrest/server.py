@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+import sys
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -21,6 +22,7 @@ from .documents import DocumentStore
 from .engine import Engine
 from .protocol import GoldcrestProtocol
 from .stats import Stats
+from .stdio import serve
 from .tasks.typeahead import TypeAhead
 
 if TYPE_CHECKING:
@@ -137,6 +139,10 @@ class GoldcrestServer(LanguageServer):
                 "message": message or None,
             },
         )
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve over stdio, stdin read on the event loop (see stdio.py)."""
+        serve(self, stdin or sys.stdin.buffer, stdout or sys.stdout.buffer)
 
     def shutdown(self) -> None:
         """The loop has ended (exit, or the editor went away): write the unwritten counters."""
