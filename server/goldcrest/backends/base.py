@@ -12,7 +12,7 @@ import hashlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from typing import Any, Literal
 
 
@@ -50,9 +50,18 @@ class GenerationRequest:
         return self.prefix is not None
 
     def fingerprint(self) -> str:
-        """Stable hash of everything that shapes the answer, for the answer cache."""
-        blob = json.dumps(asdict(self), sort_keys=True, default=str)
+        """Stable hash of everything that shapes the answer, for the answer cache.
+
+        The JSON is ``asdict``'s, built without its deep copy of the prompt (the encoder
+        meets the messages and turns each into a dict itself): the same keys, sooner."""
+        top = {f.name: getattr(self, f.name) for f in fields(self)}
+        blob = json.dumps(top, sort_keys=True, default=_plain)
         return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """What ``json.dumps`` cannot encode itself: a message as its fields, anything else as text."""
+    return asdict(value) if is_dataclass(value) and not isinstance(value, type) else str(value)
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,7 @@ class _State:
     ids: dict[Suggestion, str] = field(default_factory=dict)  # shown, command not yet made
     watches: dict[str, tuple[str, str, float]] = field(default_factory=dict)  # uri: id, text, until
     seeded: FailureHistory | None = None  # the history the log was read into
+    log_for: object = None  # the settings ``log`` was opened for (its path is theirs)
 
 
 _states: WeakKeyDictionary[GoldcrestServer, _State] = WeakKeyDictionary()
@@ -80,6 +81,9 @@ def enabled(ls: GoldcrestServer) -> bool:
 
 def _log(ls: GoldcrestServer) -> AcceptanceLog:
     own = _state(ls)
+    if own.log is not None and own.log_for is ls.settings:
+        return own.log  # (resolving the path costs more than the rest of a shown suggestion)
+    own.log_for = ls.settings
     path = ls.settings.acceptance_path()
     if own.log is None or own.log.path != path:
         if own.log is not None:
