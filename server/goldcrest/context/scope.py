@@ -240,12 +240,19 @@ def _by_name(doc: Document) -> dict[str, list[Definition]]:
 
 
 def used_definitions(
-    doc: Document, offset: int, documents: Iterable[Document], limit: int = 8
+    doc: Document,
+    offset: int,
+    documents: Iterable[Document],
+    limit: int = 8,
+    *,
+    scopes: list[Scope] | None = None,
 ) -> list[Definition]:
     """Definitions (from ``doc`` and ``documents``) of names used near the cursor, nearest use
-    first, same file first on ties; the scopes containing the cursor are left out."""
+    first, same file first on ties; the scopes containing the cursor are left out.
+    ``scopes``: ``enclosing_scopes(doc, offset)`` when the caller has them already."""
     offset = min(max(offset, 0), len(doc.text))
-    scopes = enclosing_scopes(doc, offset)
+    if scopes is None:
+        scopes = enclosing_scopes(doc, offset)
     names = _identifiers_near(doc, offset, scopes, lines_before=30, lines_after=5)
     rank = {name: i for i, name in enumerate(names)}
     if not rank:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ..backends.base import Backend, GenerationRequest, Message
 from ..config import CompletionSettings
-from ..context.scope import enclosing_scopes, used_definitions
+from ..context.scope import Scope, enclosing_scopes, used_definitions
 from ..documents import Document
 from ..engine import Answer, Engine
 from ..prompts import Family, family, fill, load
@@ -146,7 +146,7 @@ def gather(
         facts, workspace = cached[1], cached[2]
     else:
         facts, workspace = _facts_for(
-            doc, offset, anchor[1], open_docs, budget, retriever, with_facts
+            doc, offset, anchor[1], open_docs, budget, retriever, with_facts, scopes
         )
         if len(_FACTS) > 64:
             _FACTS.clear()
@@ -176,12 +176,14 @@ def _facts_for(
     budget: int,
     retriever: Retriever | None,
     with_facts: bool,
+    scopes: list[Scope],
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(definitions near the cursor that the prompt's code does not show, workspace facts)."""
+    """(definitions near the cursor that the prompt's code does not show, workspace facts);
+    ``scopes`` are those around the cursor (found once per request)."""
     if not with_facts:
         return (), ()
     open_docs = list(open_docs)
-    nearby = used_definitions(doc, offset, open_docs)
+    nearby = used_definitions(doc, offset, open_docs, scopes=scopes)
     workspace: list[str] = []
     if retriever is not None:
         least_prefix = budget - budget // SUFFIX_SHARE - budget // 5 - budget // 4
@@ -286,6 +288,7 @@ async def complete(
             return None
     with timing.span("sync"):
         view = doc.around(offset)
+        doc.take_sync_seconds()  # the parse ``around`` did, timed by this span already
     with timing.span("context"):
         ctx = gather(view, offset, open_docs, settings.context_tokens, retriever, settings.facts)
         features = measure(
