@@ -6,11 +6,13 @@ it with InvalidParams instead, as JSON-RPC asks.
 
 from __future__ import annotations
 
+import contextvars
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from lsprotocol.types import EXIT
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.protocol import LanguageServerProtocol
 
@@ -41,8 +43,33 @@ class GoldcrestProtocol(LanguageServerProtocol):
             raise
 
     def handle_message(self, message: Any) -> None:
+        """pygls' dispatch, with a request or notification told by its fields as pygls' own
+        runtime-checkable protocols do: ``isinstance`` against those costs Python 3.11 about
+        50 µs a keystroke's didChange, a tenth of Goldcrest's own time for the keystroke."""
         if isinstance(message, _MalformedRequest):
             error = JsonRpcInvalidParams(f"Invalid params for {message.method}")
             self._send_response(message.id, None, error.to_response_error())
             return
-        super().handle_message(message)
+        if message.jsonrpc != self.VERSION or (
+            self._shutdown and getattr(message, "method", "") != EXIT
+        ):
+            super().handle_message(message)  # (pygls warns and drops it)
+        elif _has(message, _REQUEST):
+            contextvars.copy_context().run(
+                self._handle_request, message.id, message.method, message.params
+            )
+        elif _has(message, _NOTIFICATION):
+            contextvars.copy_context().run(
+                self._handle_notification, message.method, message.params
+            )
+        else:  # a response to one of our requests: rare, pygls' own way
+            super().handle_message(message)
+
+
+#: The fields of pygls' ``RPCRequest`` and ``RPCNotification`` protocols.
+_REQUEST = ("id", "method", "jsonrpc", "params")
+_NOTIFICATION = ("method", "jsonrpc", "params")
+
+
+def _has(message: Any, fields: tuple[str, ...]) -> bool:
+    return all(hasattr(message, name) for name in fields)
