@@ -9,9 +9,17 @@ from goldcrest.documents import DocumentStore
 from goldcrest.tasks import pycheck
 from goldcrest.tasks.bug_answers import BugList, Finding, agree, read_sample, settled
 from goldcrest.tasks.bugs import units
+from goldcrest.tasks.candidates import (
+    CLEAN,
+    PARSES,
+    REJECTED,
+    Rules,
+    find_target,
+    judge,
+    minimal_edit,
+)
 from goldcrest.tasks.code_answer import extract_code, reindent
 from goldcrest.tasks.findings import remap
-from goldcrest.tasks.rewrite import CLEAN, PARSES, REJECTED, Rules, find_target, judge, minimal_edit
 from goldcrest.tasks.structured import close_truncated, compact_schema, parse_answer
 
 BUG = '{"line": 2, "code": "return a - b", "message": "wrong op"}'

@@ -104,6 +104,25 @@ async def test_fix_offers_the_candidate_that_makes_the_tests_pass(
     assert snapshot(root) == before  # the user's files were never touched
 
 
+async def test_with_tests_sampling_goes_past_agreement_and_stops_at_the_first_pass(
+    start_server, fake_ollama, tmp_path
+):
+    """Two candidates agreeing on a wrong fix would end sampling without tests; with the tests
+    as judge every sample is another chance, and the first that passes ends it."""
+    root = shop(tmp_path / "project")
+    fake_ollama.push(Reply(chunks=[fenced(WRONG_FUNCTION)]))
+    fake_ollama.push(Reply(chunks=[fenced(WRONG_FUNCTION)]))
+    fake_ollama.push(Reply(chunks=[fenced(FIXED_FUNCTION)]))
+    fake_ollama.default = Reply(chunks=[fenced(WRONG_FUNCTION)])
+    lsp = await start_server(with_tests(fake_ollama, best_of_tests=5), workspace=root)
+    uri = _open(lsp, root)
+    edits = record_edits(lsp)
+    result = await run_command(lsp, "goldcrest.fix", {"uri": uri, "range": lines_range(5, 5)})
+    assert result["applied"] is True
+    assert apply_edit(PRICING, edits[0].edit) == PRICING_FIXED
+    assert len(fake_ollama.bodies("/api/chat")) == 3
+
+
 async def test_the_code_action_title_says_the_tests_pass(start_server, fake_ollama, tmp_path):
     root = shop(tmp_path / "project")
     fake_ollama.default = Reply(chunks=[fenced(FIXED_FUNCTION)])

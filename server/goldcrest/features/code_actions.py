@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
+from ..tasks.candidates import find_target
 from ..tasks.explain import subject_at
 from ..tasks.refactor import Kind
-from ..tasks.rewrite import find_target
 from .commands import EXPLAIN, FIX, LIST_BUGS, REFACTOR, Args
 from .convert import lsp_position, offset
 from .diagnostics import SOURCE, refresh_findings

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
+from ..tasks.candidates import Edit, find_target
 from ..tasks.fix import propose_fix
 from ..tasks.refactor import Kind, refactor
-from ..tasks.rewrite import Edit, Outcome, find_target
+from ..tasks.rewrite import Outcome
 from ..tasks.test_evidence import Note
 from .convert import offset
 from .progress import WorkDone

@@ -14,18 +14,9 @@ from ..documents import Document
 from ..engine import Engine
 from ..routing.features import measure
 from ..workspace.retrieval import Retriever
+from .candidates import PARSES, Rules, Target, find_target, frozen_copy
 from .facts import facts_block
-from .rewrite import (
-    PARSES,
-    Job,
-    Outcome,
-    Rules,
-    Target,
-    Verify,
-    find_target,
-    frozen_copy,
-    routed_rewrite,
-)
+from .rewrite import Job, Outcome, Verify, routed_rewrite
 from .structured import chat_request
 
 TASK = "fix"
@@ -88,7 +79,8 @@ async def propose_fix(
     """A validated fix for the bug at ``doc.text[start:end]`` (``message`` says what it is, if
     known), confined to the enclosing function, routed over the tiers.
 
-    A local tier samples ``samples`` (default actions.best_of) candidates, a cloud tier one. No
+    A local tier samples ``samples`` (default actions.best_of, or best_of_tests with ``verify``)
+    candidates, a cloud tier one. No
     candidate passing the checks (or, with ``verify``, the project's tests) escalates; clean
     candidates no two of which agree score low and escalate while the budget lasts, the best
     local one kept as the fallback. ``tier`` names the tier the user asked for.
@@ -103,7 +95,7 @@ async def propose_fix(
         snapshot,
         target,
         lambda i, n: fix_request(snapshot, target, bug, facts, settings, i, n),
-        samples or settings.best_of,
+        samples or (settings.best_of if verify is None else settings.best_of_tests),
         RULES,
         PARSES,
         verify,

@@ -15,8 +15,9 @@ from ..engine import Engine
 from ..routing.features import measure
 from ..workspace.retrieval import Retriever
 from . import pycheck
+from .candidates import CLEAN, Rules, find_target, frozen_copy
 from .facts import facts_block
-from .rewrite import CLEAN, Job, Outcome, Rules, Verify, find_target, frozen_copy, routed_rewrite
+from .rewrite import Job, Outcome, Verify, routed_rewrite
 from .structured import chat_request
 
 TASK = "refactor"
