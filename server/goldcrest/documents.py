@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import re
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from typing import Any, NamedTuple
@@ -104,13 +105,13 @@ class Document:
         return self._text
 
     @property
-    def source(self) -> bytes:
-        """The text as UTF-8, the bytes tree-sitter node offsets refer to."""
-        if self._frozen is None:
-            if self._source is None:
-                self._source = bytearray(utf8(self._text))
-            self._frozen = bytes(self._source)
-        return self._frozen
+    def source(self) -> bytes | bytearray:
+        """The text as UTF-8, the bytes tree-sitter node offsets refer to. Patched in place per
+        edit; a request's copy (``around``) shares it, and an edit while such a copy is alive
+        copies it first, so a keystroke whose request is done copies nothing."""
+        if self._source is None:
+            self._source = bytearray(utf8(self._text))
+        return self._source
 
     @property
     def line_count(self) -> int:
@@ -129,14 +130,16 @@ class Document:
         code around it: parsed on its own when that is a small part of the document, so the
         request costs the same in a long file as in a short one. Later edits leave it as is."""
         end = start if end is None else end
+        source = self.source  # shared with the copy until an edit (see ``source``)
         view = copy.copy(self)
-        view._frozen, view._source = self.source, None  # (the bytearray goes on changing)
+        view._source = source
+        self._readers.add(view)  # (the set is the buffer owner's, shared by its copies)
         view._index = self._index.snapshot()
         view.whole = self.whole
         region = self._region(start, end)
         if region is not None and 2 * region.line_count < self.line_count:
             began = time.perf_counter()
-            view._tree = self.parse_ranges(self.line_ranges(region.lines), self.source)
+            view._tree = self.parse_ranges(self.line_ranges(region.lines), source)
             self._sync_s += time.perf_counter() - began
         else:
             view._tree = self.tree
@@ -147,7 +150,7 @@ class Document:
         """A copy with ``text[start:end]`` replaced by ``text``; this document is unchanged.
         (What the document would be if the user accepted a suggestion.)"""
         copy_ = copy.copy(self)
-        copy_._source = copy_._frozen = None  # its own, from its text when needed
+        copy_._source, copy_._readers = None, weakref.WeakSet()  # its own, when needed
         copy_._index = self._index.copy()
         copy_._owned = False  # the tree is shared until the copy's edit copies it
         copy_.region, copy_._sync_s = None, 0.0  # (``whole`` stays: definitions are shared)
@@ -300,10 +303,11 @@ class Document:
         new_bytes = utf8(text)
         old = self._text
         self._nuls += text.count("\x00") - old.count("\x00", s, e)
-        self._text = old[:s] + text + old[e:]
+        self._text = "".join((old[:s], text, old[e:]))  # (one copy fewer than ``+``)
         if self._source is not None:  # patched in place: a keystroke does not copy the file
+            if self._readers:  # ...unless a request still reads it
+                self._source, self._readers = bytearray(self._source), weakref.WeakSet()
             self._source[start_byte:old_end_byte] = new_bytes
-        self._frozen = None
         if self._lone_cr is not False or may_leave_lone_cr(old, s, e, text):
             self._lone_cr = None
         self._index.patch(
@@ -321,7 +325,7 @@ class Document:
     def _set_text(self, text: str) -> None:
         self._text = text
         self._source: bytearray | None = None  # the text as UTF-8, patched per edit
-        self._frozen: bytes | None = None  # its copy for tree-sitter and requests, until an edit
+        self._readers: weakref.WeakSet[Document] = weakref.WeakSet()  # copies sharing it
         self._lone_cr = None
         self._nuls = text.count("\x00")
         self._index = LineIndex.of(text)
