@@ -200,8 +200,11 @@ class Engine:
         ``stop_when`` sees the text so far and may end the stream early (the answer is complete).
         Cancelling the calling task closes the backend stream.
         """
-        cacheable = request.temperature <= 0.2
-        key = AnswerCache.key(backend.name, backend.model, request.fingerprint())
+        # (no cache, no fingerprint: hashing the prompt costs a keystroke tens of µs)
+        cacheable = request.temperature <= 0.2 and self.cache.directory is not None
+        key = ""
+        if cacheable:
+            key = AnswerCache.key(backend.name, backend.model, request.fingerprint())
         if cacheable and (hit := self.cache.get(key)) is not None:
             self.stats.add(backend.model, task, "cache_hits")
             scored = Usage(logprobs=_logprobs(self.cache.get(key + _LOGPROBS)))
@@ -240,6 +243,7 @@ class Engine:
         except asyncio.CancelledError:  # the editor gave up on it: the backend is still fine
             self.reporter.status("ready", backend.name, backend.model)
             raise
+        wait_s = time.perf_counter() - began  # (what follows, the cache's write too, is ours)
         self._succeeded(backend)
         self.reporter.status("ready", backend.name, backend.model)
         self.stats.add(backend.model, task, "prompt_tokens", usage.prompt_tokens)
@@ -249,7 +253,6 @@ class Engine:
             self.cache.put(key, text)
             if usage.logprobs:  # a withheld unlikely answer stays withheld when it comes back
                 self.cache.put(key + _LOGPROBS, json.dumps(usage.logprobs))
-        wait_s = time.perf_counter() - began
         return Answer(text, backend.name, backend.model, cached=False, usage=usage, wait_s=wait_s)
 
     async def answer(
