@@ -25,7 +25,7 @@ from goldcrest.context.symbols import (
     header,
 )
 from goldcrest.documents import Document
-from goldcrest.languages import new_parser, ts_language
+from goldcrest.languages import ts_language
 
 
 @dataclass(frozen=True)
@@ -77,9 +77,9 @@ def enclosing_scopes(doc: Document, offset: int) -> list[Scope]:
         line_end = source.find(b"\n", line_start)
         line_end = len(source) if line_end < 0 else line_end
         patched = source[:line_start] + b" " * (line_end - line_start) + source[line_end:]
-        parser = new_parser(doc.language)
-        if parser is not None:
-            scopes = _scopes_in(doc, parser.parse(patched), offset, blank_line=True)
+        # a request's copy parses only its region again: a long file costs no more
+        ranges = doc.line_ranges(doc.region.lines) if doc.region is not None else None
+        scopes = _scopes_in(doc, doc.parse_ranges(ranges, patched), offset, blank_line=True)
     return scopes
 
 
