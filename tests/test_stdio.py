@@ -58,6 +58,7 @@ def test_a_regular_file_as_stdin_is_read_in_a_thread(tmp_path: Path) -> None:
     assert "capabilities" in answers[1]["result"]
     assert answers[2]["result"] is None
     assert done.returncode == 0
+    assert b"stdin read in a thread" in done.stdout  # (told in the editor's log)
 
 
 def test_the_server_leaves_when_the_client_closes_stdin(tmp_path: Path) -> None:
@@ -70,6 +71,7 @@ def test_the_server_leaves_when_the_client_closes_stdin(tmp_path: Path) -> None:
     ) as server:
         out, _ = server.communicate(init, timeout=60)
     assert "capabilities" in _responses(out)[1]["result"]
+    assert b"stdin read in a thread" not in out  # read on the event loop
 
 
 async def test_a_message_larger_than_the_read_buffer_arrives_whole(

@@ -4,14 +4,16 @@ pygls reads stdin in a worker thread, one hand-off per read: three per message (
 line, the blank line, the body), each a thread wake-up, a GIL exchange and a wake-up of the loop.
 A keystroke sends two messages (didChange, then the request), and those hand-offs cost about
 0.3 ms of its round trip on a 2-core machine (bench/bench_completion.py). An asyncio pipe
-reader gets the same bytes without a thread. Where stdin cannot be watched by the loop (a
-regular file, or a loop without pipe support), pygls' threaded reader is used as before.
+reader gets the same bytes without a thread. Where stdin is not a pipe or socket (a regular
+file, a terminal) or the loop cannot watch it, pygls' threaded reader is used as before.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import stat
 import threading
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -59,6 +61,8 @@ class PipeReader:
             loop = asyncio.get_running_loop()
             stream = asyncio.StreamReader(limit=_BUFFER)
             try:
+                if not _pipe_or_socket(self._stdin):  # (a terminal would be left non-blocking)
+                    raise ValueError("stdin is not a pipe or socket")
                 await loop.connect_read_pipe(
                     lambda: asyncio.StreamReaderProtocol(stream), self._stdin
                 )
@@ -68,6 +72,11 @@ class PipeReader:
             else:
                 self._stream = stream
         return self._stream
+
+
+def _pipe_or_socket(stdin: BinaryIO) -> bool:
+    mode = os.fstat(stdin.fileno()).st_mode
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
 def serve(server: JsonRPCServer, stdin: BinaryIO, stdout: BinaryIO) -> None:
