@@ -244,3 +244,36 @@ async def test_cancelling_the_progress_stops_a_whole_file_scan(start_server, fak
     assert result["cancelled"] is True
     assert len(fake_ollama.bodies("/api/chat")) < 6
     assert lsp.progress_reports[token][-1].kind == "end"
+
+
+AREA_FIXED = "def area(r):\n    return math.pi * r ** 2"
+
+
+async def test_a_corrected_version_counts_as_a_sample_and_quotes_its_fix(
+    start_server, fake_ollama, tmp_path: Path
+):
+    """With ``bug_rewrites``, list bugs also asks for the function corrected: the line the
+    correction changes is a vote, and with the JSON answer's vote it makes two."""
+    fake_ollama.push(Reply(chunks=[bugs_json(AREA_BUG)]))
+    fake_ollama.push(Reply(chunks=[f"```python\n{AREA_FIXED}\n```"]))
+    fake_ollama.default = Reply(chunks=[bugs_json()])
+    settings = {"bug_samples": 1, "bug_rewrites": 1}
+    lsp = await start_server(options(fake_ollama, actions=settings))
+    uri = open_doc(lsp, tmp_path / "geo.py", PY, "python")
+    result = await run_command(lsp, "goldcrest.listBugs", {"uri": uri, "range": lines_range(3, 4)})
+    assert result["findings"] == 1
+    (diagnostic,) = lsp.diagnostics[uri]
+    assert diagnostic.range.start.line == 4 and diagnostic.message == AREA_BUG[1]
+    sent = fake_ollama.bodies("/api/chat")
+    assert "There is a bug in this code; find it and fix it." in user_prompt(sent[1])
+    assert "def area(r):" in user_prompt(sent[1]) and "def mean" not in user_prompt(sent[1])
+
+
+async def test_a_corrected_version_alone_is_not_enough(start_server, fake_ollama, tmp_path: Path):
+    fake_ollama.push(Reply(chunks=[bugs_json()]))
+    fake_ollama.push(Reply(chunks=[f"```python\n{AREA_FIXED}\n```"]))
+    settings = {"bug_samples": 1, "bug_rewrites": 1}
+    lsp = await start_server(options(fake_ollama, actions=settings))
+    uri = open_doc(lsp, tmp_path / "geo.py", PY, "python")
+    result = await run_command(lsp, "goldcrest.listBugs", {"uri": uri, "range": lines_range(3, 4)})
+    assert result["findings"] == 0 and not lsp.diagnostics.get(uri)

@@ -8,6 +8,7 @@ import pytest
 from goldcrest.documents import DocumentStore
 from goldcrest.tasks import pycheck
 from goldcrest.tasks.bug_answers import BugList, Finding, agree, read_sample, settled
+from goldcrest.tasks.bug_rewrites import changed
 from goldcrest.tasks.bugs import units
 from goldcrest.tasks.candidates import (
     CLEAN,
@@ -195,3 +196,15 @@ def test_findings_that_say_nothing_are_dropped():
         (2, same, "The sum should be a[i, k] + a[k, j]."),  # a real claim
     )
     assert read_sample(bugs, 0, 1, lines) == {1: "The sum should be a[i, k] + a[k, j]."}
+
+
+def test_a_correction_is_read_as_the_lines_it_changes():
+    old = "def f(xs):\n    total = 0\n    for x in xs:\n        total += x\n    return total"
+    spaced = old.replace("total += x", "total  +=  x")
+    assert changed(old, spaced, 10) == {}  # spacing is not a change
+    fixed = old.replace("total = 0", "total = 1")
+    assert changed(old, fixed, 10) == {11: "A corrected version has `total = 1` here."}
+    added = old.replace("    return total", "        x += 1\n    return total")
+    assert changed(old, added, 10) == {13: "A corrected version adds `x += 1` after this line."}
+    removed = old.replace("        total += x\n", "")
+    assert changed(old, removed, 0) == {3: "A corrected version removes this line."}

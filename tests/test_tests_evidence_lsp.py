@@ -87,6 +87,29 @@ async def test_list_bugs_sees_the_failing_test_and_ranks_its_line_first(
     assert by_line[3].severity == types.DiagnosticSeverity.Warning  # quoted, so on line 4
 
 
+async def test_list_bugs_shows_a_line_a_test_passing_correction_changes(
+    start_server, fake_ollama, tmp_path
+):
+    """No JSON answer names the line, one corrected version fails the test, the next passes
+    it: the line it changes is shown as an error quoting the correction."""
+    root = shop(tmp_path / "project")
+    before = snapshot(root)
+    fake_ollama.push(Reply(chunks=[bugs_json()]))
+    fake_ollama.push(Reply(chunks=[fenced(WRONG_FUNCTION)]))
+    fake_ollama.push(Reply(chunks=[fenced(FIXED_FUNCTION)]))
+    fake_ollama.default = Reply(chunks=[bugs_json()])
+    lsp = await start_server(with_tests(fake_ollama, bug_rewrites=3), workspace=root)
+    uri = _open(lsp, root)
+    result = await run_command(lsp, "goldcrest.listBugs", {"uri": uri, "range": lines_range(0, 6)})
+    assert result["findings"] == 1
+    (diagnostic,) = lsp.diagnostics[uri]
+    assert diagnostic.range.start.line == 5
+    assert diagnostic.severity == types.DiagnosticSeverity.Error
+    assert "total = total - total * coupon / 100" in diagnostic.message
+    assert len(fake_ollama.bodies("/api/chat")) == 3  # the passing correction ended the sampling
+    assert snapshot(root) == before
+
+
 async def test_fix_offers_the_candidate_that_makes_the_tests_pass(
     start_server, fake_ollama, tmp_path
 ):

@@ -138,20 +138,23 @@ def agree(
     *,
     min_votes: int,
     suspicious: Mapping[int, float] | None = None,
+    proven: Mapping[int, str] | None = None,
 ) -> Agreement:
     """Findings on lines at least ``min_votes`` samples name, most agreed (and, with test
-    evidence, most suspicious) first; confidence = votes / samples."""
+    evidence, most suspicious) first; confidence = votes / samples. ``proven`` lines (a
+    corrected version that passes the project's tests changes them) come first, as errors."""
     votes = Counter(line for sample in samples for line in sample)
     suspicious = suspicious or {}
-    kept = [line for line, n in votes.items() if n >= min_votes]
+    proven = proven or {}
+    kept = [line for line, n in votes.items() if n >= min_votes and line not in proven]
     kept.sort(key=lambda line: (-suspicious.get(line, 0.0), -votes[line], line))
-    findings = []
-    for line in kept[:MAX_BUGS]:
+    findings = [Finding(line, line, proven[line], "error", 1.0) for line in sorted(proven)]
+    for line in kept[: max(MAX_BUGS - len(findings), 0)]:
         message = next(sample[line] for sample in samples if line in sample)
         confidence = votes[line] / len(samples)
         severity: Severity = "error" if suspicious.get(line, 0.0) >= STANDS_OUT else "warning"
         findings.append(Finding(line, line, message, severity, confidence))
-    disputed = any(n < min_votes for n in votes.values())
+    disputed = not proven and any(n < min_votes for n in votes.values())
     return Agreement(tuple(findings), disputed)
 
 

@@ -18,9 +18,13 @@ from ..engine import Engine
 from ..routing.cascade import Caller, Checked
 from ..routing.features import RouteFeatures, measure
 from ..workspace.retrieval import Retriever
+from . import bug_rewrites
 from .bug_answers import SCHEMA, BugList, Finding, agree, read_sample, settled
+from .bug_rewrites import Probe
+from .candidates import frozen_copy
 from .facts import facts_block
 from .findings import split_lines
+from .rewrite import Verify
 from .structured import ask_json, chat_request, resample
 
 TASK = "bugs"
@@ -49,6 +53,7 @@ class Scan:
     units: tuple[Unit, ...]
     requests: tuple[GenerationRequest, ...]
     features: tuple[RouteFeatures, ...] = ()
+    probes: tuple[Probe | None, ...] = ()  # per unit: how to ask for its function corrected
 
 
 @dataclass(frozen=True)
@@ -61,11 +66,13 @@ class UnitResult:
 @dataclass(frozen=True)
 class Evidence:
     """What the project's tests say about the scanned text: FACTS for lines [first, last]
-    (0-based) of a unit, and how suspicious each 0-based line is (failing tests run it and
-    passing ones do not, or a failing test's traceback passes through it)."""
+    (0-based) of a unit, how suspicious each 0-based line is (failing tests run it and
+    passing ones do not, or a failing test's traceback passes through it), and a ``verify``
+    that runs them on a corrected text (when some fail)."""
 
     facts_for: Callable[[int, int], str]
     suspicious: Mapping[int, float] = field(default_factory=dict)
+    verify: Verify | None = None
 
 
 def _windows(first: int, last: int, label: str) -> list[Unit]:
@@ -152,7 +159,8 @@ def plan_scan(
     what the router measures of each."""
     planned = units(doc, lines)
     others = list(documents)
-    requests, features = [], []
+    snapshot = frozen_copy(doc)
+    requests, features, probes = [], [], []
     for unit in planned:
         offset = doc.offset_at(unit.first_line, len(doc.line(unit.first_line)))
         facts = facts_block(doc, offset, others, retriever)
@@ -160,6 +168,7 @@ def plan_scan(
         facts += f"{tests}\n\n" if tests else ""
         end = doc.offset_at(unit.last_line, len(doc.line(unit.last_line)))
         features.append(measure(doc, doc.offset_at(unit.first_line, 0), end, TASK, len(facts)))
+        probes.append(bug_rewrites.probe(snapshot, unit.first_line, unit.last_line, facts))
         values = {
             "facts": facts,
             "path": doc.uri.rsplit("/", 1)[-1],
@@ -175,31 +184,86 @@ def plan_scan(
                 schema=SCHEMA,
             )
         )
-    return Scan(doc.uri, doc.version, doc.text, tuple(planned), tuple(requests), tuple(features))
+    return Scan(
+        doc.uri,
+        doc.version,
+        doc.text,
+        tuple(planned),
+        tuple(requests),
+        tuple(features),
+        tuple(probes),
+    )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How many answers one tier gives about a unit: JSON bug lists, then corrected versions."""
+
+    asks: int
+    repairs: int
+
+    @property
+    def total(self) -> int:
+        return self.asks + self.repairs
+
+
+def _plan(call: Caller, scan: Scan, index: int, settings: ActionSettings) -> _Plan:
+    """A cloud tier answers once (it reads JSON well); a local one ``bug_samples`` times plus
+    ``bug_rewrites`` corrected versions when the unit is a whole function."""
+    if call.cloud:
+        return _Plan(1, 0)
+    probe = scan.probes[index] if scan.probes else None
+    return _Plan(settings.bug_samples, settings.bug_rewrites if probe is not None else 0)
+
+
+@dataclass
+class _Samples:
+    found: list[dict[int, str]] = field(default_factory=list)
+    proven: dict[int, str] = field(default_factory=dict)  # lines a test-passing version changes
+    problem: str = ""
 
 
 async def _samples(
-    call: Caller, scan: Scan, index: int, planned: int, settings: ActionSettings, engine: Engine
-) -> tuple[list[dict[int, str]], str]:
-    """Up to ``bug_samples`` readable answers about one unit (one from a cloud tier), each read
-    into anchored findings; stops as soon as more samples could not change the outcome."""
+    call: Caller,
+    scan: Scan,
+    index: int,
+    plan: _Plan,
+    settings: ActionSettings,
+    engine: Engine,
+    verify: Verify | None,
+) -> _Samples:
+    """Up to ``plan`` readable answers about one unit, each read into anchored findings; stops
+    as soon as more samples could not change the outcome, or a corrected version passes the
+    project's tests."""
     unit, lines = scan.units[index], split_lines(scan.text)
-    samples: list[dict[int, str]] = []
-    problem = ""
-    for n in range(planned):
+    got = _Samples()
+    for n in range(plan.asks):
         request = scan.requests[index]
         if n:
             request = resample(request, n, settings.sample_temperature)
         answer = await ask_json(call, TASK, request, BugList, engine.stats)
         if answer.value is None:
-            problem = answer.problem
-            if not samples and n == 0:
-                break  # no readable answer at all: this tier failed
+            got.problem = answer.problem
+            if not got.found and n == 0:
+                return got  # no readable answer at all: this tier failed
             continue
-        samples.append(read_sample(answer.value, unit.first_line, unit.last_line, lines))
-        if settled(samples, planned, _needed(planned)):
+        got.found.append(read_sample(answer.value, unit.first_line, unit.last_line, lines))
+        if settled(got.found, plan.total, _needed(plan.total)):
+            return got
+    probe = scan.probes[index] if plan.repairs else None
+    for n in range(plan.repairs if probe is not None else 0):
+        repair = await bug_rewrites.ask(
+            call, probe, settings, n, plan.repairs, engine.stats, verify
+        )
+        if repair is None:
             break
-    return samples, problem
+        if repair.proven:
+            got.proven = repair.findings
+            break
+        got.found.append(repair.findings)
+        if verify is None and settled(got.found, plan.total, _needed(plan.total)):
+            break
+    return got
 
 
 def _needed(planned: int) -> int:
@@ -225,14 +289,17 @@ async def check_unit(
     unit = scan.units[index]
     problems: list[str] = []
     suspicious = evidence.suspicious if evidence is not None else None
+    verify = evidence.verify if evidence is not None else None
 
     async def attempt(call: Caller) -> Checked[tuple[Finding, ...]] | None:
-        planned = 1 if call.cloud else settings.bug_samples
-        samples, problem = await _samples(call, scan, index, planned, settings, engine)
-        if not samples:
-            problems.append(problem)
+        plan = _plan(call, scan, index, settings)
+        got = await _samples(call, scan, index, plan, settings, engine, verify)
+        if not got.found and not got.proven:
+            problems.append(got.problem)
             return None
-        agreed = agree(samples, min_votes=_needed(planned), suspicious=suspicious)
+        agreed = agree(
+            got.found, min_votes=_needed(plan.total), suspicious=suspicious, proven=got.proven
+        )
         kept = tuple(f for f in agreed.findings if f.confidence >= settings.min_confidence)
         return Checked(kept, 0.5 if agreed.disputed else 1.0)
 

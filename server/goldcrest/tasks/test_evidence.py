@@ -43,7 +43,8 @@ class TestEvidence:
     settings: ActionSettings
 
     def for_bugs(self) -> Evidence:
-        """FACTS per scanned unit and the suspicious lines (0-based) for ranking findings."""
+        """FACTS per scanned unit, the suspicious lines (0-based) for ranking findings, and,
+        when some tests fail, the check that proves a corrected version right."""
 
         def facts(first: int, last: int) -> str:
             lines = self.before.evidence(self.file, first + 1, last + 1)
@@ -52,7 +53,8 @@ class TestEvidence:
             return "\n".join([_HEADER, self.before.summary(), *(f"- {x}" for x in lines)])
 
         suspicious = {line - 1: score for line, score in self.before.suspicious()}
-        return Evidence(facts, suspicious)
+        verify = self.verify("fix") if self.before.failing else None
+        return Evidence(facts, suspicious, verify)
 
     def verify(self, kind: Literal["fix", "refactor"], note: Note | None = None) -> Verify:
         """Run the tests on a candidate's whole new text: True when it does what ``kind`` must
