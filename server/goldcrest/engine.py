@@ -20,6 +20,7 @@ from .backends.base import Backend, BackendError, GenerationRequest, Usage
 from .backends.embedded import EmbeddedBackend
 from .backends.ollama import OllamaBackend
 from .cache import AnswerCache
+from .cache_behind import WriteBehind
 from .config import Settings, models_dir
 from .prompts import family_for_model
 from .routing import cascade
@@ -109,6 +110,7 @@ class Engine:
             settings.cache_dir() if settings.cache.enabled else None,
             settings.cache.size_limit_mb,
         )
+        self.answer_cache = WriteBehind(self.cache)  # (no disk write on the keystroke path)
         self.tiers = build_tiers(settings, self.backends)
         self.history = FailureHistory()
         self.ledger = SpendLedger(settings.spend_path())
@@ -123,7 +125,7 @@ class Engine:
         owned = {id(b): b for b in (*self.backends.values(), *(t.backend for t in self.tiers))}
         for backend in owned.values():
             await backend.aclose()
-        self.cache.close()
+        self.answer_cache.close()
         self.ledger.close()
 
     # -- choosing a backend ------------------------------------------------------------------
@@ -205,9 +207,9 @@ class Engine:
         key = ""
         if cacheable:
             key = AnswerCache.key(backend.name, backend.model, request.fingerprint())
-        if cacheable and (hit := self.cache.get(key)) is not None:
+        if cacheable and (hit := self.answer_cache.get(key)) is not None:
             self.stats.add(backend.model, task, "cache_hits")
-            scored = Usage(logprobs=_logprobs(self.cache.get(key + _LOGPROBS)))
+            scored = Usage(logprobs=_logprobs(self.answer_cache.get(key + _LOGPROBS)))
             return Answer(hit, backend.name, backend.model, cached=True, usage=scored)
         if not self.healthy(backend):
             self.stats.add(backend.model, task, "skipped_unhealthy")
@@ -250,9 +252,9 @@ class Engine:
         self.stats.add(backend.model, task, "completion_tokens", usage.completion_tokens)
         text = "".join(parts)
         if cacheable:
-            self.cache.put(key, text)
+            self.answer_cache.put(key, text)
             if usage.logprobs:  # a withheld unlikely answer stays withheld when it comes back
-                self.cache.put(key + _LOGPROBS, json.dumps(usage.logprobs))
+                self.answer_cache.put(key + _LOGPROBS, json.dumps(usage.logprobs))
         return Answer(text, backend.name, backend.model, cached=False, usage=usage, wait_s=wait_s)
 
     async def answer(

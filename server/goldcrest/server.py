@@ -145,7 +145,9 @@ class GoldcrestServer(LanguageServer):
         serve(self, stdin or sys.stdin.buffer, stdout or sys.stdout.buffer)
 
     def shutdown(self) -> None:
-        """The loop has ended (exit, or the editor went away): write the unwritten counters."""
+        """The loop has ended (exit, or the editor went away): write the unwritten counters
+        and answers."""
+        self.engine.answer_cache.flush()
         self.engine.ledger.close()
         super().shutdown()
 

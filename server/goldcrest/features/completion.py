@@ -278,9 +278,10 @@ def register(server: GoldcrestServer) -> None:
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: GoldcrestServer, params: Any) -> None:
-        """Stop working ahead, and write the counters and timings, before the editor stops
-        the server."""
+        """Stop working ahead, and write the counters, timings and answers, before the editor
+        stops the server."""
         if (ahead := state(ls).ahead) is not None:
             ahead.cancel()
         save(ls)
+        ls.engine.answer_cache.flush()
         learning.flush(ls)
