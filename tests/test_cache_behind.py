@@ -9,7 +9,7 @@ from pathlib import Path
 from conftest import end_of, inline, ollama_options, open_doc
 from fake_ollama import Reply
 from goldcrest.cache import AnswerCache
-from goldcrest.cache_behind import MAX_UNWRITTEN, WRITE_AFTER_S, WriteBehind
+from goldcrest.cache_behind import BATCH, MAX_UNWRITTEN, WRITE_AFTER_S, WriteBehind
 
 
 async def test_an_answer_is_written_once_requests_pause(tmp_path: Path) -> None:
@@ -26,11 +26,14 @@ async def test_an_answer_is_written_once_requests_pause(tmp_path: Path) -> None:
     assert (disk.get("k"), disk.get("k2")) == ("answer", "another")
 
 
-async def test_a_long_burst_is_written_without_a_pause(tmp_path: Path) -> None:
+async def test_a_long_burst_keeps_the_newest_answers(tmp_path: Path) -> None:
     behind = WriteBehind(AnswerCache(tmp_path, 16))
-    for i in range(MAX_UNWRITTEN):
+    for i in range(MAX_UNWRITTEN + 10):
         behind.put(f"k{i}", str(i))
-    assert AnswerCache(tmp_path, 16).get(f"k{MAX_UNWRITTEN - 1}") == str(MAX_UNWRITTEN - 1)
+    assert AnswerCache(tmp_path, 16).get("k10") is None  # nothing written mid-burst
+    behind.flush()
+    disk = AnswerCache(tmp_path, 16)
+    assert disk.get("k9") is None and disk.get(f"k{MAX_UNWRITTEN + 9}") == str(MAX_UNWRITTEN + 9)
 
 
 async def test_answers_outlive_the_server(start_server, fake_ollama, tmp_path: Path) -> None:
@@ -43,3 +46,14 @@ async def test_answers_outlive_the_server(start_server, fake_ollama, tmp_path: P
         assert await inline(lsp, uri, end_of(text, "    return ")) == ["math.pi * r ** 2"]
         await lsp.shutdown_session()
     assert len(fake_ollama.bodies("/api/generate")) == 1
+
+
+async def test_a_pause_writes_everything_in_batches(tmp_path: Path) -> None:
+    behind = WriteBehind(AnswerCache(tmp_path, 16))
+    for i in range(3 * BATCH + 1):
+        behind.put(f"k{i}", str(i))
+    await asyncio.sleep(WRITE_AFTER_S + 0.3)
+    disk = AnswerCache(tmp_path, 16)
+    assert [disk.get(f"k{i}") for i in range(3 * BATCH + 1)] == [
+        str(i) for i in range(3 * BATCH + 1)
+    ]

@@ -13,8 +13,12 @@ from .cache import AnswerCache
 
 #: Answers are written this long after the last one (never while requests follow each other).
 WRITE_AFTER_S = 0.5
-#: ...or at once when this many wait (a long burst of requests without a pause).
-MAX_UNWRITTEN = 64
+#: At most this many wait; in a longer burst without a pause the oldest are dropped (it is a
+#: cache: writing them all at once would stall one keystroke for milliseconds).
+MAX_UNWRITTEN = 256
+#: Written this many at a time (under a millisecond), so a request arriving meanwhile waits
+#: for one batch at most.
+BATCH = 8
 
 
 class WriteBehind:
@@ -32,18 +36,17 @@ class WriteBehind:
 
     def put(self, key: str, value: str) -> None:
         self._unwritten[key] = value
+        if len(self._unwritten) > MAX_UNWRITTEN:
+            del self._unwritten[next(iter(self._unwritten))]
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if len(self._unwritten) >= MAX_UNWRITTEN:
-            self.flush()
-            return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no loop to wait on: now
             self.flush()
             return
-        self._timer = loop.call_later(WRITE_AFTER_S, self.flush)
+        self._timer = loop.call_later(WRITE_AFTER_S, self._write_some)
 
     def flush(self) -> None:
         """Write what is kept."""
@@ -53,6 +56,14 @@ class WriteBehind:
         pending, self._unwritten = self._unwritten, {}
         for key, value in pending.items():
             self.cache.put(key, value)
+
+    def _write_some(self) -> None:
+        """One batch; the next waits for the loop's next turn (requests come first)."""
+        self._timer = None
+        for key in list(self._unwritten)[:BATCH]:
+            self.cache.put(key, self._unwritten.pop(key))
+        if self._unwritten:
+            self._timer = asyncio.get_running_loop().call_later(0, self._write_some)
 
     def close(self) -> None:
         self.flush()
