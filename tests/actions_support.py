@@ -16,8 +16,9 @@ from conftest import ollama_options
 
 def options(fake: Any, **extra: Any) -> dict[str, Any]:
     """initializationOptions for the fake Ollama (3 s per call); one list-bugs answer per
-    unit unless a test asks for more (test_actions_agreement.py covers sampling)."""
-    return ollama_options(fake) | {"actions": {"bug_samples": 1}} | extra
+    unit and no corrected versions unless a test asks for more (test_actions_units.py covers
+    sampling, test_actions_bugs.py corrected versions)."""
+    return ollama_options(fake) | {"actions": {"bug_samples": 1, "bug_rewrites": 0}} | extra
 
 
 async def code_actions(

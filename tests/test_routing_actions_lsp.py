@@ -74,7 +74,7 @@ def routed(local: Any, fake: FakeCloud, tmp_path: Path, **sections: Any) -> dict
                 "timeout_s": 5,
             },
         ],
-        "actions": {"best_of": 2, "bug_samples": 2, "timeout_s": 20},
+        "actions": {"best_of": 2, "bug_samples": 2, "bug_rewrites": 0, "timeout_s": 20},
         "routing": {"deep_nesting": 5},
         "cloud": {"enabled": True},
         "spend": {"database": str(tmp_path / "spend.sqlite")},

@@ -39,7 +39,8 @@ WRONG_FUNCTION = FIXED_FUNCTION.replace("coupon / 100", "coupon / 1000")
 
 
 def with_tests(fake: Any, tests: str = "on", **actions: Any) -> dict[str, Any]:
-    settings = {"bug_samples": 1, "best_of": 2, "tests": tests, "test_timeout_s": 30, **actions}
+    settings = {"bug_samples": 1, "bug_rewrites": 0, "best_of": 2, "tests": tests}
+    settings |= {"test_timeout_s": 30, **actions}
     return options(fake, actions=settings)
 
 

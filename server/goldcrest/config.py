@@ -225,8 +225,9 @@ class ActionSettings(_Section):
         3, ge=1, le=8, description="List-bugs answers sampled per unit; shown: lines two agree on."
     )
     bug_rewrites: int = Field(
-        0, ge=0, le=8, description="Corrected versions of each function list bugs also asks for; "
-        "the lines they change count as findings (with tests: one that passes them is proof).",
+        1, ge=0, le=8, description="Corrected versions of each function list bugs also asks for; "
+        "the lines they change are votes (with failing tests: up to best_of_tests, and one that "
+        "passes them is proof). 0: none.",
     )  # fmt: skip
     hover_budget_s: float = Field(0.8, gt=0, description="How long hover waits for the model.")
     repair: bool = Field(True, description="Ask once for a corrected edit when one fails checks.")

@@ -13,7 +13,7 @@ the failing tests pass is proof on its own: its lines are kept whatever the othe
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..backends.base import GenerationRequest
 from ..config import ActionSettings
@@ -64,10 +64,12 @@ def request(
     probe_: Probe, settings: ActionSettings, sample: int, samples: int
 ) -> GenerationRequest:
     """The fix prompt for the whole function, with no line named: the ``sample``-th of
-    ``samples``."""
-    return fix_request(
+    ``samples``, always sampled with its own seed (even alone: it is a vote independent of the
+    JSON answers, and that is how ``bug_rewrites`` was tuned)."""
+    asked = fix_request(
         probe_.doc, probe_.target, GENERIC_BUG, probe_.facts, settings, sample, samples
     )
+    return replace(asked, temperature=settings.sample_temperature, seed=sample + 1)
 
 
 async def ask(

@@ -207,13 +207,22 @@ class _Plan:
         return self.asks + self.repairs
 
 
-def _plan(call: Caller, scan: Scan, index: int, settings: ActionSettings) -> _Plan:
+def _plan(
+    call: Caller, scan: Scan, index: int, settings: ActionSettings, verify: Verify | None
+) -> _Plan:
     """A cloud tier answers once (it reads JSON well); a local one ``bug_samples`` times plus
-    ``bug_rewrites`` corrected versions when the unit is a whole function."""
+    ``bug_rewrites`` corrected versions when the unit is a whole function, or, when failing
+    tests can prove one right, up to ``best_of_tests`` (sampling stops at the first pass)."""
     if call.cloud:
         return _Plan(1, 0)
-    probe = scan.probes[index] if scan.probes else None
-    return _Plan(settings.bug_samples, settings.bug_rewrites if probe is not None else 0)
+    if not scan.probes or scan.probes[index] is None or not settings.bug_rewrites:
+        return _Plan(settings.bug_samples, 0)
+    most = (
+        settings.bug_rewrites
+        if verify is None
+        else max(settings.bug_rewrites, settings.best_of_tests)
+    )
+    return _Plan(settings.bug_samples, most)
 
 
 @dataclass
@@ -248,8 +257,10 @@ async def _samples(
                 return got  # no readable answer at all: this tier failed
             continue
         got.found.append(read_sample(answer.value, unit.first_line, unit.last_line, lines))
-        if settled(got.found, plan.total, _needed(plan.total)):
-            return got
+        if (verify is None or not plan.repairs) and settled(
+            got.found, plan.total, _needed(plan.total)
+        ):
+            return got  # (a correction that passes the tests could still prove a line)
     probe = scan.probes[index] if plan.repairs else None
     for n in range(plan.repairs if probe is not None else 0):
         repair = await bug_rewrites.ask(
@@ -292,7 +303,7 @@ async def check_unit(
     verify = evidence.verify if evidence is not None else None
 
     async def attempt(call: Caller) -> Checked[tuple[Finding, ...]] | None:
-        plan = _plan(call, scan, index, settings)
+        plan = _plan(call, scan, index, settings, verify)
         got = await _samples(call, scan, index, plan, settings, engine, verify)
         if not got.found and not got.proven:
             problems.append(got.problem)
