@@ -179,11 +179,13 @@ local settings = { cache = { enabled = false }, log_level = "debug", spend = { d
 -- how long one model-backed command may take: the real model on 2 shared cores is slow
 local MODEL_MS = REAL and 300000 or 90000
 if REAL then
-  -- one answer per request (no best-of-N, one list-bugs sample, no repair round), short ones,
+  -- one answer per request (no best-of-N, one list-bugs sample and no corrected version, no
+  -- repair round), short ones,
   -- with room for a busy machine: every action still goes through the real model and checks.
   -- Hover waits for its explanation, so that no explanation runs on behind a later command.
   settings.actions = {
-    best_of = 1, bug_samples = 1, repair = false, max_tokens = 256, timeout_s = 240, hover_budget_s = 240,
+    best_of = 1, bug_samples = 1, bug_rewrites = 0, repair = false, max_tokens = 256, timeout_s = 240,
+    hover_budget_s = 240,
   }
   settings.completion = { timeout_s = 60, max_tokens = 48 }
   -- one llama.cpp thread: on 2 cores shared with other work, two threads wait on each other

@@ -30,8 +30,9 @@ function answers(run, command) {
 
 export async function realModelSteps({ run, page, ws, settings, python }) {
   await run.step('the embedded model: the first start shows it loading in the status bar', async () => {
-    // the embedded backend, one answer per request (no best-of-N, one list-bugs sample, no
-    // repair round) and room for a busy 2-core machine; serverSettings restarts the server
+    // the embedded backend, one answer per request (no best-of-N, one list-bugs sample and no
+    // corrected version, no repair round) and room for a busy 2-core machine; serverSettings
+    // restarts the server
     await settings.update(page, {
       'goldcrest.backend': 'embedded',
       'goldcrest.ollama.host': undefined,
@@ -40,7 +41,7 @@ export async function realModelSteps({ run, page, ws, settings, python }) {
       'goldcrest.completion.maxTokens': 48,
       // one llama.cpp thread: on 2 cores shared with other work, two threads wait on each other
       'goldcrest.embedded.threads': 1,
-      'goldcrest.serverSettings': { actions: { best_of: 1, bug_samples: 1, repair: false, max_tokens: 256, timeout_s: 200 } },
+      'goldcrest.serverSettings': { actions: { best_of: 1, bug_samples: 1, bug_rewrites: 0, repair: false, max_tokens: 256, timeout_s: 200 } },
     });
     const item = statusItem(page);
     await waitFor('"loading model" in the status bar', async () => /loading model/.test(await item.innerText()), 30000, 100);
