@@ -17,13 +17,8 @@ from weakref import WeakKeyDictionary
 import tree_sitter
 from tree_sitter import Node
 
-from goldcrest.context.symbols import (
-    Definition,
-    classify,
-    declaration_types,
-    extract_definitions,
-    header,
-)
+from goldcrest.context.declarations import classify, declaration_types, header
+from goldcrest.context.symbols import Definition, extract_definitions
 from goldcrest.documents import Document
 from goldcrest.languages import ts_language
 

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from goldcrest import __version__
 from goldcrest.config import Settings
-from goldcrest.context import symbols
+from goldcrest.context import declarations, symbols
 from goldcrest.documents import Document
 from goldcrest.privacy.ignore import IGNORE_FILES
 from goldcrest.statefiles import fault
@@ -80,7 +80,7 @@ def store_version() -> str:
     """Stored records are valid only for the code that extracted them: a change to any of these
     modules (or a new release) re-indexes everything once."""
     digest = hashlib.blake2b(__version__.encode(), digest_size=8)
-    for module in (symbols, extract_module, imports_module, store_module):
+    for module in (declarations, symbols, extract_module, imports_module, store_module):
         digest.update(Path(module.__file__ or "").read_bytes())
     return digest.hexdigest()
 
