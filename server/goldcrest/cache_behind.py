@@ -38,9 +38,7 @@ class WriteBehind:
         self._unwritten[key] = value
         if len(self._unwritten) > MAX_UNWRITTEN:
             del self._unwritten[next(iter(self._unwritten))]
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._cancel_timer()
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no loop to wait on: now
@@ -49,10 +47,8 @@ class WriteBehind:
         self._timer = loop.call_later(WRITE_AFTER_S, self._write_some)
 
     def flush(self) -> None:
-        """Write what is kept."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        """Write what is kept now: at shutdown, or where there is no loop to wait on."""
+        self._cancel_timer()
         pending, self._unwritten = self._unwritten, {}
         for key, value in pending.items():
             self.cache.put(key, value)
@@ -64,6 +60,11 @@ class WriteBehind:
             self.cache.put(key, self._unwritten.pop(key))
         if self._unwritten:
             self._timer = asyncio.get_running_loop().call_later(0, self._write_some)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def close(self) -> None:
         self.flush()

@@ -200,7 +200,7 @@ class Document:
     def parse_ranges(
         self,
         ranges: list[tree_sitter.Range] | None,
-        source: bytes | Callable[[int, Any], bytes],
+        source: bytes | bytearray | Callable[[int, Any], bytes],
     ) -> tree_sitter.Tree:
         """Parse only ``ranges`` (None: all) of ``source`` (this text, or a reader of an
         edited one)."""

@@ -25,6 +25,9 @@ class _MalformedRequest:
 
 
 class GoldcrestProtocol(LanguageServerProtocol):
+    """pygls' protocol, answering malformed requests (see the module), timing each response's
+    write for the completion timings (``on_response``) and dispatching without ``isinstance``."""
+
     #: Told (request id, seconds spent writing the response) after each response is written.
     on_response: Callable[[Any, float], None] | None = None
 

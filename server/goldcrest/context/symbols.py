@@ -237,7 +237,7 @@ class _Extractor:
 
 
 def extract_definitions(
-    tree: Tree, text: bytes | str, language: LanguageInfo, uri: str
+    tree: Tree, text: bytes | bytearray | str, language: LanguageInfo, uri: str
 ) -> list[Definition]:
     """Every definition in the file, in document order; tolerant of syntax errors."""
     if language.parser_name is None:
