@@ -91,8 +91,8 @@ async def test_list_bugs_sees_the_failing_test_and_ranks_its_line_first(
 async def test_list_bugs_shows_a_line_a_test_passing_correction_changes(
     start_server, fake_ollama, tmp_path
 ):
-    """No JSON answer names the line, one corrected version fails the test, the next (asked
-    with that failure) passes it: the line it changes is shown as an error quoting it."""
+    """No JSON answer names the line, one corrected version fails the test, the next passes
+    it: the line it changes is shown as an error quoting the correction."""
     root = shop(tmp_path / "project")
     before = snapshot(root)
     fake_ollama.push(Reply(chunks=[bugs_json()]))
@@ -107,11 +107,7 @@ async def test_list_bugs_shows_a_line_a_test_passing_correction_changes(
     assert diagnostic.range.start.line == 5
     assert diagnostic.severity == types.DiagnosticSeverity.Error
     assert "total = total - total * coupon / 100" in diagnostic.message
-    bodies = fake_ollama.bodies("/api/chat")
-    assert len(bodies) == 3  # the passing correction ended the sampling
-    replayed, feedback = bodies[2]["messages"][-2:]  # the failed correction and its verdict
-    assert "coupon / 1000" in replayed["content"]
-    assert "test_coupon: assert 99.0 == 90" in feedback["content"]
+    assert len(fake_ollama.bodies("/api/chat")) == 3  # the passing correction ended the sampling
     assert snapshot(root) == before
 
 

@@ -7,8 +7,7 @@ few lines is one more sample for ``bug_answers.agree``: its changed lines are it
 its message quotes the corrected code, which the Fix action then receives as the bug's
 description. A rewrite that changes many lines says where nothing in particular is wrong and
 counts as a sample with no finding. With the project's tests (``Verify``), a rewrite that makes
-the failing tests pass is proof on its own: its lines are kept whatever the other samples say,
-and one that fails them is shown to the model, with what the tests said, for the next rewrite.
+the failing tests pass is proof on its own: its lines are kept whatever the other samples say.
 """
 
 from __future__ import annotations
@@ -21,10 +20,10 @@ from ..config import ActionSettings
 from ..documents import Document
 from ..routing.cascade import Caller
 from ..stats import Stats
-from .candidates import PARSES, UNCHANGED, Target, find_target, judge
+from .candidates import PARSES, Target, find_target, judge
 from .code_answer import reindent
 from .fix import RULES, fix_request
-from .test_feedback import Failed, Verify, retry_request
+from .test_feedback import Verify
 
 GENERIC_BUG = "There is a bug in this code; find it and fix it."
 MAX_CHANGED = 3  # a rewrite changing more lines than this is a rewrite, not a fix
@@ -43,12 +42,11 @@ class Probe:
 
 @dataclass(frozen=True)
 class Repair:
-    """One rewrite read as findings (0-based line -> message), whether the project's tests
-    passed with it (None: not run), and, when they did not, what to tell the next rewrite."""
+    """One rewrite read as findings (0-based line -> message), and whether the project's
+    tests passed with it (None: not run)."""
 
     findings: dict[int, str]
     proven: bool | None = None
-    failed: Failed | None = None
 
 
 def probe(doc: Document, first_line: int, last_line: int, facts: str) -> Probe | None:
@@ -82,21 +80,14 @@ async def ask(
     samples: int,
     stats: Stats,
     verify: Verify | None = None,
-    after: Failed | None = None,
 ) -> Repair | None:
-    """One rewrite as a sample of findings, asked ``after`` a rewrite the tests failed, if
-    any; None when the tier did not answer."""
-    doc, target = probe_.doc, probe_.target
-    asked = request(probe_, settings, sample, samples)
-    if after is not None:
-        asked = retry_request(asked, "fix", doc.language.id, after)
-    answer = await call(asked)
+    """One rewrite as a sample of findings; None when the tier did not answer."""
+    answer = await call(request(probe_, settings, sample, samples))
     if answer is None:
         return None
     stats.add(call.backend.model, "bugs", "rewrites")
+    doc, target = probe_.doc, probe_.target
     candidate = judge(doc, target, answer.text, RULES)
-    if candidate.reason == UNCHANGED and verify is not None:
-        return Repair({}, failed=Failed(target.code))
     if candidate.level < PARSES:
         return Repair({})
     new_text = reindent(candidate.code, target.indent)
@@ -106,8 +97,7 @@ async def ask(
     if verify is None:
         return Repair(findings)
     verdict = await verify.run(doc.text[: target.start] + new_text + doc.text[target.end :])
-    failed = Failed(candidate.code, verdict.failures) if verdict.passed is False else None
-    return Repair(findings, verdict.passed, failed)
+    return Repair(findings, verdict.passed)
 
 
 def changed(old: str, new: str, first_line: int) -> dict[int, str]:

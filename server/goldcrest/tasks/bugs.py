@@ -262,14 +262,12 @@ async def _samples(
         ):
             return got  # (a correction that passes the tests could still prove a line)
     probe = scan.probes[index] if plan.repairs else None
-    failed = None  # the last correction the tests failed, shown to the next one
     for n in range(plan.repairs if probe is not None else 0):
         repair = await bug_rewrites.ask(
-            call, probe, settings, n, plan.repairs, engine.stats, verify, failed
+            call, probe, settings, n, plan.repairs, engine.stats, verify
         )
         if repair is None:
             break
-        failed = repair.failed or failed
         if repair.proven:
             got.proven = repair.findings
             break

@@ -33,7 +33,7 @@ from .candidates import (
 )
 from .code_answer import reindent
 from .structured import chat_request
-from .test_feedback import Failed, Verify, retry_request
+from .test_feedback import Verify, retry_request
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,8 @@ class _Verified:
     min_level: int
     verify: Verify | None
     verdicts: dict[str, bool | None] = field(default_factory=dict)
-    failed: Failed | None = None  # the last candidate the tests failed
+    #: the last candidate the tests failed (its code) and what they said about it
+    failed: tuple[str, tuple[str, ...]] | None = None
 
     async def first_pass(self, new: list[Candidate]) -> Candidate | None:
         """The first of ``new`` that is usable and passes the tests (never without tests)."""
@@ -137,7 +138,7 @@ class _Verified:
             return None
         for candidate in new:
             if candidate.reason == UNCHANGED and self.verify.kind == "fix":
-                self.failed = Failed(self.target.code)
+                self.failed = (self.target.code, ())  # the tests' failures are in the prompt
             if candidate.level < self.min_level or candidate.key in self.verdicts:
                 continue
             text = reindent(candidate.code, self.target.indent)
@@ -147,15 +148,16 @@ class _Verified:
             if verdict.passed:
                 return candidate
             if verdict.passed is False:
-                self.failed = Failed(candidate.code, verdict.failures)
+                self.failed = (candidate.code, verdict.failures)
         return None
 
     def retry(self, request: GenerationRequest) -> GenerationRequest:
         """``request``, followed by the last failing candidate and the tests' verdict on it."""
         if self.failed is None:
             return request
+        code, failures = self.failed
         assert self.verify is not None  # only a verified candidate fails
-        return retry_request(request, self.verify.kind, self.doc.language.id, self.failed)
+        return retry_request(request, self.verify.kind, self.doc.language.id, code, failures)
 
     def outcome(self, passing: Candidate, candidates: list[Candidate]) -> Outcome:
         edit = minimal_edit(self.doc, self.target, reindent(passing.code, self.target.indent))

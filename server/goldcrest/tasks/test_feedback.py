@@ -44,26 +44,20 @@ class Verify:
     facts: Callable[[int, int], str] = _no_facts
 
 
-@dataclass(frozen=True)
-class Failed:
-    """A candidate the tests failed: its code and what they said (nothing: it was the code
-    unchanged, whose failures the prompt already holds)."""
-
-    code: str
-    failures: tuple[str, ...] = ()
-
-
 def retry_request(
-    request: GenerationRequest, kind: Kind, language: str, failed: Failed
+    request: GenerationRequest,
+    kind: Kind,
+    language: str,
+    code: str,
+    failures: tuple[str, ...],
 ) -> GenerationRequest:
-    """``request`` followed by the ``failed`` candidate as the model's answer and the tests'
-    verdict on it."""
+    """``request`` followed by the candidate ``code`` as the model's answer and the tests'
+    verdict on it (``failures``; none: the candidate was the code unchanged)."""
     templates = load("test_feedback")
-    if failed.failures:
-        listed = "\n".join(f"- {line}" for line in failed.failures)
-        said = fill(templates[kind], failures=listed)
+    if failures:
+        said = fill(templates[kind], failures="\n".join(f"- {line}" for line in failures))
     else:
         said = templates["unchanged"]
-    answer = f"```{language}\n{failed.code.rstrip()}\n```"
+    answer = f"```{language}\n{code.rstrip()}\n```"
     turns = (Message("assistant", answer), Message("user", said))
     return replace(request, messages=request.messages + turns)
