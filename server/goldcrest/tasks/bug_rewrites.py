@@ -23,7 +23,7 @@ from ..stats import Stats
 from .candidates import PARSES, Target, find_target, judge
 from .code_answer import reindent
 from .fix import RULES, fix_request
-from .test_feedback import Verify
+from .rewrite import Verify
 
 GENERIC_BUG = "There is a bug in this code; find it and fix it."
 MAX_CHANGED = 3  # a rewrite changing more lines than this is a rewrite, not a fix
@@ -96,8 +96,8 @@ async def ask(
         return Repair({})
     if verify is None:
         return Repair(findings)
-    verdict = await verify.run(doc.text[: target.start] + new_text + doc.text[target.end :])
-    return Repair(findings, verdict.passed)
+    passed = await verify(doc.text[: target.start] + new_text + doc.text[target.end :])
+    return Repair(findings, passed)
 
 
 def changed(old: str, new: str, first_line: int) -> dict[int, str]:

@@ -24,8 +24,8 @@ from .bug_rewrites import Probe
 from .candidates import frozen_copy
 from .facts import facts_block
 from .findings import split_lines
+from .rewrite import Verify
 from .structured import ask_json, chat_request, resample
-from .test_feedback import Verify
 
 TASK = "bugs"
 MAX_UNIT_LINES = 120

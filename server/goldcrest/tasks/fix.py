@@ -16,9 +16,8 @@ from ..routing.features import measure
 from ..workspace.retrieval import Retriever
 from .candidates import PARSES, Rules, Target, find_target, frozen_copy
 from .facts import facts_block
-from .rewrite import Job, Outcome, routed_rewrite
+from .rewrite import Job, Outcome, Verify, routed_rewrite
 from .structured import chat_request
-from .test_feedback import Verify
 
 TASK = "fix"
 RULES = Rules(keep_signature=False)
@@ -91,9 +90,6 @@ async def propose_fix(
     target = find_target(snapshot, start, end)
     bug = describe_bug(snapshot, target, start, end, message)
     facts = facts_block(doc, target.start, documents, retriever)
-    last_line = snapshot.position_at(target.end)[0]
-    if verify is not None and (tests := verify.facts(target.first_line, last_line)):
-        facts += tests + "\n\n"
     job = Job(
         TASK,
         snapshot,

@@ -17,9 +17,8 @@ from ..workspace.retrieval import Retriever
 from . import pycheck
 from .candidates import CLEAN, Rules, find_target, frozen_copy
 from .facts import facts_block
-from .rewrite import Job, Outcome, routed_rewrite
+from .rewrite import Job, Outcome, Verify, routed_rewrite
 from .structured import chat_request
-from .test_feedback import Verify
 
 TASK = "refactor"
 Kind = Literal["simplify", "extract_function", "type_hints", "docstring"]

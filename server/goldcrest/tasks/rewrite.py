@@ -2,14 +2,13 @@
 
 Answers are sampled, judged (``candidates``), and the best becomes the edit; a candidate that
 fails gets one narrow repair round with the exact failure before Goldcrest gives up. With the
-project's tests, candidates are run as they come and the first that passes wins, and a
-candidate that fails them is shown to the model with what the tests said (``test_feedback``).
+project's tests, candidates are run as they come and the first that passes wins.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
 from ..backends.base import GenerationRequest
@@ -33,7 +32,6 @@ from .candidates import (
 )
 from .code_answer import reindent
 from .structured import chat_request
-from .test_feedback import Verify, retry_request
 
 
 @dataclass(frozen=True)
@@ -63,6 +61,10 @@ def score(best: Candidate, candidates: list[Candidate], sampled: int) -> float:
     return 1.0 if sampled == 1 or agreeing >= 2 else 0.5
 
 
+#: runs the project's tests on a candidate's whole new text: True pass, False fail, None unknown
+Verify = Callable[[str], Awaitable["bool | None"]]
+
+
 async def best_rewrite(
     doc: Document,
     target: Target,
@@ -80,15 +82,14 @@ async def best_rewrite(
     """Sample up to ``samples`` answers through ``call``, judge them, repair once if none is
     clean, pick one. With ``verify`` (the project's tests), each usable candidate is run as it
     comes and the first that passes wins: with an oracle every sample is another chance, so
-    sampling stops at a pass rather than at agreement, and once a candidate has failed the
-    tests the next sample is asked with that candidate and the tests' verdict on it.
+    sampling stops at a pass rather than at agreement.
 
     ``doc`` must be a frozen copy (see ``frozen_copy``).
     """
     candidates: list[Candidate] = []
     tried = _Verified(doc, target, min_level, verify)
     for i in range(samples):
-        answer = await call(tried.retry(request_for(i)))
+        answer = await call(request_for(i))
         if answer is None:
             break
         candidates.append(_counted(stats, call, task, judge(doc, target, answer.text, rules)))
@@ -129,35 +130,20 @@ class _Verified:
     min_level: int
     verify: Verify | None
     verdicts: dict[str, bool | None] = field(default_factory=dict)
-    #: the last candidate the tests failed (its code) and what they said about it
-    failed: tuple[str, tuple[str, ...]] | None = None
 
     async def first_pass(self, new: list[Candidate]) -> Candidate | None:
         """The first of ``new`` that is usable and passes the tests (never without tests)."""
         if self.verify is None:
             return None
         for candidate in new:
-            if candidate.reason == UNCHANGED and self.verify.kind == "fix":
-                self.failed = (self.target.code, ())  # the tests' failures are in the prompt
             if candidate.level < self.min_level or candidate.key in self.verdicts:
                 continue
             text = reindent(candidate.code, self.target.indent)
             whole = self.doc.text[: self.target.start] + text + self.doc.text[self.target.end :]
-            verdict = await self.verify.run(whole)
-            self.verdicts[candidate.key] = verdict.passed
-            if verdict.passed:
+            self.verdicts[candidate.key] = await self.verify(whole)
+            if self.verdicts[candidate.key]:
                 return candidate
-            if verdict.passed is False:
-                self.failed = (candidate.code, verdict.failures)
         return None
-
-    def retry(self, request: GenerationRequest) -> GenerationRequest:
-        """``request``, followed by the last failing candidate and the tests' verdict on it."""
-        if self.failed is None:
-            return request
-        code, failures = self.failed
-        assert self.verify is not None  # only a verified candidate fails
-        return retry_request(request, self.verify.kind, self.doc.language.id, code, failures)
 
     def outcome(self, passing: Candidate, candidates: list[Candidate]) -> Outcome:
         edit = minimal_edit(self.doc, self.target, reindent(passing.code, self.target.indent))

@@ -15,12 +15,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from ..config import ActionSettings
 from ..evidence import EvidenceError, TestRun, compare, detect, find_tests, run_tests
 from ..evidence.detect import TestCommand
 from .bugs import Evidence
-from .test_feedback import Kind, Verdict, Verify
+from .rewrite import Verify
 
 log = logging.getLogger(__name__)
 
@@ -44,39 +45,35 @@ class TestEvidence:
     def for_bugs(self) -> Evidence:
         """FACTS per scanned unit, the suspicious lines (0-based) for ranking findings, and,
         when some tests fail, the check that proves a corrected version right."""
+
+        def facts(first: int, last: int) -> str:
+            lines = self.before.evidence(self.file, first + 1, last + 1)
+            if not lines:
+                return ""
+            return "\n".join([_HEADER, self.before.summary(), *(f"- {x}" for x in lines)])
+
         suspicious = {line - 1: score for line, score in self.before.suspicious()}
         verify = self.verify("fix") if self.before.failing else None
-        return Evidence(self.facts, suspicious, verify)
+        return Evidence(facts, suspicious, verify)
 
-    def facts(self, first: int, last: int) -> str:
-        """What the run says about lines [first, last] (0-based), as a FACTS block."""
-        lines = self.before.evidence(self.file, first + 1, last + 1)
-        if not lines:
-            return ""
-        return "\n".join([_HEADER, self.before.summary(), *(f"- {x}" for x in lines)])
+    def verify(self, kind: Literal["fix", "refactor"], note: Note | None = None) -> Verify:
+        """Run the tests on a candidate's whole new text: True when it does what ``kind`` must
+        (a fix: failing tests now pass, none broken; a refactor: nothing broken)."""
 
-    def verify(self, kind: Kind, note: Note | None = None) -> Verify:
-        """The tests as the judge of a candidate's whole new text: it passes when it does what
-        ``kind`` must (a fix: failing tests now pass, none broken; a refactor: nothing broken).
-        A fix's prompt also gets what the tests say about the code as it is."""
-
-        async def check(new_text: str) -> Verdict:
+        async def check(new_text: str) -> bool | None:
             if note is not None:
                 note(f"running {len(self.tests)} test(s) on a candidate")
             try:
                 after = await _run(self, new_text, traced=False)
             except EvidenceError as exc:
                 log.info("tests could not run on a candidate: %s", exc)
-                return Verdict(None)
+                return None
             change = compare(self.before, after)
             if kind == "refactor" or not self.before.failing:
-                passed = change.keeps_passing and bool(after.passing)
-            else:
-                passed = change.improves and not after.failing
-            lines = new_text.count("\n") + 1
-            return Verdict(passed, tuple(after.evidence(self.file, 1, lines, source=new_text)))
+                return change.keeps_passing and bool(after.passing)
+            return change.improves and not after.failing
 
-        return Verify(kind, check, self.facts) if kind == "fix" else Verify(kind, check)
+        return check
 
 
 async def gather(

@@ -27,10 +27,9 @@ from ...routing.features import file_of
 from ...tasks import bugs, fix
 from ...tasks.bug_answers import BugList
 from ...tasks.code_answer import extract_code
-from ...tasks.rewrite import Outcome
+from ...tasks.rewrite import Outcome, Verify
 from ...tasks.structured import parse_answer
 from ...tasks.test_evidence import TestEvidence, gather
-from ...tasks.test_feedback import Verify
 from ...validate import syntax_error
 from ..data import QuixProgram, load_quixbugs
 from ..models import ObservedEngine
