@@ -47,6 +47,10 @@ class Rules:
     keep_signature: bool  # True: a changed signature rejects; False: it only ranks lower
     new_functions: int = 0  # top-level functions the rewrite may add next to the target
     check: KindCheck | None = None
+    #: the repair round may mend an answer that parses but uses undefined names or changes the
+    #: parameters. A fix may; a refactor, which must keep behaviour, may only when tests judge:
+    #: the mended code has to invent what the missing names meant, which no check can catch
+    repair_meaning: bool = True
 
 
 @dataclass(frozen=True)

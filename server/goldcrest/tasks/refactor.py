@@ -54,10 +54,12 @@ def _documented(old: str, new: str) -> str:
 
 
 RULES: dict[Kind, Rules] = {
-    "simplify": Rules(keep_signature=True),
-    "extract_function": Rules(keep_signature=True, new_functions=1, check=_extracted),
-    "type_hints": Rules(keep_signature=True, check=_hinted),
-    "docstring": Rules(keep_signature=True, check=_documented),
+    "simplify": Rules(keep_signature=True, repair_meaning=False),
+    "extract_function": Rules(
+        keep_signature=True, new_functions=1, check=_extracted, repair_meaning=False
+    ),
+    "type_hints": Rules(keep_signature=True, check=_hinted, repair_meaning=False),
+    "docstring": Rules(keep_signature=True, check=_documented, repair_meaning=False),
 }
 
 
