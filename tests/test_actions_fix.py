@@ -112,6 +112,21 @@ async def test_edit_that_does_not_parse_gets_one_repair_round(start_server, fake
     assert apply_edit(PY, applied[0].edit) == PY.replace("r * 2", "r ** 2")
 
 
+async def test_a_fix_using_an_undefined_name_is_repaired(start_server, fake_ollama, tmp_path):
+    """A fix may change behaviour, so the repair round may supply what a name meant (a
+    refactor may not: see test_refactors_that_change_too_much_are_withheld)."""
+    for _ in range(3):
+        fake_ollama.push(Reply(chunks=[fenced("def area(r):\n    return pi * r ** 2")]))
+    fake_ollama.push(Reply(chunks=[fenced(FIXED_AREA)]))
+    lsp = await start_server(options(fake_ollama))
+    applied = record_edits(lsp)
+    uri = open_doc(lsp, tmp_path / "geo.py", PY, "python")
+    result = await run_command(lsp, "goldcrest.fix", {"uri": uri, "range": BUG_LINE})
+    assert result["applied"] is True
+    assert "undefined name(s) `pi`" in user_prompt(fake_ollama.bodies("/api/chat")[3])
+    assert apply_edit(PY, applied[0].edit) == PY.replace("r * 2", "r ** 2")
+
+
 async def test_unusable_answers_give_no_edit_and_a_clear_message(
     start_server, fake_ollama, tmp_path
 ):

@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from goldcrest.backends.base import Backend, BackendError, BackendStatus, GenerationRequest, Usage
+from goldcrest.backends.base import (
+    Backend,
+    BackendError,
+    BackendStatus,
+    GenerationRequest,
+    Message,
+    Usage,
+)
 from goldcrest.config import Settings
 from goldcrest.evaluation.models import ObservedEngine, StderrReporter, settings_for
 from goldcrest.evaluation.results import ResultStore
@@ -197,6 +204,20 @@ async def test_repeats_measure_agreement(tmp_path, suite):
     assert row.same_output == 1.0
     (row,) = summarize(shaky)
     assert row.agreement == 0.0 and 0 < row.pass_rate < 1
+
+
+async def test_each_repeat_samples_with_seeds_of_its_own(tmp_path):
+    """Best-of-N samples carry fixed seeds; a repeat that replayed them would only measure
+    determinism. Repeat 0 keeps the product's seeds, so its results stay comparable."""
+    backend = Scripted(lambda r: "```python\ndef f():\n    return 1\n```")
+    engine = await engines(backend)("embedded", Settings())
+    seeded = GenerationRequest(messages=(Message("user", "hi"),), seed=3)
+    unseeded = GenerationRequest(messages=(Message("user", "hi"),))
+    for repeat in (0, 2):
+        engine.repeat = repeat
+        await engine.generate("fix", seeded, backend=backend, timeout_s=5)
+        await engine.generate("fix", unseeded, backend=backend, timeout_s=5)
+    assert [r.seed for r in backend.requests] == [3, None, 2003, None]
 
 
 async def test_variant_the_model_cannot_run_is_skipped(tmp_path, suite, capsys):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from dataclasses import replace
 from typing import Any
 
 from ..backends.base import Backend, BackendError, GenerationRequest
@@ -18,6 +19,7 @@ from ..config import ConfigError, Settings, merge
 from ..engine import NO_BACKEND, Answer, Engine
 
 ROUTED = "routed"
+REPEAT_SEED_STEP = 1000  # repeat r samples with seed + r * this
 SPEC_HELP = "embedded, embedded:/path/model.gguf, ollama:<tag> or routed"
 
 
@@ -72,11 +74,17 @@ class ObservedEngine(Engine):
         super().__init__(*args, **kwargs)
         self.answers: list[Answer] = []
         self.served: list[str] = []  # the tier of each routed answer of the current attempt
+        #: the repeat being run. Seeded samples (best-of-N) get a seed of their own per repeat:
+        #: with the product's fixed seeds every repeat would replay the same answers, and
+        #: ``--repeats`` would measure determinism instead of variance
+        self.repeat = 0
 
     def healthy(self, backend: Backend) -> bool:
         return True
 
     async def generate(self, task: str, request: GenerationRequest, **kwargs: Any) -> Answer | None:
+        if self.repeat and request.seed is not None:
+            request = replace(request, seed=request.seed + REPEAT_SEED_STEP * self.repeat)
         answer = await super().generate(task, request, **kwargs)
         if answer is not None:
             self.answers.append(answer)

@@ -73,6 +73,7 @@ async def attempt_item(
     """One timed attempt, scored."""
     engine.answers.clear()
     engine.served.clear()
+    engine.repeat = repeat
     started = time.perf_counter()
     attempt = await suite.attempt(item, variant, engine)
     latency = time.perf_counter() - started

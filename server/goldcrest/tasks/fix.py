@@ -16,7 +16,6 @@ from ..routing.features import measure
 from ..workspace.retrieval import Retriever
 from .candidates import PARSES, Rules, Target, find_target, frozen_copy
 from .facts import facts_block
-from .line_fix import line_guesses, marked_lines
 from .rewrite import Job, Outcome, Verify, routed_rewrite
 from .structured import chat_request
 
@@ -81,8 +80,7 @@ async def propose_fix(
     known), confined to the enclosing function, routed over the tiers.
 
     A local tier samples ``samples`` (default actions.best_of, or best_of_tests with ``verify``)
-    candidates, a cloud tier one; with ``verify`` and a few lines selected, three corrections of
-    those lines are tried too (``line_fix``). No
+    candidates, a cloud tier one. No
     candidate passing the checks (or, with ``verify``, the project's tests) escalates; clean
     candidates no two of which agree score low and escalate while the budget lasts, the best
     local one kept as the fallback. ``tier`` names the tier the user asked for.
@@ -92,8 +90,6 @@ async def propose_fix(
     target = find_target(snapshot, start, end)
     bug = describe_bug(snapshot, target, start, end, message)
     facts = facts_block(doc, target.start, documents, retriever)
-    lines = marked_lines(snapshot, target, start, end) if verify is not None else None
-    guesses = None if lines is None else line_guesses(snapshot, target, lines, bug, facts, settings)
     job = Job(
         TASK,
         snapshot,
@@ -103,7 +99,6 @@ async def propose_fix(
         RULES,
         PARSES,
         verify,
-        guesses,
     )
     features = measure(snapshot, target.start, target.end, TASK, len(facts))
     return await routed_rewrite(engine, job, features, tier, on_tier)

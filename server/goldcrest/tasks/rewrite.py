@@ -66,16 +66,6 @@ def score(best: Candidate, candidates: list[Candidate], sampled: int) -> float:
 Verify = Callable[[str], Awaitable["bool | None"]]
 
 
-@dataclass(frozen=True)
-class Guesses:
-    """Several candidates from one answer (a fix's reported line corrected three ways), asked
-    for once the first sample has failed the project's tests; never without tests, since only
-    the tests can pick among guesses."""
-
-    request: GenerationRequest
-    read: Callable[[str], list[str]]  # the answer -> one answer text per candidate, to judge
-
-
 async def best_rewrite(
     doc: Document,
     target: Target,
@@ -89,13 +79,11 @@ async def best_rewrite(
     task: str,
     settings: ActionSettings,
     verify: Verify | None = None,
-    guesses: Guesses | None = None,
 ) -> Outcome:
     """Sample up to ``samples`` answers through ``call``, judge them, repair once if none is
     clean, pick one. With ``verify`` (the project's tests), each usable candidate is run as it
     comes and the first that passes wins: with an oracle every sample is another chance, so
-    sampling stops at a pass rather than at agreement, and ``guesses`` are tried after the
-    first sample.
+    sampling stops at a pass rather than at agreement.
 
     ``doc`` must be a frozen copy (see ``frozen_copy``).
     """
@@ -108,11 +96,6 @@ async def best_rewrite(
         candidates.append(_counted(stats, call, task, judge(doc, target, answer.text, rules)))
         if (passing := await tried.first_pass(candidates[-1:])) is not None:
             return tried.outcome(passing, candidates)
-        if i == 0 and verify is not None and guesses is not None:
-            guessed = await _guessed(doc, target, guesses, rules, call, stats, task)
-            candidates += guessed
-            if (passing := await tried.first_pass(guessed)) is not None:
-                return tried.outcome(passing, candidates)
         if verify is None and _agreed(candidates):
             break
     if not candidates:
@@ -185,7 +168,6 @@ class Job:
     rules: Rules
     min_level: int
     verify: Verify | None = None
-    guesses: Guesses | None = None
 
 
 async def routed_rewrite(
@@ -214,7 +196,6 @@ async def routed_rewrite(
             task=job.task,
             settings=engine.settings.actions,
             verify=job.verify,
-            guesses=job.guesses,
         )
         if outcome.edit is None:
             if call.answers:  # a tier that never answered says nothing about the code
@@ -243,25 +224,6 @@ def _counted(stats: Stats, call: Caller, task: str, candidate: Candidate) -> Can
     if candidate.level < CLEAN:
         stats.add(call.backend.model, task, "rejections")
     return candidate
-
-
-async def _guessed(
-    doc: Document,
-    target: Target,
-    guesses: Guesses,
-    rules: Rules,
-    call: Caller,
-    stats: Stats,
-    task: str,
-) -> list[Candidate]:
-    """The guesses' candidates, judged; none when the tier did not answer."""
-    answer = await call(guesses.request)
-    if answer is None:
-        return []
-    stats.add(call.backend.model, task, "guesses")
-    return [
-        _counted(stats, call, task, judge(doc, target, t, rules)) for t in guesses.read(answer.text)
-    ]
 
 
 async def _repair(
