@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from lsprotocol import types
 
@@ -33,6 +35,30 @@ INSIDE = types.Range(
 )
 LOOP = {"start": {"line": 1, "character": 0}, "end": {"line": 4, "character": 0}}
 HERE = {"start": {"line": 1, "character": 4}, "end": {"line": 1, "character": 4}}
+
+
+def unchecked(fake: Any) -> dict[str, Any]:
+    """Options allowing Simplify and Extract function without tests to check them."""
+    opts = options(fake)
+    opts["actions"] = {**opts["actions"], "unverified_refactors": True}
+    return opts
+
+
+@pytest.mark.parametrize(("kind", "rng"), [("simplify", HERE), ("extract_function", LOOP)])
+async def test_behaviour_changing_refactors_need_tests_or_consent(
+    start_server, fake_ollama, tmp_path, kind, rng
+):
+    """No static check sees a changed behaviour: without tests (off here) Simplify and Extract
+    function are withheld before any model call, and the message says how to have them."""
+    fake_ollama.default = Reply(chunks=[fenced("def total(orders, tax):\n    return 0")])
+    lsp = await start_server(options(fake_ollama))
+    applied = record_edits(lsp)
+    uri = open_doc(lsp, tmp_path / "shop.py", PY, "python")
+    result = await run_command(lsp, "goldcrest.refactor", {"uri": uri, "range": rng, "kind": kind})
+    assert result["applied"] is False and not applied
+    assert "no tests check this function" in result["problem"]
+    assert "unverified_refactors = true" in lsp.messages[-1].message
+    assert fake_ollama.bodies("/api/chat") == []
 
 
 async def test_actions_are_listed_without_a_model_call(start_server, fake_ollama, tmp_path):
@@ -140,7 +166,7 @@ async def test_refactors_that_change_too_much_are_withheld(
     start_server, fake_ollama, tmp_path, kind, answer, why, asked
 ):
     fake_ollama.default = Reply(chunks=[fenced(answer)])
-    lsp = await start_server(options(fake_ollama))
+    lsp = await start_server(unchecked(fake_ollama))
     applied = record_edits(lsp)
     uri = open_doc(lsp, tmp_path / "shop.py", PY, "python")
     rng = LOOP if kind == "extract_function" else HERE
@@ -162,7 +188,7 @@ async def test_extract_function_adds_a_helper_and_calls_it(start_server, fake_ol
         "    return subtotal * (1 + tax)"
     )
     fake_ollama.default = Reply(chunks=[fenced(answer)])
-    lsp = await start_server(options(fake_ollama))
+    lsp = await start_server(unchecked(fake_ollama))
     applied = record_edits(lsp)
     uri = open_doc(lsp, tmp_path / "shop.py", PY, "python")
     arg = {"uri": uri, "range": LOOP, "kind": "extract_function"}

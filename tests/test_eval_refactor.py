@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from goldcrest.config import Settings
+from goldcrest.config import Settings, merge
 from goldcrest.evaluation.data import default_data_dir, load_quixbugs
 from goldcrest.evaluation.results import ResultStore
 from goldcrest.evaluation.runner import run_eval
 from goldcrest.evaluation.scoring import refactor_passes
 from goldcrest.evaluation.suites import build_suites
+from goldcrest.evaluation.suites.base import WITH_TESTS
 from goldcrest.evaluation.suites.refactor import extract_block, refactor_item
 from goldcrest.evaluation.summary import summarize
 from test_eval_runner import Scripted, engines, options
@@ -100,14 +101,16 @@ BROKEN = "```python\ndef add(a, b):\n    return a - b\n```"
 DOCUMENTED = '```python\ndef add(a, b):\n    """Sum of a and b."""\n    return a + b\n```'
 
 
-async def run_refactor(tmp_path: Path, answer: str, naive: str, kinds=("simplify",)):
+async def run_refactor(
+    tmp_path: Path, answer: str, naive: str, kinds=("simplify",), settings: Settings | None = None
+):
     data = tmp_path / "data"
     write_quixbugs(data / "quixbugs")
     backend = Scripted(lambda r: naive if len(r.messages) == 1 else answer)
     names = tuple(f"refactor/{k}" for k in kinds)
     results = await run_eval(
-        options(tmp_path, suites=names, baselines=("naive",)),
-        Settings(),
+        options(tmp_path, suites=names, baselines=("naive", WITH_TESTS)),
+        settings or Settings(),
         build_suites(data, 5.0),
         ResultStore(tmp_path / "results.jsonl"),
         engines=engines(backend),
@@ -117,10 +120,13 @@ async def run_refactor(tmp_path: Path, answer: str, naive: str, kinds=("simplify
 
 async def test_refactor_that_keeps_the_tests_passing_passes(tmp_path):
     by, requests = await run_refactor(tmp_path, SIMPLER, DOCUMENTED, KINDS[:1] + KINDS[3:])
-    ours = by[("refactor/simplify", "goldcrest")]
+    ours = by[("refactor/simplify", WITH_TESTS)]
     assert ours.passed and ours.answered and ours.shown_ok and ours.raw_ok
     assert ours.tallies == {"offered": 1, "breaks": 0}
     assert "b + a" in ours.output
+    unchecked = by[("refactor/simplify", "goldcrest")]  # no tests: withheld, nothing asked
+    assert not unchecked.answered and "no tests check this function" in unchecked.detail
+    assert unchecked.tallies == {"offered": 0, "breaks": 0}
     documented = by[("refactor/docstring", "goldcrest")]
     assert not documented.passed and documented.detail  # SIMPLER adds no docstring: withheld
     assert documented.tallies == {"offered": 0, "breaks": 0}
@@ -133,12 +139,16 @@ async def test_refactor_that_keeps_the_tests_passing_passes(tmp_path):
 
 
 async def test_refactor_that_breaks_the_tests_is_tallied(tmp_path):
-    by, _ = await run_refactor(tmp_path, BROKEN, BROKEN)
+    allowed = merge(Settings(), {"actions": {"unverified_refactors": True}}, "test")
+    by, _ = await run_refactor(tmp_path, BROKEN, BROKEN, settings=allowed)
     ours, naive = by[("refactor/simplify", "goldcrest")], by[("refactor/simplify", "naive")]
     assert ours.answered and not ours.passed and ours.tallies == {"offered": 1, "breaks": 1}
     assert naive.tallies == {"offered": 1, "breaks": 1}
     rows = {r.variant: r for r in summarize(by.values())}
     assert rows["goldcrest"].tallies == {"breaks": 1, "offered": 1}
+    checked = by[("refactor/simplify", WITH_TESTS)]  # the tests caught it: withheld
+    assert not checked.answered and checked.tallies == {"offered": 0, "breaks": 0}
+    assert "no candidate passed the project's tests" in checked.detail
 
 
 async def test_refactor_that_changes_nothing_fails_without_breaking(tmp_path):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from goldcrest.cli import main
-from goldcrest.config import Settings
+from goldcrest.config import Settings, merge
 from goldcrest.evaluation import sandbox
 from goldcrest.evaluation.command import scorer_problem
 from goldcrest.evaluation.data import SPLITS, default_data_dir, load_fim, load_quixbugs, split
@@ -46,7 +46,8 @@ async def _evaluate(tmp_path: Path, answer: str, suites: tuple[str, ...], **over
     opts = options(tmp_path, suites=suites, baselines=("naive",), data_dir=data, **overrides)
     backend = Scripted(lambda request: answer)
     out = io.StringIO()
-    await evaluate(opts, Settings(), build_suites(data, 5.0), out=out, engines=engines(backend))
+    settings = merge(Settings(), {"actions": {"unverified_refactors": True}}, "test")  # simplify
+    await evaluate(opts, settings, build_suites(data, 5.0), out=out, engines=engines(backend))
     report = json.loads((opts.out_dir / "report.json").read_text())
     return {"report": report, "table": out.getvalue(), "chart": opts.out_dir / "chart.png"}
 
@@ -242,9 +243,9 @@ def test_project_from_read_only_data_is_writable(tmp_path):
     assert (root / "python_programs" / "add.py").read_text() == BUGGY
 
 
-def test_tests_variant_is_offered_by_bugs_and_fix_with_tests_on(real):
+def test_tests_variant_is_offered_by_bugs_fix_and_refactor_with_tests_on(real):
     suites = build_suites(real, 5.0)
     assert WITH_TESTS in suites["bugs"].variants and WITH_TESTS in suites["fix"].variants
-    assert WITH_TESTS not in suites["refactor/simplify"].variants
+    assert WITH_TESTS in suites["refactor/simplify"].variants
     assert with_tests(Settings()).actions.tests == "on"
     assert Settings().actions.tests != "on"

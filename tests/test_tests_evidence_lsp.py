@@ -163,6 +163,39 @@ async def test_the_code_action_title_says_the_tests_pass(start_server, fake_olla
     assert apply_edit(PRICING, resolved.edit) == PRICING_FIXED
 
 
+SIMPLER = FIXED_FUNCTION.replace(
+    "    total = 0\n    for price in items:\n        total += price", "    total = sum(items)"
+).replace("/ 100", "/ 10")
+
+
+@pytest.mark.parametrize(
+    ("answer", "applied"),
+    [(SIMPLER, True), (SIMPLER.replace("sum(items)", "sum(items[1:])"), False)],
+)
+async def test_with_tests_simplify_is_offered_only_when_passing_tests_stay_passing(
+    start_server, fake_ollama, tmp_path, answer, applied
+):
+    """Simplify needs tests to be offered at all; with them, the one that keeps the passing
+    tests passing (the coupon test fails before and after) is offered, one that breaks a
+    passing test is not."""
+    assert SIMPLER != FIXED_FUNCTION and "sum(items)" in SIMPLER
+    root = shop(tmp_path / "project")
+    fake_ollama.default = Reply(chunks=[fenced(answer)])
+    lsp = await start_server(with_tests(fake_ollama, repair=False), workspace=root)
+    uri = _open(lsp, root)
+    edits = record_edits(lsp)
+    args = {"uri": uri, "range": lines_range(1, 1), "kind": "simplify"}
+    result = await run_command(lsp, "goldcrest.refactor", args)
+    assert result["applied"] is applied
+    if applied:
+        assert apply_edit(PRICING, edits[0].edit) == PRICING.replace(
+            "    total = 0\n    for price in items:\n        total += price\n",
+            "    total = sum(items)\n",
+        )
+    else:
+        assert "no candidate passed the project's tests" in result["problem"]
+
+
 async def test_no_candidate_passing_the_tests_means_no_fix(start_server, fake_ollama, tmp_path):
     root = shop(tmp_path / "project")
     fake_ollama.default = Reply(chunks=[fenced(WRONG_FUNCTION)])

@@ -171,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
         "instruction and the code, raw output, no context or validation; fim-raw = the "
         "model's own FIM prompt, raw output (completion only); no-context = Goldcrest without "
         "its labelled facts (completion only); goldcrest+tests = Goldcrest with the program's "
-        "tests available as a project's own tests (bugs and fix only); open-tabs = Goldcrest "
+        "tests available as a project's own tests (bugs, fix, refactor); open-tabs = Goldcrest "
         "with the open files' text instead of the index, goldcrest+TUNING = other retrieval "
         "options (crossfile only)",
     )

@@ -242,6 +242,10 @@ class ActionSettings(_Section):
     )  # fmt: skip
     test_timeout_s: float = Field(60.0, gt=0, description="Stop one test run after this long.")
     test_memory_mb: int = Field(2048, ge=64, description="Memory one test run may use (MB).")
+    unverified_refactors: bool = Field(
+        False, description="Offer Simplify and Extract function when no tests check them; they "
+        "can change what the code does, which no static check sees.",
+    )  # fmt: skip
 
 
 class Settings(_Section):

@@ -54,15 +54,20 @@ def with_tests(settings: Settings) -> Settings:
 
 
 @contextlib.contextmanager
-def quix_project(root: Path, program: QuixProgram) -> Iterator[tuple[Path, Document]]:
-    """A throw-away project holding the QuixBugs data, and its buggy ``program`` opened.
+def quix_project(
+    root: Path, program: QuixProgram, correct: bool = False
+) -> Iterator[tuple[Path, Document]]:
+    """A throw-away project holding the QuixBugs data, and its buggy ``program`` opened (with
+    ``correct``, the correct version put in its place, as a refactor starts from working code).
 
-    The Document's URI is the file's real path (``file://…/python_programs/NAME.py``), so test
-    discovery and the workspace index find it as they would in an editor. The folder is removed
-    on exit.
+    The Document's URI is the file's real path (``file://…/python_programs/NAME.py``), where the
+    tests import it from, so test discovery and the workspace index find it as they would in an
+    editor. The folder is removed on exit.
     """
     with tempfile.TemporaryDirectory(prefix="goldcrest-quixbugs-") as folder:
         project = lay_out(root, Path(folder).resolve() / "quixbugs")
+        if correct:
+            write_program(project, program, program.correct)
         path = program_path(project, program)
         text = path.read_text(encoding="utf-8")
         yield project, DocumentStore().open(path.as_uri(), "python", 1, text)

@@ -96,7 +96,9 @@ async def _ask_naive(engine: ObservedEngine, task: str, instruction: str, code: 
     return None if answer is None else answer.text
 
 
-async def _evidence(project: Path, doc: Document, engine: ObservedEngine) -> TestEvidence | None:
+async def program_tests(
+    project: Path, doc: Document, engine: ObservedEngine
+) -> TestEvidence | None:
     """The program's own tests run on the buggy text, as a project's tests would be."""
     path = file_of(doc.uri)
     assert path is not None  # quix_project opens the program at its real path
@@ -136,7 +138,7 @@ class BugsSuite:
             return Attempt(shown, raw, raw_ok, within_code(item, ranges), detail, value=ranges)
         if variant == WITH_TESTS:
             with quix_project(self.root, item) as (project, doc):
-                tests = await _evidence(project, doc, engine)
+                tests = await program_tests(project, doc, engine)
                 evidence = tests.for_bugs() if tests is not None else None
                 found, problems = await bugs.list_bugs(doc, engine, evidence=evidence)
         else:
@@ -185,7 +187,7 @@ class FixSuite:
             return Attempt(fixed, raw, code_only(raw), compiles(fixed), detail, value=fixed)
         if variant == WITH_TESTS:
             with quix_project(self.root, item) as (project, doc):
-                tests = await _evidence(project, doc, engine)
+                tests = await program_tests(project, doc, engine)
                 verify = tests.verify("fix") if tests is not None else None
                 outcome = await _fix(item, doc, engine, verify)
         else:

@@ -9,6 +9,11 @@ edits that break the tests are tallied: the goal is none.
 ``goldcrest``: ``tasks.refactor.refactor`` with the whole function selected (for
 ``extract_function``, a block chosen by ``extract_block``), as the editor's code action runs it.
 
+``goldcrest+tests``: the same on the program laid out as a project with its tests
+(``quix_project``), which the refactor runs to check it keeps them passing, as with
+``[actions] tests = "on"``; the score is still the tests' verdict on the offered edit. Without
+tests, Simplify and Extract function are withheld unless ``unverified_refactors`` is on.
+
 ``naive``: one chat message, a one-line instruction and the function; the first code block of the
 answer replaces the function as is. Nothing is validated.
 """
@@ -20,14 +25,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...documents import DocumentStore
+from ...documents import Document, DocumentStore
 from ...tasks import refactor
 from ...tasks.code_answer import extract_code
+from ...tasks.rewrite import Outcome, Verify
 from ..data import QuixProgram, load_quixbugs
 from ..models import ObservedEngine
+from ..quix_project import quix_project
 from ..scoring import failure, refactor_passes
-from .base import GOLDCREST, NAIVE, Attempt, Score
-from .quixbugs import _ask_naive, code_only, compiles
+from .base import GOLDCREST, NAIVE, WITH_TESTS, Attempt, Score
+from .quixbugs import _ask_naive, code_only, compiles, program_tests
 
 NAIVE_REFACTOR: dict[refactor.Kind, str] = {
     "simplify": "Simplify this function.",
@@ -146,7 +153,7 @@ class RefactorSuite:
     root: Path
     kind: refactor.Kind
     timeout_s: float
-    variants: tuple[str, ...] = (GOLDCREST, NAIVE)
+    variants: tuple[str, ...] = (GOLDCREST, NAIVE, WITH_TESTS)
     needs: tuple[str, ...] = ("pytest",)
 
     def items(self) -> tuple[RefactorItem, ...]:
@@ -159,16 +166,28 @@ class RefactorSuite:
         text = item.program.correct
         if variant == NAIVE:
             return await self._naive(item, engine)
-        doc = DocumentStore().open(f"file:///eval/{item.program.name}.py", "python", 1, text)
-        first, last = item.selection
-        start, end = doc.offset_at(first - 1, 0), doc.offset_at(last - 1, len(doc.line(last - 1)))
-        outcome = await refactor.refactor(doc, start, end, self.kind, engine)
+        if variant == WITH_TESTS:
+            with quix_project(self.root, item.program, correct=True) as (project, doc):
+                tests = await program_tests(project, doc, engine)
+                verify = tests.verify("refactor") if tests is not None else None
+                outcome = await self._refactor(item, doc, engine, verify)
+        else:
+            doc = DocumentStore().open(f"file:///eval/{item.program.name}.py", "python", 1, text)
+            outcome = await self._refactor(item, doc, engine, None)
         raw = engine.answers[0].text if engine.answers else None
         if (edit := outcome.edit) is None:
             return Attempt(None, raw, code_only(raw), None, outcome.problem)
         lo, hi = doc.offset_at(*edit.start), doc.offset_at(*edit.end)
         new = text[:lo] + edit.new_text + text[hi:]
         return Attempt(edit.new_text, raw, code_only(raw), compiles(new), value=new)
+
+    async def _refactor(
+        self, item: RefactorItem, doc: Document, engine: ObservedEngine, verify: Verify | None
+    ) -> Outcome:
+        """The refactor action on the item's selection, as the editor's code action runs it."""
+        first, last = item.selection
+        start, end = doc.offset_at(first - 1, 0), doc.offset_at(last - 1, len(doc.line(last - 1)))
+        return await refactor.refactor(doc, start, end, self.kind, engine, verify=verify)
 
     async def _naive(self, item: RefactorItem, engine: ObservedEngine) -> Attempt:
         text, (top, bottom) = item.program.correct, item.function
