@@ -168,25 +168,30 @@ SIMPLER = FIXED_FUNCTION.replace(
 ).replace("/ 100", "/ 10")
 
 
-@pytest.mark.parametrize(
-    ("answer", "applied"),
-    [(SIMPLER, True), (SIMPLER.replace("sum(items)", "sum(items[1:])"), False)],
-)
+BROKEN_SIMPLER = SIMPLER.replace("sum(items)", "sum(items[1:])")
+
+
+@pytest.mark.parametrize(("answers", "applied"), [([BROKEN_SIMPLER, SIMPLER], True), ([], False)])
 async def test_with_tests_simplify_is_offered_only_when_passing_tests_stay_passing(
-    start_server, fake_ollama, tmp_path, answer, applied
+    start_server, fake_ollama, tmp_path, answers, applied
 ):
-    """Simplify needs tests to be offered at all; with them, the one that keeps the passing
-    tests passing (the coupon test fails before and after) is offered, one that breaks a
-    passing test is not."""
+    """Simplify needs tests to be offered at all; with them, answers are sampled until one
+    keeps the passing tests passing (the coupon test fails before and after), and one that
+    breaks a passing test is never offered."""
     assert SIMPLER != FIXED_FUNCTION and "sum(items)" in SIMPLER
     root = shop(tmp_path / "project")
-    fake_ollama.default = Reply(chunks=[fenced(answer)])
-    lsp = await start_server(with_tests(fake_ollama, repair=False), workspace=root)
+    for answer in answers:
+        fake_ollama.push(Reply(chunks=[fenced(answer)]))
+    fake_ollama.default = Reply(chunks=[fenced(BROKEN_SIMPLER)])
+    lsp = await start_server(with_tests(fake_ollama, repair=False, best_of_tests=3), workspace=root)
     uri = _open(lsp, root)
     edits = record_edits(lsp)
     args = {"uri": uri, "range": lines_range(1, 1), "kind": "simplify"}
     result = await run_command(lsp, "goldcrest.refactor", args)
     assert result["applied"] is applied
+    asked = fake_ollama.bodies("/api/chat")
+    assert len(asked) == (2 if applied else 3)  # the first that passes ends the sampling
+    assert asked[1]["options"]["temperature"] > asked[0]["options"]["temperature"]
     if applied:
         assert apply_edit(PRICING, edits[0].edit) == PRICING.replace(
             "    total = 0\n    for price in items:\n        total += price\n",

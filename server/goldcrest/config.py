@@ -211,8 +211,8 @@ class ActionSettings(_Section):
 
     best_of: int = Field(3, ge=1, le=8, description="Fix candidates sampled per request.")
     best_of_tests: int = Field(
-        6, ge=1, le=12, description="Fix candidates sampled when the project's tests judge them "
-        "(sampling stops at the first that passes).",
+        6, ge=1, le=12, description="Fix and refactor candidates sampled when the project's "
+        "tests judge them (sampling stops at the first that passes).",
     )  # fmt: skip
     temperature: float = Field(0.1, ge=0, le=2, description="Temperature of single answers.")
     sample_temperature: float = Field(0.6, ge=0, le=2, description="Temperature for best-of-N.")

@@ -18,7 +18,7 @@ from . import pycheck
 from .candidates import CLEAN, Rules, find_target, frozen_copy
 from .facts import facts_block
 from .rewrite import Job, Outcome, Verify, routed_rewrite
-from .structured import chat_request
+from .structured import chat_request, resample
 
 TASK = "refactor"
 Kind = Literal["simplify", "extract_function", "type_hints", "docstring"]
@@ -93,7 +93,9 @@ async def refactor(
     """A validated ``kind`` refactor of the function around ``doc.text[start:end]``, routed
     over the tiers: an answer that fails the checks (or, with ``verify``, breaks the project's
     passing tests) escalates. ``tier`` names the tier the user asked for. An ``UNCHECKED`` kind
-    needs ``verify`` or ``actions.unverified_refactors``."""
+    needs ``verify`` or ``actions.unverified_refactors``. With ``verify`` up to
+    ``actions.best_of_tests`` answers are sampled, and the first that keeps the tests passing
+    wins: the tests can tell a good rewrite from a bad one, so each sample is another chance."""
     if kind == "extract_function" and not doc.text[start:end].strip():
         return Outcome(None, "select the code to extract first")
     settings = engine.settings.actions
@@ -115,6 +117,16 @@ async def refactor(
         temperature=settings.temperature,
         max_tokens=settings.max_tokens,
     )
-    job = Job(TASK, snapshot, target, lambda i, n: request, 1, RULES[kind], CLEAN, verify)
+    samples = 1 if verify is None else settings.best_of_tests
+    job = Job(
+        TASK,
+        snapshot,
+        target,
+        lambda i, n: request if i == 0 else resample(request, i, settings.sample_temperature),
+        samples,
+        RULES[kind],
+        CLEAN,
+        verify,
+    )
     features = measure(snapshot, target.start, target.end, TASK, len(values["facts"]))
     return await routed_rewrite(engine, job, features, tier, on_tier)
