@@ -23,18 +23,12 @@ function M.new(here)
   vim.cmd("filetype on") -- -u NONE leaves filetype detection off
   vim.opt.shortmess:append("I")
 
-  -- The test is written against the 0.7 API; these two shims let it run on newer Neovim too,
-  -- where client methods take ':' and get_active_clients is deprecated.
-  t.HAS_011 = vim.fn.has("nvim-0.11") == 1
-  function t.ccall(c, method, ...)
-    if t.HAS_011 then
-      return c[method](c, ...)
-    end
-    return c[method](...)
-  end
-  function t.all_clients()
-    return vim.lsp.get_clients and vim.lsp.get_clients() or vim.lsp.get_active_clients()
-  end
+  -- The test is written against the 0.7 API; the plugin's own shims let it run on newer Neovim
+  -- too, where client methods take ':' and get_active_clients is deprecated.
+  local util = require("goldcrest.util")
+  t.HAS_011 = util.HAS_011
+  t.ccall = util.call
+  t.all_clients = util.all_clients
 
   t.results = { passed = 0, failed = 0 }
   -- the LSP log is shared by every run: remember where this run's part starts
