@@ -57,6 +57,7 @@ export class Run {
     this.children = [];
     this.results = [];
     this.page = undefined;
+    this.browser = undefined;
   }
 
   start(name, cmd, args, opts = {}) {
@@ -129,9 +130,9 @@ export class Run {
     }
   }
 
-  async cleanup(browser, keep) {
-    if (browser) {
-      await browser.close().catch(() => {});
+  async cleanup(keep) {
+    if (this.browser) {
+      await this.browser.close().catch(() => {});
     }
     for (const { child } of this.children) {
       try {
@@ -283,6 +284,17 @@ export async function contextMenu(page, run, entry, shotName) {
     await run.shot(shotName);
   }
   await item.click();
+}
+
+/** Open the code action menu (Ctrl+.) at the cursor and pick the entry `title` (screenshot first). */
+export async function codeAction(page, run, title, shotName, timeoutMs = 20000) {
+  await page.keyboard.press('Control+.');
+  const menu = page.locator('.action-widget').first();
+  await menu.waitFor({ state: 'visible', timeout: 20000 });
+  const entry = menu.locator('.monaco-list-row', { hasText: title }).first();
+  await entry.waitFor({ state: 'visible', timeout: timeoutMs });
+  await run.shot(shotName);
+  await entry.click();
 }
 
 /** Open a workspace file from the Explorer (pinned, not a preview) and focus its editor. */
