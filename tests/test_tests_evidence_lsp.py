@@ -141,10 +141,17 @@ async def test_with_tests_sampling_goes_past_agreement_and_stops_at_the_first_pa
     lsp = await start_server(with_tests(fake_ollama, best_of_tests=5), workspace=root)
     uri = _open(lsp, root)
     edits = record_edits(lsp)
-    result = await run_command(lsp, "goldcrest.fix", {"uri": uri, "range": lines_range(5, 5)})
+    coupon_line = lines_range(5, 6)  # the coupon line selected, as when invoked on it
+    result = await run_command(lsp, "goldcrest.fix", {"uri": uri, "range": coupon_line})
     assert result["applied"] is True
     assert apply_edit(PRICING, edits[0].edit) == PRICING_FIXED
-    assert len(fake_ollama.bodies("/api/chat")) == 3
+    asked = fake_ollama.bodies("/api/chat")
+    assert len(asked) == 3
+    # every other sample says the selected line is wrong, and each pair samples hotter
+    assert "There is a bug in these lines" in user_prompt(asked[0])
+    assert "This code is wrong:\n" + COUPON.strip() in user_prompt(asked[1])
+    temperatures = [body["options"]["temperature"] for body in asked]
+    assert temperatures[0] == temperatures[1] < temperatures[2]
 
 
 async def test_the_code_action_title_says_the_tests_pass(start_server, fake_ollama, tmp_path):

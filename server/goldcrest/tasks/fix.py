@@ -45,21 +45,38 @@ def fix_request(
     settings: ActionSettings,
     sample: int,
     samples: int,
+    warmer: bool = False,
 ) -> GenerationRequest:
-    """The fix prompt; one of several samples at the sampling temperature, or a single answer."""
+    """The fix prompt; one of several samples at the sampling temperature, or a single answer.
+    ``warmer``: each pair of samples a little hotter than the last (with tests as the judge, a
+    sample like the ones before is a wasted test run)."""
     values = {
         "facts": facts,
         "bug": bug,
         "language": doc.language.id,
         "code": target.code.rstrip(),
     }
+    temperature = settings.sample_temperature if samples > 1 else settings.temperature
+    if warmer and samples > 1:
+        temperature = min(1.0, temperature + 0.1 * (sample // 2))
     return chat_request(
         "fix",
         values,
-        temperature=settings.sample_temperature if samples > 1 else settings.temperature,
+        temperature=temperature,
         max_tokens=settings.max_tokens,
         seed=sample + 1 if samples > 1 else None,
     )
+
+
+def firmly(doc: Document, start: int, end: int, bug: str) -> str:
+    """The same bug said as a fact about the selected line, for every other sample with tests:
+    told only that "there is a bug in these lines", the model often returns them unchanged."""
+    first, last = doc.position_at(start)[0], doc.position_at(max(start, end - 1))[0]
+    lines = [doc.line(n).strip() for n in range(first, last + 1)]
+    if bug.startswith("There is a bug in these lines") and 1 <= len(lines) <= 3 and all(lines):
+        quoted = "\n".join(lines)
+        return f"This code is wrong:\n{quoted}\nChange it so that the function is correct."
+    return bug
 
 
 async def propose_fix(
@@ -90,11 +107,14 @@ async def propose_fix(
     target = find_target(snapshot, start, end)
     bug = describe_bug(snapshot, target, start, end, message)
     facts = facts_block(doc, target.start, documents, retriever)
+    bugs = (bug, bug if verify is None else firmly(snapshot, start, end, bug))
     job = Job(
         TASK,
         snapshot,
         target,
-        lambda i, n: fix_request(snapshot, target, bug, facts, settings, i, n),
+        lambda i, n: fix_request(
+            snapshot, target, bugs[i % 2], facts, settings, i, n, warmer=verify is not None
+        ),
         samples or (settings.best_of if verify is None else settings.best_of_tests),
         RULES,
         PARSES,
