@@ -18,12 +18,14 @@ the latency of requests that needed the model; and the share of accepts followed
 instant next suggestion (prepared ahead of the user).
 
     python bench/bench_typing_replay.py [--lines 300] [--speed 1.0] [--seed 7] [--checkout DIR]
+        [--dump FILE]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import sys
@@ -284,6 +286,9 @@ async def main() -> None:
     parser.add_argument(
         "--checkout", type=Path, help="run the server from another checkout (a before figure)"
     )
+    parser.add_argument(
+        "--dump", type=Path, help="write each request and pause (times, answer, record) as JSON"
+    )
     args = parser.parse_args()
     target = "\n".join(MODULE.read_text().split("\n")[: args.lines])
     steps = plan(target, random.Random(args.seed), args.speed)
@@ -327,6 +332,18 @@ async def main() -> None:
         await lsp.shutdown_session()
         await lsp.stop()
     analyse(replay.session, replay.records, replay.snapshot, 1 / args.speed)
+    if args.dump:
+        dump(args.dump, replay)
+
+
+def dump(path: Path, replay: Replay) -> None:
+    """Each request (sent and answered on the machine's monotonic clock, which the server's
+    ``time.perf_counter`` shares) with the server's record of it, and each pause."""
+    rows = [vars(r) | {"record": replay.records.get(r.id, {})} for r in replay.session.requests]
+    pauses = [
+        dict(zip(("start", "length", "version"), p, strict=True)) for p in replay.session.pauses
+    ]
+    path.write_text(json.dumps({"requests": rows, "pauses": pauses}, indent=1))
 
 
 if __name__ == "__main__":

@@ -2,10 +2,11 @@
 
 It is what makes Goldcrest useful on a machine with nothing else installed. llama.cpp is not
 thread-safe and its calls block, so every call runs on one dedicated worker thread, one token per
-hop: cancelling the awaiting task stops generation at the next token. The prompt is evaluated
-in small steps after the longest prefix llama.cpp still holds in its KV cache from the previous
-request, so a request that repeats most of the last prompt costs only its new tokens, and a
-cancelled one stops within a step.
+hop. The prompt is evaluated in small steps after the longest prefix llama.cpp still holds in its
+KV cache from the previous request, so a request that repeats most of the last prompt costs only
+its new tokens. Cancelling the awaiting task aborts the model's evaluation in progress (llama.cpp's
+abort callback, asked between the layers' operations): a cancelled request does not finish the
+token or prompt step it was computing, and llama.cpp drops what that step had written to its cache.
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ from .model_files import (
 )
 
 _DONE = object()
-#: Prompt tokens evaluated per step: a cancelled request frees the model within one step.
+#: Prompt tokens evaluated per step: the unit the prompt's evaluation is resumed from.
 PREFILL_STEP = 16
+#: What llama-cpp-python raises for ``llama_decode`` returning 2: aborted by the callback.
+_ABORTED = "llama_decode returned 2"
 
 
 @dataclass(frozen=True)
@@ -85,9 +88,13 @@ class EmbeddedBackend(Backend):
         self._settings = settings
         self._models_dir = models_dir
         self._llama: Any = None
+        #: the running call's cancel flag, read by llama.cpp's abort callback (worker thread)
+        self._running: threading.Event | None = None
+        self._abort_hook: Any = None  # the callback, kept alive: llama.cpp holds only a pointer
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="goldcrest-llama")
         self._load_lock = asyncio.Lock()
-        #: calls, cancelled, tokens, tokens_after_cancel, prompt_tokens, reused_prompt_tokens
+        #: calls, cancelled, tokens, tokens_after_cancel, aborted (evaluations cut short by a
+        #: cancel), prompt_tokens, reused_prompt_tokens
         self.counters: Counter[str] = Counter()
         if settings.model_path:
             self.model = Path(settings.model_path).name
@@ -110,14 +117,23 @@ class EmbeddedBackend(Backend):
         return ensure_default_model(self._models_dir)
 
     def _load_blocking(self) -> Any:
-        from llama_cpp import Llama
+        import llama_cpp
 
-        return Llama(
+        llama = llama_cpp.Llama(
             model_path=str(self._model_path()),
             n_ctx=self._settings.n_ctx,
             n_threads=self._settings.n_threads or os.cpu_count() or 2,
             verbose=False,
         )
+
+        @llama_cpp.ggml_abort_callback
+        def aborted(_data: Any) -> bool:
+            running = self._running
+            return running is not None and running.is_set()
+
+        self._abort_hook = aborted
+        llama_cpp.llama_set_abort_callback(llama._ctx.ctx, aborted, None)
+        return llama
 
     async def warm_up(self) -> None:
         await self.load()
@@ -146,7 +162,10 @@ class EmbeddedBackend(Backend):
         self, llama: Any, request: GenerationRequest, usage: Usage | None, call: _Call
     ) -> Iterator[str] | None:
         """Evaluate the prompt and begin a lazy llama.cpp stream (runs on the worker thread);
-        None when the request was cancelled meanwhile."""
+        None when the request was cancelled meanwhile (while it waited for the worker, too)."""
+        self._running = call.cancelled
+        if call.cancelled.is_set():
+            return None
         common: dict[str, Any] = {
             "max_tokens": request.max_tokens,
             "temperature": request.temperature,
@@ -196,15 +215,30 @@ class EmbeddedBackend(Backend):
         for at in range(common, len(tokens) - 1, PREFILL_STEP):
             if call.cancelled.is_set():
                 return False
-            llama.eval(tokens[at : min(at + PREFILL_STEP, len(tokens) - 1)])
+            try:
+                llama.eval(tokens[at : min(at + PREFILL_STEP, len(tokens) - 1)])
+            except RuntimeError as exc:
+                self._aborted(exc, call)
+                return False
         return not call.cancelled.is_set()
+
+    def _aborted(self, exc: RuntimeError, call: _Call) -> None:
+        """Count an evaluation the cancel aborted; re-raise any other failure."""
+        if _ABORTED not in str(exc) or not call.cancelled.is_set():
+            raise exc
+        self.counters["aborted"] += 1
 
     def _next(self, pieces: Iterator[str], call: _Call) -> object:
         """The next piece (worker thread); a piece finished after the request was cancelled
         is counted: that is model time spent for nobody."""
+        self._running = call.cancelled
         if call.cancelled.is_set():
             return _DONE
-        piece = next(pieces, _DONE)
+        try:
+            piece = next(pieces, _DONE)
+        except RuntimeError as exc:
+            self._aborted(exc, call)
+            return _DONE
         if piece is not _DONE:
             self.counters["tokens"] += 1
             if call.cancelled.is_set():
