@@ -5,7 +5,8 @@ reports it. After a suggestion is shown and nothing else runs, the one needed on
 accepted is prepared ahead when the model runs in this process (as llama.vscode does); a
 request that needs the model for something else cancels that at once, and the request that
 follows the accept waits for it instead of starting over. Each item carries the command that
-counts its accept (features/learning.py).
+counts its accept (features/learning.py). A request waits out the learned typing gap
+(pacing.py) unless the cursor is on a fresh line, where people pause.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ async def suggest(ls: GoldcrestServer, uri: str, position: types.Position) -> Su
                 ls.typeahead,
                 ls.index,
                 timing=timing,
-                pace=lambda: own.pacer.pause(uri),
+                pace=None if _fresh_line(doc.text, at) else (lambda: own.pacer.pause(uri)),
             )
         if adopted and found is not None:
             timing.source = "ahead"
@@ -103,6 +104,15 @@ async def suggest(ls: GoldcrestServer, uri: str, position: types.Position) -> Su
         learning.shown(ls, uri, found, calls, time.perf_counter() - timing.began)
         _work_ahead(ls, doc, found)
     return found
+
+
+def _fresh_line(text: str, at: int) -> bool:
+    """The cursor is on a line holding nothing but its indentation, after a line break:
+    people pause there, so the debounce would only delay the ghost text (a call that the next
+    keystroke cancels after all is cut short at once)."""
+    start = text.rfind("\n", 0, at) + 1
+    end = text.find("\n", at)
+    return start > 0 and not text[start : len(text) if end < 0 else end].strip()
 
 
 async def _adopt_ahead(
