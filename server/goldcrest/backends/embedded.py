@@ -4,9 +4,10 @@ It is what makes Goldcrest useful on a machine with nothing else installed. llam
 thread-safe and its calls block, so every call runs on one dedicated worker thread, one token per
 hop. The prompt is evaluated in small steps after the longest prefix llama.cpp still holds in its
 KV cache from the previous request, so a request that repeats most of the last prompt costs only
-its new tokens. Cancelling the awaiting task aborts the model's evaluation in progress (llama.cpp's
-abort callback, asked between the layers' operations): a cancelled request does not finish the
-token or prompt step it was computing, and llama.cpp drops what that step had written to its cache.
+its new tokens, and a cancelled one stops within a step: the next request reuses what the step
+evaluated. Generation is another matter: a token is of no use to the next request, so
+cancelling aborts the token being computed (llama.cpp's abort callback, asked between the
+layers' operations), and llama.cpp drops what it had written to its cache.
 """
 
 from __future__ import annotations
@@ -33,15 +34,18 @@ from .model_files import (
 )
 
 _DONE = object()
-#: Prompt tokens evaluated per step: the unit the prompt's evaluation is resumed from.
+#: Prompt tokens evaluated per step: a cancelled request frees the model within one step.
 PREFILL_STEP = 16
 #: What llama-cpp-python raises for ``llama_decode`` returning 2: aborted by the callback.
 _ABORTED = "llama_decode returned 2"
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Call:
     cancelled: threading.Event
+    #: llama.cpp may abort its evaluation: not while it reads the prompt, whose evaluated
+    #: tokens the next request reuses (a step aborted each time would never get further)
+    abortable: bool = False
 
 
 def _llama_available() -> bool:
@@ -88,8 +92,8 @@ class EmbeddedBackend(Backend):
         self._settings = settings
         self._models_dir = models_dir
         self._llama: Any = None
-        #: the running call's cancel flag, read by llama.cpp's abort callback (worker thread)
-        self._running: threading.Event | None = None
+        #: the call on the worker thread, which llama.cpp's abort callback asks about
+        self._running: _Call | None = None
         self._abort_hook: Any = None  # the callback, kept alive: llama.cpp holds only a pointer
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="goldcrest-llama")
         self._load_lock = asyncio.Lock()
@@ -129,7 +133,7 @@ class EmbeddedBackend(Backend):
         @llama_cpp.ggml_abort_callback
         def aborted(_data: Any) -> bool:
             running = self._running
-            return running is not None and running.is_set()
+            return running is not None and running.abortable and running.cancelled.is_set()
 
         self._abort_hook = aborted
         llama_cpp.llama_set_abort_callback(llama._ctx.ctx, aborted, None)
@@ -163,7 +167,7 @@ class EmbeddedBackend(Backend):
     ) -> Iterator[str] | None:
         """Evaluate the prompt and begin a lazy llama.cpp stream (runs on the worker thread);
         None when the request was cancelled meanwhile (while it waited for the worker, too)."""
-        self._running = call.cancelled
+        self._running = call
         if call.cancelled.is_set():
             return None
         common: dict[str, Any] = {
@@ -191,6 +195,7 @@ class EmbeddedBackend(Backend):
                 usage.prompt_tokens = len(tokens)
             if not self._prefill(llama, tokens, call):
                 return None
+            call.abortable = True  # what is left is the last prompt token and the answer
             chunks = llama.create_completion(prompt=tokens, **common)
             return (c["choices"][0].get("text") or "" for c in chunks)
         messages = [{"role": m.role, "content": m.content} for m in request.messages]
@@ -215,11 +220,7 @@ class EmbeddedBackend(Backend):
         for at in range(common, len(tokens) - 1, PREFILL_STEP):
             if call.cancelled.is_set():
                 return False
-            try:
-                llama.eval(tokens[at : min(at + PREFILL_STEP, len(tokens) - 1)])
-            except RuntimeError as exc:
-                self._aborted(exc, call)
-                return False
+            llama.eval(tokens[at : min(at + PREFILL_STEP, len(tokens) - 1)])
         return not call.cancelled.is_set()
 
     def _aborted(self, exc: RuntimeError, call: _Call) -> None:
@@ -231,7 +232,7 @@ class EmbeddedBackend(Backend):
     def _next(self, pieces: Iterator[str], call: _Call) -> object:
         """The next piece (worker thread); a piece finished after the request was cancelled
         is counted: that is model time spent for nobody."""
-        self._running = call.cancelled
+        self._running = call
         if call.cancelled.is_set():
             return _DONE
         try:
@@ -240,6 +241,7 @@ class EmbeddedBackend(Backend):
             self._aborted(exc, call)
             return _DONE
         if piece is not _DONE:
+            call.abortable = True  # (a chat prompt is read before its first piece)
             self.counters["tokens"] += 1
             if call.cancelled.is_set():
                 self.counters["tokens_after_cancel"] += 1
