@@ -222,7 +222,8 @@ def analyse(session: Session, records: dict[str, dict], snapshot: dict, scale: f
     print(
         f"model calls started {calls} ({_pct(calls, session.keystrokes)} of keystrokes), "
         f"cancelled {cancelled}; tokens generated {tokens}, of them for requests already "
-        f"cancelled {wasted} ({_pct(wasted, tokens)})"
+        f"cancelled {wasted} ({_pct(wasted, tokens)}); evaluations aborted by a cancel "
+        f"{embedded.get('aborted', 0)}"
     )
     through = latency(by_source.get("typeahead", []))
     if through:
