@@ -148,6 +148,18 @@ def fake_ollama():
         yield fake
 
 
+@pytest.fixture
+async def embedded_backend() -> AsyncIterator[Any]:
+    """The embedded model, loaded and used directly (model tests only)."""
+    from goldcrest.backends.embedded import EmbeddedBackend
+    from goldcrest.config import EmbeddedSettings, models_dir
+
+    backend = EmbeddedBackend(EmbeddedSettings(), models_dir())
+    await backend.load()
+    yield backend
+    await backend.aclose()
+
+
 def ollama_options(fake: Any, **completion: Any) -> dict[str, Any]:
     """initializationOptions pointing Goldcrest at the fake Ollama."""
     return {

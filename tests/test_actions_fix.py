@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from lsprotocol import types
 
 from actions_support import (
@@ -96,34 +97,28 @@ async def test_fix_command_applies_the_edit(start_server, fake_ollama, tmp_path)
     assert len(fake_ollama.bodies("/api/chat")) == 2  # two agreeing samples are enough
 
 
-async def test_edit_that_does_not_parse_gets_one_repair_round(start_server, fake_ollama, tmp_path):
-    broken = fenced("def area(r):\n    return math.pi * (r ** 2")
+@pytest.mark.parametrize(
+    ("answer", "why"),
+    [
+        ("def area(r):\n    return math.pi * (r ** 2", "fails to parse at line 2"),
+        # a fix may change behaviour, so the repair may supply what a name meant (a refactor
+        # may not: see test_refactors_that_change_too_much_are_withheld)
+        ("def area(r):\n    return pi * r ** 2", "undefined name(s) `pi`"),
+    ],
+)
+async def test_a_failing_edit_gets_one_repair_round(
+    start_server, fake_ollama, tmp_path, answer, why
+):
     for _ in range(3):
-        fake_ollama.push(Reply(chunks=[broken]))
+        fake_ollama.push(Reply(chunks=[fenced(answer)]))
     fake_ollama.push(Reply(chunks=[fenced(FIXED_AREA)]))
     lsp = await start_server(options(fake_ollama))
     applied = record_edits(lsp)
     uri = open_doc(lsp, tmp_path / "geo.py", PY, "python")
     result = await run_command(lsp, "goldcrest.fix", {"uri": uri, "range": BUG_LINE})
     assert result["applied"] is True
-    repair = fake_ollama.bodies("/api/chat")[3]
-    assert "fails to parse at line 2" in user_prompt(repair)
-    assert "math.pi * (r ** 2" in user_prompt(repair)
-    assert apply_edit(PY, applied[0].edit) == PY.replace("r * 2", "r ** 2")
-
-
-async def test_a_fix_using_an_undefined_name_is_repaired(start_server, fake_ollama, tmp_path):
-    """A fix may change behaviour, so the repair round may supply what a name meant (a
-    refactor may not: see test_refactors_that_change_too_much_are_withheld)."""
-    for _ in range(3):
-        fake_ollama.push(Reply(chunks=[fenced("def area(r):\n    return pi * r ** 2")]))
-    fake_ollama.push(Reply(chunks=[fenced(FIXED_AREA)]))
-    lsp = await start_server(options(fake_ollama))
-    applied = record_edits(lsp)
-    uri = open_doc(lsp, tmp_path / "geo.py", PY, "python")
-    result = await run_command(lsp, "goldcrest.fix", {"uri": uri, "range": BUG_LINE})
-    assert result["applied"] is True
-    assert "undefined name(s) `pi`" in user_prompt(fake_ollama.bodies("/api/chat")[3])
+    repair = user_prompt(fake_ollama.bodies("/api/chat")[3])
+    assert why in repair and answer.split("\n")[1].strip() in repair
     assert apply_edit(PY, applied[0].edit) == PY.replace("r * 2", "r ** 2")
 
 

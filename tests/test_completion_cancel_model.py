@@ -13,9 +13,7 @@ from lsprotocol import types
 
 from conftest import end_of, open_doc
 from goldcrest.backends.base import GenerationRequest
-from goldcrest.backends.embedded import EmbeddedBackend
-from goldcrest.config import EmbeddedSettings, models_dir
-from goldcrest.prompts import family
+from test_completion_embedded import fim_request
 
 pytestmark = pytest.mark.model
 
@@ -72,18 +70,12 @@ async def test_a_request_cancelled_mid_generation_gets_no_further_token(start_se
 
 
 def _request(max_tokens: int) -> GenerationRequest:
-    fam = family("qwen2_5_coder")
-    return GenerationRequest(
-        prefix=PRIMES, suffix="]\n", fim_template=fam.fim, temperature=0.0, max_tokens=max_tokens
-    )
+    return fim_request(PRIMES, max_tokens, suffix="]\n")
 
 
 @pytest.fixture
-async def backend():
-    engine = EmbeddedBackend(EmbeddedSettings(), models_dir())
-    await engine.load()
-    yield engine
-    await engine.aclose()
+def backend(embedded_backend):  # the loaded embedded model (conftest)
+    return embedded_backend
 
 
 async def test_after_an_aborted_token_the_cache_still_gives_the_same_answer(backend):

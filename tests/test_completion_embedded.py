@@ -12,8 +12,6 @@ from lsprotocol import types
 
 from conftest import end_of, inline, insert, open_doc
 from goldcrest.backends.base import GenerationRequest, Usage
-from goldcrest.backends.embedded import EmbeddedBackend
-from goldcrest.config import EmbeddedSettings, models_dir
 from goldcrest.prompts import family
 
 pytestmark = pytest.mark.model
@@ -24,30 +22,28 @@ HEAD = (
 )
 
 
-def _request(prefix: str, max_tokens: int = 3) -> GenerationRequest:
+def fim_request(prefix: str, max_tokens: int = 3, suffix: str = "\n") -> GenerationRequest:
+    """A greedy FIM request to the embedded model (shared with the cancel tests)."""
     fam = family("qwen2_5_coder")
     return GenerationRequest(
-        prefix=prefix, suffix="\n", fim_template=fam.fim, temperature=0.0, max_tokens=max_tokens
+        prefix=prefix, suffix=suffix, fim_template=fam.fim, temperature=0.0, max_tokens=max_tokens
     )
 
 
 @pytest.fixture
-async def backend():
-    engine = EmbeddedBackend(EmbeddedSettings(), models_dir())
-    await engine.load()
-    yield engine
-    await engine.aclose()
+def backend(embedded_backend):  # the loaded embedded model (conftest)
+    return embedded_backend
 
 
 async def test_the_common_prompt_prefix_is_evaluated_once(backend):
-    first = await backend.generate(_request(HEAD + "def square_area(side):\n    return "))
+    first = await backend.generate(fim_request(HEAD + "def square_area(side):\n    return "))
     fresh = backend.counters.copy()
     usage = Usage()
-    again = _request(HEAD + "def square_area(side):\n    return ")
+    again = fim_request(HEAD + "def square_area(side):\n    return ")
     assert await backend.generate(again, usage) == first  # same answer from the reused cache
     reused = backend.counters["reused_prompt_tokens"] - fresh["reused_prompt_tokens"]
     assert reused >= usage.prompt_tokens - 2
-    typed = _request(HEAD + "def square_area(side):\n    return side")  # the user typed on
+    typed = fim_request(HEAD + "def square_area(side):\n    return side")  # the user typed on
     usage = Usage()
     await backend.generate(typed, usage)
     reused = backend.counters["reused_prompt_tokens"] - fresh["reused_prompt_tokens"] - reused
@@ -58,7 +54,7 @@ async def test_a_cancelled_request_stops_within_a_prefill_step(backend):
     long_prefix = HEAD * 12 + "def square_area(side):\n    return "
 
     async def consume() -> None:
-        async for _ in backend.stream(_request(long_prefix, max_tokens=50)):
+        async for _ in backend.stream(fim_request(long_prefix, max_tokens=50)):
             pass
 
     task = asyncio.create_task(consume())
@@ -69,7 +65,7 @@ async def test_a_cancelled_request_stops_within_a_prefill_step(backend):
         await task
     assert backend.counters["cancelled"] == 1
     assert backend.counters["tokens_after_cancel"] <= 1
-    await backend.generate(_request(HEAD, max_tokens=1))  # the worker is free again
+    await backend.generate(fim_request(HEAD, max_tokens=1))  # the worker is free again
     assert backend.counters["reused_prompt_tokens"] > 0  # what was evaluated stayed
     assert time.perf_counter() - began < 30
 
