@@ -49,6 +49,14 @@ class CompletionSettings(_Section):
         1024, ge=64, le=32768, description="Token budget for prefix + suffix + facts."
     )
     max_lines: int = Field(12, ge=1, le=200, description="Most lines one suggestion may have.")
+    max_predict_ms: int = Field(
+        500,
+        ge=0,
+        le=60000,
+        description="While you type, stop generating this long after the first token once a "
+        "line is complete, and show the complete lines (0: no limit). A suggestion you ask for "
+        "(the editor's trigger key) is always whole.",
+    )
     facts: bool = Field(
         True,
         description="Label facts for the model: the enclosing scope when out of view and the "

@@ -200,7 +200,8 @@ class Engine:
         """Answer ``request`` from the cache or ``backend``; None when the backend failed.
 
         ``stop_when`` sees the text so far and may end the stream early (the answer is complete).
-        Cancelling the calling task closes the backend stream.
+        ``request.predict_s`` ends it too, keeping the complete lines (not cached: it is not the
+        model's whole answer). Cancelling the calling task closes the backend stream.
         """
         # (no cache, no fingerprint: hashing the prompt costs a keystroke tens of µs)
         cacheable = request.temperature <= 0.2 and self.cache.directory is not None
@@ -216,6 +217,7 @@ class Engine:
             return None
         usage, parts = Usage(), []
         began = time.perf_counter()
+        first_token_at, cut = 0.0, False
         self.stats.add(backend.model, task, "requests")
         self.reporter.status("thinking", backend.name, backend.model)
         try:
@@ -224,7 +226,14 @@ class Engine:
                 try:
                     async for chunk in stream:
                         parts.append(chunk)
-                        if stop_when is not None and stop_when("".join(parts)):
+                        so_far = "".join(parts)
+                        if stop_when is not None and stop_when(so_far):
+                            break
+                        first_token_at = first_token_at or time.perf_counter()
+                        if request.predict_s is not None and _out_of_time(
+                            so_far, time.perf_counter() - first_token_at, request.predict_s
+                        ):
+                            cut = True
                             break
                 finally:
                     await stream.aclose()
@@ -251,7 +260,10 @@ class Engine:
         self.stats.add(backend.model, task, "prompt_tokens", usage.prompt_tokens)
         self.stats.add(backend.model, task, "completion_tokens", usage.completion_tokens)
         text = "".join(parts)
-        if cacheable:
+        if cut:
+            text = text[: text.rfind("\n")]
+            self.stats.add(backend.model, task, "cut_short")
+        if cacheable and not cut:
             self.answer_cache.put(key, text)
             if usage.logprobs:  # a withheld unlikely answer stays withheld when it comes back
                 self.answer_cache.put(key + _LOGPROBS, json.dumps(usage.logprobs))
@@ -346,3 +358,10 @@ class Engine:
 def _key(backend: Backend) -> tuple[str, str]:
     """Health is per backend and model: two Ollama tiers fail independently."""
     return backend.name, backend.model
+
+
+def _out_of_time(text: str, spent_s: float, predict_s: float) -> bool:
+    """The generation time is spent and the text holds a complete line worth showing."""
+    if spent_s < predict_s or "\n" not in text:
+        return False
+    return bool(text[: text.rfind("\n")].strip())

@@ -43,6 +43,10 @@ class GenerationRequest:
     #: ask for each generated token's log-probability (``Usage.logprobs``), where the backend
     #: can say it: a completion's confidence
     logprobs: bool = False
+    #: stop generating this many seconds after the first token once a line is complete, and keep
+    #: the complete lines (llama.cpp's ``t_max_predict_ms``, which llama.vscode sends): while
+    #: the user types, a line shown within the pause beats a block shown after it
+    predict_s: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -63,10 +63,15 @@ def state(ls: GoldcrestServer) -> _State:
     return found
 
 
-async def suggest(ls: GoldcrestServer, uri: str, position: types.Position) -> Suggestion | None:
-    """The validated suggestion at ``position``; a newer request for the same file cancels this."""
+async def suggest(
+    ls: GoldcrestServer, uri: str, position: types.Position, typing: bool = True
+) -> Suggestion | None:
+    """The validated suggestion at ``position``; a newer request for the same file cancels this.
+    ``typing``: the editor asked on its own as the user typed (not on the trigger key), so the
+    generation time is limited (``completion.max_predict_ms``)."""
     doc = ls.documents.get(uri)
-    if doc is None or doc.binary or doc.too_large or not ls.settings.completion.enabled:
+    settings = ls.settings.completion
+    if doc is None or doc.binary or doc.too_large or not settings.enabled:
         return None
     own = state(ls)
     timing = stats.Timing(request=str(ls.protocol.msg_id or ""))
@@ -74,7 +79,8 @@ async def suggest(ls: GoldcrestServer, uri: str, position: types.Position) -> Su
     ls.supersede(key)
     own.live += 1
     at = offset(doc, position)
-    own.pacer.max_wait_s = ls.settings.completion.debounce_max_ms / 1000
+    own.pacer.max_wait_s = settings.debounce_max_ms / 1000
+    predict_s = settings.max_predict_ms / 1000 if typing and settings.max_predict_ms else None
     try:
         adopted = await _adopt_ahead(ls, uri, doc, at, timing)
         with capturing() as calls:
@@ -87,6 +93,7 @@ async def suggest(ls: GoldcrestServer, uri: str, position: types.Position) -> Su
                 ls.index,
                 timing=timing,
                 pace=None if _fresh_line(doc.text, at) else (lambda: own.pacer.pause(uri)),
+                predict_s=predict_s,
             )
         if adopted and found is not None:
             timing.source = "ahead"
@@ -235,7 +242,8 @@ def register(server: GoldcrestServer) -> None:
         ls: GoldcrestServer, params: types.InlineCompletionParams
     ) -> types.InlineCompletionList | None:
         """Ghost text at the cursor."""
-        found = await suggest(ls, params.text_document.uri, params.position)
+        typing = params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic
+        found = await suggest(ls, params.text_document.uri, params.position, typing)
         if found is None:
             return None
         here = types.Range(start=params.position, end=params.position)
@@ -251,7 +259,8 @@ def register(server: GoldcrestServer) -> None:
     async def completion(
         ls: GoldcrestServer, params: types.CompletionParams
     ) -> types.CompletionList | None:
-        """One multi-line item, for clients without inline completion."""
+        """One multi-line item, for clients without inline completion. Always as-you-type:
+        "Invoked" means typing an identifier as well as the trigger key (LSP spec)."""
         found = await suggest(ls, params.text_document.uri, params.position)
         doc = ls.documents.get(params.text_document.uri)
         if found is None or doc is None:

@@ -221,15 +221,21 @@ def _facts_block(ctx: CompletionContext, comment: str) -> str:
 
 
 def build_request(
-    ctx: CompletionContext, fam: Family, fim: bool, settings: CompletionSettings
+    ctx: CompletionContext,
+    fam: Family,
+    fim: bool,
+    settings: CompletionSettings,
+    predict_s: float | None = None,
 ) -> GenerationRequest:
-    """A FIM request for FIM-capable models, a short chat prompt with one example otherwise."""
+    """A FIM request for FIM-capable models, a short chat prompt with one example otherwise;
+    ``predict_s`` limits the generation time (``GenerationRequest.predict_s``)."""
     line_mode = mode(ctx.cursor) == "line"
     common = {  # where to stop is for ``stop_test``: a statement may go on past the line
         "temperature": settings.temperature,
         "max_tokens": settings.max_tokens,
         "stop": fam.stop,
         "logprobs": True,
+        "predict_s": predict_s,
         "extra": {"mode": "line" if line_mode else "block"},
     }
     if fim:
@@ -267,12 +273,14 @@ async def complete(
     *,
     timing: Timing | None = None,
     pace: Callable[[], Awaitable[None]] | None = None,
+    predict_s: float | None = None,
 ) -> Suggestion | None:
     """A validated suggestion for the cursor at ``offset`` in ``doc``, or None; ``retriever``
     adds what the workspace index knows to the prompt; ``settings`` replace the engine's.
 
     ``timing`` records where the time goes. ``pace`` is awaited before any work towards a
     model call (the debounce); a document edited meanwhile makes the request moot (None).
+    ``predict_s``: the generation time limit while the user types (None: the whole answer).
     """
     settings = settings or engine.settings.completion
     timing = timing or Timing()
@@ -299,7 +307,7 @@ async def complete(
         with timing.span("prompt"):
             fam = family(backend.family)
             use_fim = fam.fim is not None and await backend.supports_fim()
-            return build_request(ctx, fam, use_fim, settings)
+            return build_request(ctx, fam, use_fim, settings, predict_s)
 
     def validate(answer: Answer, backend: Backend) -> Checked[Suggestion] | None:
         timing.add("backend", answer.wait_s)
