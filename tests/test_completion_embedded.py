@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -12,7 +13,10 @@ from lsprotocol import types
 
 from conftest import end_of, inline, insert, open_doc
 from goldcrest.backends.base import GenerationRequest, Usage
+from goldcrest.config import Settings
+from goldcrest.engine import Engine
 from goldcrest.prompts import family
+from test_engine_timeouts import Recorder
 
 pytestmark = pytest.mark.model
 
@@ -103,3 +107,19 @@ async def test_the_suggestion_after_an_accepted_one_is_ready_at_once(start_serve
     assert time.perf_counter() - started < 1.0
     snapshot = _stats(await lsp.protocol.send_request_async("goldcrest/stats", None))
     assert snapshot["recent"][-1]["source"] == "typeahead"  # no model call
+
+
+async def test_the_generation_time_limit_keeps_the_first_whole_line(backend, tmp_path):
+    """With the time spent at once, the real model's answer ends at its first complete line:
+    the same line the whole (greedy) answer starts with, and fewer tokens."""
+    settings = Settings.model_validate({"cache": {"enabled": False}})
+    engine = Engine(settings, Recorder(), backends={backend.name: backend})
+    asked = fim_request(HEAD + "def describe(values):\n    ", max_tokens=60)
+    whole = await engine.generate("complete", asked, backend=backend, timeout_s=120)
+    timed = replace(asked, predict_s=0.0)
+    cut = await engine.generate("complete", timed, backend=backend, timeout_s=120)
+    assert whole is not None and cut is not None
+    lines = whole.text.split("\n")
+    assert len([x for x in lines if x.strip()]) >= 2  # the model writes a body of some lines
+    assert cut.text == lines[0] and cut.text.strip()
+    assert cut.usage.completion_tokens < whole.usage.completion_tokens
