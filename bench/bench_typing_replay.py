@@ -18,7 +18,7 @@ the latency of requests that needed the model; and the share of accepts followed
 instant next suggestion (prepared ahead of the user).
 
     python bench/bench_typing_replay.py [--lines 300] [--speed 1.0] [--seed 7] [--checkout DIR]
-        [--dump FILE]
+        [--dump FILE] [--set completion.max_predict_ms=0]
 """
 
 from __future__ import annotations
@@ -225,6 +225,8 @@ def analyse(session: Session, records: dict[str, dict], snapshot: dict, scale: f
         f"cancelled {wasted} ({_pct(wasted, tokens)}); evaluations aborted by a cancel "
         f"{embedded.get('aborted', 0)}"
     )
+    cut = sum(c["events"].get("cut_short", 0) for c in snapshot.get("counts", []))
+    print(f"answers cut short by the generation time limit (max_predict_ms): {cut}")
     through = latency(by_source.get("typeahead", []))
     if through:
         server = [records[r.id]["total_ms"] for r in by_source["typeahead"]]
@@ -290,6 +292,13 @@ async def main() -> None:
     parser.add_argument(
         "--dump", type=Path, help="write each request and pause (times, answer, record) as JSON"
     )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="a server setting for the session (VALUE as JSON), e.g. completion.max_predict_ms=0",
+    )
     args = parser.parse_args()
     target = "\n".join(MODULE.read_text().split("\n")[: args.lines])
     steps = plan(target, random.Random(args.seed), args.speed)
@@ -306,6 +315,10 @@ async def main() -> None:
             "cache": {"directory": str(root / "cache")},  # a fresh answer cache
             "completion": {"timeout_s": 60},
         }
+        for setting in args.set:
+            name, _, value = setting.partition("=")
+            section, _, key = name.partition(".")
+            options.setdefault(section, {})[key] = json.loads(value)
         await lsp.initialize_session(
             types.InitializeParams(
                 capabilities=client_capabilities("visual-studio-code"),
