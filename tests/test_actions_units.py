@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from goldcrest.config import ActionSettings
 from goldcrest.documents import DocumentStore
 from goldcrest.tasks import pycheck
 from goldcrest.tasks.bug_answers import BugList, Finding, agree, read_sample, settled
-from goldcrest.tasks.bug_rewrites import changed, probe, request
+from goldcrest.tasks.bug_rewrites import changed
 from goldcrest.tasks.bugs import units
 from goldcrest.tasks.candidates import (
     CLEAN,
@@ -209,30 +208,3 @@ def test_a_correction_is_read_as_the_lines_it_changes():
     assert changed(old, added, 10) == {13: "A corrected version adds `x += 1` after this line."}
     removed = old.replace("        total += x\n", "")
     assert changed(old, removed, 0) == {3: "A corrected version removes this line."}
-
-
-def test_judged_rewrites_name_the_suspects_in_turn_and_warm_up():
-    """With tests as the judge, every other correction names the next line the failing tests
-    point at (the def line and blank lines never), each pair a little hotter; without tests
-    every correction stays generic at the sampling temperature."""
-    text = "def f(xs):\n    total = 0\n\n    for x in xs:\n        total += x\n    return total\n"
-    doc = DocumentStore().open("file:///f.py", "python", 1, text)
-    suspicious = {0: 1.0, 2: 0.9, 4: 0.8, 1: 0.5, 5: 0.2, 3: 0.1}
-    found = probe(doc, 0, 5, "", suspicious)
-    assert found is not None and found.suspects == (4, 1, 5)
-    settings = ActionSettings()
-
-    def asked(n: int, judged: bool) -> tuple[str, float]:
-        sent = request(found, settings, n, 6, judged)
-        return sent.messages[-1].content, sent.temperature
-
-    generic = "There is a bug in this code; find it and fix it."
-    wrong = "This code is wrong:\n{}\nChange it so that the function is correct."
-    t = settings.sample_temperature
-    judged = [asked(n, True) for n in range(6)]
-    assert [generic in prompt for prompt, _ in judged] == [True, False] * 3
-    assert wrong.format("total += x") in judged[1][0]
-    assert wrong.format("total = 0") in judged[3][0]
-    assert wrong.format("return total") in judged[5][0]
-    assert [round(temp - t, 2) for _, temp in judged] == [0, 0, 0.1, 0.1, 0.2, 0.2]
-    assert all(generic in p and temp == t for p, temp in (asked(n, False) for n in range(6)))

@@ -7,15 +7,12 @@ few lines is one more sample for ``bug_answers.agree``: its changed lines are it
 its message quotes the corrected code, which the Fix action then receives as the bug's
 description. A rewrite that changes many lines says where nothing in particular is wrong and
 counts as a sample with no finding. With the project's tests (``Verify``), a rewrite that makes
-the failing tests pass is proof on its own: its lines are kept whatever the other samples say;
-and, as Fix does with tests, every other rewrite names a line the failing tests point at as
-wrong (the most suspicious first), each pair of samples a little hotter.
+the failing tests pass is proof on its own: its lines are kept whatever the other samples say.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from ..backends.base import GenerationRequest
@@ -25,25 +22,22 @@ from ..routing.cascade import Caller
 from ..stats import Stats
 from .candidates import PARSES, Target, find_target, judge
 from .code_answer import reindent
-from .fix import RULES, fix_request, sampling_temperature, wrong_code
+from .fix import RULES, fix_request
 from .rewrite import Verify
 
 GENERIC_BUG = "There is a bug in this code; find it and fix it."
 MAX_CHANGED = 3  # a rewrite changing more lines than this is a rewrite, not a fix
 _QUOTE = 100
-SUSPECTS = 3  # lines the tests point at that the rewrites name in turn
 
 
 @dataclass(frozen=True)
 class Probe:
-    """How to ask for one unit's function corrected: a frozen copy of the document, the
-    function the unit is in, and the lines of it the failing tests point at (0-based, most
-    suspicious first; empty without tests)."""
+    """How to ask for one unit's function corrected: a frozen copy of the document and the
+    function the unit is in."""
 
     doc: Document
     target: Target
     facts: str
-    suspects: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,44 +49,27 @@ class Repair:
     proven: bool | None = None
 
 
-def probe(
-    doc: Document,
-    first_line: int,
-    last_line: int,
-    facts: str,
-    suspicious: Mapping[int, float] | None = None,
-) -> Probe | None:
+def probe(doc: Document, first_line: int, last_line: int, facts: str) -> Probe | None:
     """The function holding lines [first_line, last_line] of ``doc`` (a frozen copy), or None
-    when the unit is not a whole function (code outside functions, a window of a long one).
-    ``suspicious``: 0-based line -> how strongly the failing tests point at it."""
+    when the unit is not a whole function (code outside functions, a window of a long one)."""
     start = doc.offset_at(first_line, 0)
     end = doc.offset_at(last_line, len(doc.line(last_line)))
     target = find_target(doc, start, end)
     if target.name is None or target.first_line != first_line:
         return None
-    inside = [
-        line
-        for line, score in (suspicious or {}).items()
-        if first_line < line <= last_line and score > 0 and doc.line(line).strip()
-    ]
-    inside.sort(key=lambda line: (-(suspicious or {})[line], line))
-    return Probe(doc, target, facts, tuple(inside[:SUSPECTS]))
+    return Probe(doc, target, facts)
 
 
 def request(
-    probe_: Probe, settings: ActionSettings, sample: int, samples: int, judged: bool = False
+    probe_: Probe, settings: ActionSettings, sample: int, samples: int
 ) -> GenerationRequest:
-    """The fix prompt for the whole function: the ``sample``-th of ``samples``, always sampled
-    with its own seed (even alone: it is a vote independent of the JSON answers, and that is
-    how ``bug_rewrites`` was tuned). No line is named, except when tests judge the rewrites
-    (``judged``): then every other sample names the next suspect as wrong, a little hotter."""
-    bug = GENERIC_BUG
-    if judged and sample % 2 and probe_.suspects:
-        line = probe_.suspects[(sample // 2) % len(probe_.suspects)]
-        bug = wrong_code([probe_.doc.line(line).strip()])
-    asked = fix_request(probe_.doc, probe_.target, bug, probe_.facts, settings, sample, samples)
-    temperature = sampling_temperature(settings, sample, judged)
-    return replace(asked, temperature=temperature, seed=sample + 1)
+    """The fix prompt for the whole function, with no line named: the ``sample``-th of
+    ``samples``, always sampled with its own seed (even alone: it is a vote independent of the
+    JSON answers, and that is how ``bug_rewrites`` was tuned)."""
+    asked = fix_request(
+        probe_.doc, probe_.target, GENERIC_BUG, probe_.facts, settings, sample, samples
+    )
+    return replace(asked, temperature=settings.sample_temperature, seed=sample + 1)
 
 
 async def ask(
@@ -105,7 +82,7 @@ async def ask(
     verify: Verify | None = None,
 ) -> Repair | None:
     """One rewrite as a sample of findings; None when the tier did not answer."""
-    answer = await call(request(probe_, settings, sample, samples, verify is not None))
+    answer = await call(request(probe_, settings, sample, samples))
     if answer is None:
         return None
     stats.add(call.backend.model, "bugs", "rewrites")

@@ -168,10 +168,7 @@ def plan_scan(
         facts += f"{tests}\n\n" if tests else ""
         end = doc.offset_at(unit.last_line, len(doc.line(unit.last_line)))
         features.append(measure(doc, doc.offset_at(unit.first_line, 0), end, TASK, len(facts)))
-        suspicious = evidence.suspicious if evidence else None
-        probes.append(
-            bug_rewrites.probe(snapshot, unit.first_line, unit.last_line, facts, suspicious)
-        )
+        probes.append(bug_rewrites.probe(snapshot, unit.first_line, unit.last_line, facts))
         values = {
             "facts": facts,
             "path": doc.uri.rsplit("/", 1)[-1],

@@ -6,7 +6,7 @@ the static checks win, and among equals the one most answers agree on (then the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 
 from ..backends.base import GenerationRequest
 from ..config import ActionSettings
@@ -56,9 +56,9 @@ def fix_request(
         "language": doc.language.id,
         "code": target.code.rstrip(),
     }
-    temperature = (
-        sampling_temperature(settings, sample, warmer) if samples > 1 else settings.temperature
-    )
+    temperature = settings.sample_temperature if samples > 1 else settings.temperature
+    if warmer and samples > 1:
+        temperature = min(1.0, temperature + 0.1 * (sample // 2))
     return chat_request(
         "fix",
         values,
@@ -68,26 +68,14 @@ def fix_request(
     )
 
 
-def sampling_temperature(settings: ActionSettings, sample: int, warmer: bool) -> float:
-    """The ``sample``-th sample's temperature; ``warmer`` adds 0.1 per pair of samples."""
-    if not warmer:
-        return settings.sample_temperature
-    return min(1.0, settings.sample_temperature + 0.1 * (sample // 2))
-
-
-def wrong_code(lines: Sequence[str]) -> str:
-    """A bug said as a fact about these lines (stripped): told only that "there is a bug in
-    these lines", the model often returns them unchanged."""
-    quoted = "\n".join(lines)
-    return f"This code is wrong:\n{quoted}\nChange it so that the function is correct."
-
-
 def firmly(doc: Document, start: int, end: int, bug: str) -> str:
-    """The same bug said as a fact about the selected line, for every other sample with tests."""
+    """The same bug said as a fact about the selected line, for every other sample with tests:
+    told only that "there is a bug in these lines", the model often returns them unchanged."""
     first, last = doc.position_at(start)[0], doc.position_at(max(start, end - 1))[0]
     lines = [doc.line(n).strip() for n in range(first, last + 1)]
     if bug.startswith("There is a bug in these lines") and 1 <= len(lines) <= 3 and all(lines):
-        return wrong_code(lines)
+        quoted = "\n".join(lines)
+        return f"This code is wrong:\n{quoted}\nChange it so that the function is correct."
     return bug
 
 
