@@ -110,8 +110,8 @@ async def test_the_suggestion_after_an_accepted_one_is_ready_at_once(start_serve
 
 
 async def test_the_generation_time_limit_keeps_the_first_whole_line(backend, tmp_path):
-    """With the time spent at once, the real model's answer ends at its first complete line:
-    the same line the whole (greedy) answer starts with, and fewer tokens."""
+    """With the time spent at once, the real model's answer ends at its first complete line
+    that can stand alone: the start of the whole (greedy) answer, in fewer tokens."""
     settings = Settings.model_validate({"cache": {"enabled": False}})
     engine = Engine(settings, Recorder(), backends={backend.name: backend})
     asked = fim_request(HEAD + "def describe(values):\n    ", max_tokens=60)
@@ -121,5 +121,6 @@ async def test_the_generation_time_limit_keeps_the_first_whole_line(backend, tmp
     assert whole is not None and cut is not None
     lines = whole.text.split("\n")
     assert len([x for x in lines if x.strip()]) >= 2  # the model writes a body of some lines
-    assert cut.text == lines[0] and cut.text.strip()
+    assert cut.text.strip() and whole.text.startswith(cut.text + "\n")
+    assert cut.text.count("\n") < len(lines) - 1
     assert cut.usage.completion_tokens < whole.usage.completion_tokens

@@ -53,3 +53,11 @@ async def test_a_spent_time_limit_keeps_the_complete_lines_and_caches_nothing(tm
 async def test_the_limit_waits_for_a_line_worth_showing(tmp_path):
     pieces = ["\n", "    x", " = 1", "\n", "    y = 2"]  # a blank first line is not one
     assert (await _twice(tmp_path, pieces, 0.01))[0] == "\n    x = 1"
+
+
+async def test_the_limit_waits_for_a_statement_that_can_stand_alone(tmp_path):
+    """Cut after a block opener or a decorator, the lines would not parse: wait for more."""
+    pieces = ["@dataclass\n", "class Line:\n", "    qty", ": int\n", "    price: float\n"]
+    assert (await _twice(tmp_path, pieces, 0.01))[0] == "@dataclass\nclass Line:\n    qty: int"
+    pieces = ["total = sum(\n", "    prices", "\n", ")\n", "x = 1"]
+    assert (await _twice(tmp_path / "call", pieces, 0.01))[0] == "total = sum(\n    prices\n)"

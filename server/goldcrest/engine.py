@@ -360,8 +360,19 @@ def _key(backend: Backend) -> tuple[str, str]:
     return backend.name, backend.model
 
 
+#: how a line ends when its statement continues on the next line
+_GOES_ON = (":", "{", "(", "[", ",", "\\", "=", "->")
+
+
 def _out_of_time(text: str, spent_s: float, predict_s: float) -> bool:
-    """The generation time is spent and the text holds a complete line worth showing."""
+    """The generation time is spent and the text's complete lines are worth showing: some
+    code, not ending in a statement that goes on (a block opener, a bracket still open, a
+    decorator), which would not parse alone (a typing replay showed nothing at 35 pauses
+    before new definitions, cut after ``class OrderError(ValueError):``)."""
     if spent_s < predict_s or "\n" not in text:
         return False
-    return bool(text[: text.rfind("\n")].strip())
+    kept = text[: text.rfind("\n")].rstrip()
+    last = kept.rsplit("\n", 1)[-1].strip()
+    if not last or last.endswith(_GOES_ON) or last.startswith("@"):
+        return False
+    return sum(kept.count(c) for c in "([{") <= sum(kept.count(c) for c in ")]}")
