@@ -125,7 +125,7 @@ def test_every_text_field_of_a_request_is_redacted() -> None:
     # A new text field must be added here (and is then covered by the walk over all fields).
     assert {f.name for f in fields(GenerationRequest)} == {
         *("messages", "prefix", "suffix", "fim_template", "temperature", "max_tokens", "stop"),
-        *("json_schema", "seed", "extra", "logprobs"),
+        *("json_schema", "seed", "extra", "logprobs", "predict_s"),
     }
     sent = redact_request(request)
     assert key not in json.dumps(asdict(sent.request))
