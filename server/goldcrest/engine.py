@@ -226,6 +226,8 @@ class Engine:
                 try:
                     async for chunk in stream:
                         parts.append(chunk)
+                        if stop_when is None and request.predict_s is None:
+                            continue  # (an action's long answer: no join per chunk)
                         so_far = "".join(parts)
                         if stop_when is not None and stop_when(so_far):
                             break
