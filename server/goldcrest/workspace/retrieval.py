@@ -40,17 +40,21 @@ _FAMILY = {"typescript": "javascript", "cpp": "c"}  # snippets may cross within 
 # file imports, guesses by name.
 _AT, _USED, _CLASS, _IMPORTED, _GUESSED = -1, 0, 1, 2, 3
 _MEMBER_AT = re.compile(r"([^\W\d]\w*)\.$")
+_NAME_AT = re.compile(r"[^\W\d]\w*$")
 _FROM_AT = re.compile(r"^\s*from\s+(\.*)([\w.]*)\s+import\s+\(?[\w\s,]*$")
 
 
 @dataclass(frozen=True)
 class RetrievalOptions:
-    """What one request gets: how many definitions; whether the members of a module named at
-    the cursor (``sessions.``, ``from .api import``) come first; whether the definitions of
+    """What one request gets: how many definitions; whether the definitions of the name just
+    before the cursor (``ctx.find_root``, ``open_stream(``) come first; whether the members of
+    a module named at the cursor (``sessions.``, ``from .api import``) come first; whether the
+    definitions of
     names the file imports but does not use near the cursor count; the enclosing class's
     members; how many similar chunks. The cross-file eval compares them (README, "Evaluation")."""
 
     max_definitions: int = MAX_DEFINITIONS
+    cursor_first: bool = False
     module_members: bool = True
     imported: bool = True
     class_members: bool = True
@@ -223,6 +227,13 @@ def _module_at_cursor(request: Request) -> list[tuple[int, int, Definition]]:
     return [(_AT, rank, d) for rank, d in enumerate(members)]
 
 
+def _name_at_cursor(request: Request) -> str | None:
+    """The name that ends at the cursor: the callee or member the answer goes on from."""
+    text, offset = request.doc.text, request.offset
+    found = _NAME_AT.search(text, max(0, offset - 80), offset)
+    return found.group() if found is not None else None
+
+
 def _class_members(request: Request, visible: tuple[int, int]) -> list[tuple[int, int, Definition]]:
     """Signatures of the enclosing class's other methods (those not in view), then of the
     methods of its bases that the workspace defines."""
@@ -316,7 +327,10 @@ def retrieve(
     request = Request(ws, doc, offset, path, open_docs)
     names = identifiers_near(doc, offset)[:MAX_NAMES]
     ranked = _module_at_cursor(request) if options.module_members else []
-    ranked += _used(request, names, options)
+    used = _used(request, names, options)
+    if options.cursor_first and (at := _name_at_cursor(request)) is not None:
+        used = [(_AT, 0, d) if d.name == at else (g, r, d) for g, r, d in used]
+    ranked += used
     if options.class_members:
         ranked += _class_members(request, visible_lines)
     ranked.sort(key=lambda r: (r[0], r[1]))

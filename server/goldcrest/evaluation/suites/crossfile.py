@@ -39,10 +39,11 @@ from .base import BASELINE_TIMEOUT_S, FIM_RAW, GOLDCREST, NO_CONTEXT, Attempt, S
 from .completion import completion_unsupported, fim_raw_request, validates
 
 OPEN_TABS = "open-tabs"
-CROSS_ITEMS, IN_FILE_ITEMS = 12, 6
+CROSS_ITEMS, IN_FILE_ITEMS = 40, 20
 #: Retrieval options measured against the defaults (README, "Evaluation").
 TUNINGS = {
     "defs-4": RetrievalOptions(max_definitions=4),
+    "cursor-first": RetrievalOptions(cursor_first=True),
     "no-module-members": RetrievalOptions(module_members=False),
     "no-imported": RetrievalOptions(imported=False),
     "snippets-0": RetrievalOptions(snippets=0),
