@@ -118,6 +118,7 @@ def test_every_text_field_of_a_request_is_redacted() -> None:
         prefix=f"a = '{key}'\n",
         suffix=f"b = '{key}'\n",
         fim_template=f"<{key}>{{prefix}}{{suffix}}",
+        fim_context=f"<|file_sep|>keys.py\nKEY = '{key}'\n",
         stop=("\n\n", key),
         json_schema={"description": f"uses {key}", "items": [key]},
         extra={"note": key},
@@ -125,12 +126,12 @@ def test_every_text_field_of_a_request_is_redacted() -> None:
     # A new text field must be added here (and is then covered by the walk over all fields).
     assert {f.name for f in fields(GenerationRequest)} == {
         *("messages", "prefix", "suffix", "fim_template", "temperature", "max_tokens", "stop"),
-        *("json_schema", "seed", "extra", "logprobs", "predict_s"),
+        *("json_schema", "seed", "extra", "logprobs", "predict_s", "fim_context"),
     }
     sent = redact_request(request)
     assert key not in json.dumps(asdict(sent.request))
-    assert json.dumps(asdict(sent.request)).count("<secret:github_token#1>") == 10
-    assert sent.counts == {"github_token": 10}
+    assert json.dumps(asdict(sent.request)).count("<secret:github_token#1>") == 11
+    assert sent.counts == {"github_token": 11}
     assert sent.request.fim_template == "<<secret:github_token#1>>{prefix}{suffix}"
 
 

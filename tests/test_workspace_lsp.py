@@ -80,15 +80,37 @@ def change_whole(lsp, uri: str, version: int, text: str) -> None:
     )
 
 
-async def test_prompt_has_the_imported_signature_from_another_file(
+async def test_prompt_has_the_imported_definition_as_the_file_it_comes_from(
     start_server, fake_ollama, project
 ):
+    """Qwen2.5-Coder reads other files in its repository layout, before the current file's
+    FIM prompt; Ollama's own infilling template has no place for them, so the prompt is raw."""
     fake_ollama.default = ANSWER
     lsp = await start_server(ollama_options(fake_ollama), workspace=project)
     await indexed(lsp, "add")
     py = await prompt_at(lsp, fake_ollama, project / "app.py", APP, "helper(")
+    assert py.startswith("<|repo_name|>proj\n<|file_sep|>pkg/util.py\n")
+    assert f'{OLD}\n    """Add two numbers the special way."""\n    ...\n' in py
+    assert "<|file_sep|>app.py\n<|fim_prefix|>from pkg import helper\n" in py
+    assert "ignored_function" not in py
+    assert fake_ollama.last("/api/generate")["raw"] is True
+    ts = await prompt_at(lsp, fake_ollama, project / "web" / "main.ts", MAIN, "return add(")
+    block = "<|file_sep|>web/math.ts\n// Adds two numbers.\n"
+    block += "function add(a: number, b: number): number {}\n"
+    assert block in ts
+    assert ts.index(block) < ts.index("<|file_sep|>web/main.ts\n<|fim_prefix|>import { add }")
+
+
+async def test_without_repository_prompts_the_facts_are_comments(
+    start_server, fake_ollama, project
+):
+    fake_ollama.default = ANSWER
+    lsp = await start_server(ollama_options(fake_ollama, repo_prompt=False), workspace=project)
+    await indexed(lsp, "add")
+    py = await prompt_at(lsp, fake_ollama, project / "app.py", APP, "helper(")
     assert f"# pkg/util.py: {OLD}  # Add two numbers the special way.\n" in py
     assert py.index("pkg/util.py") < py.index("from pkg import helper")  # facts come first
+    assert "<|file_sep|>" not in py
     ts = await prompt_at(lsp, fake_ollama, project / "web" / "main.ts", MAIN, "return add(")
     assert "// web/math.ts: function add(a: number, b: number): number  # Adds two numbers." in ts
 
@@ -114,7 +136,7 @@ async def test_unsaved_edits_then_saves_reach_the_prompt(start_server, fake_olla
     )
     await indexed(lsp, "scaled_helper")
     prompt = await prompt_at(lsp, fake_ollama, project / "app2.py", APP, "helper(")
-    assert f"pkg/util.py: {NEW}" in prompt and OLD not in prompt  # now from the index
+    assert f"<|file_sep|>pkg/util.py\n{NEW}" in prompt and OLD not in prompt  # from the index
 
 
 async def test_files_changed_outside_the_editor_are_reindexed(start_server, fake_ollama, project):

@@ -62,6 +62,12 @@ class CompletionSettings(_Section):
         description="Label facts for the model: the enclosing scope when out of view and the "
         "definitions the code uses (open files and the workspace index).",
     )
+    repo_prompt: bool = Field(
+        True,
+        description="For models trained on whole repositories (Qwen2.5-Coder), show the "
+        "workspace's definitions as outlines of the files they come from, before the current "
+        "file, instead of as comments above it.",
+    )
     timeout_s: float = Field(20.0, gt=0, description="Give up on a suggestion after this long.")
     debounce_max_ms: int = Field(
         250,

@@ -6,6 +6,7 @@ replacement (never ``str.format``) so code with braces inside the values is safe
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -31,10 +32,12 @@ def load(name: str) -> dict[str, Any]:
 
 
 def fill(template: str, **values: str) -> str:
-    """Replace each ``{key}`` in ``template`` with its value."""
-    for key, value in values.items():
-        template = template.replace("{" + key + "}", value)
-    return template
+    """Replace each ``{key}`` in ``template`` with its value, in one pass: a value that holds
+    another key's placeholder (an f-string's ``{suffix}`` in the prefix) stays as it is."""
+    if not values:
+        return template
+    keys = re.compile("|".join(re.escape("{" + key + "}") for key in values))
+    return keys.sub(lambda found: values[found.group()[1:-1]], template)
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,11 @@ class Family:
     name: str
     fim: str | None
     stop: tuple[str, ...]
+    #: repository prompts (``{name}``) and one file in them (``{path}``, ``{code}``), for
+    #: models trained on whole repositories: the workspace's facts are then shown as the
+    #: files they come from, before the current file's FIM prompt
+    repo: str | None = None
+    file: str | None = None
 
 
 def family(name: str) -> Family:
@@ -51,7 +59,13 @@ def family(name: str) -> Family:
     table = load("families")
     entry = table.get(name) or table["generic"]
     key = name if name in table else "generic"
-    return Family(key, entry.get("fim"), tuple(entry.get("stop", ())))
+    return Family(
+        key,
+        entry.get("fim"),
+        tuple(entry.get("stop", ())),
+        entry.get("repo"),
+        entry.get("file"),
+    )
 
 
 def family_for_model(model: str) -> Family:

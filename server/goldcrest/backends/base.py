@@ -15,6 +15,8 @@ from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from typing import Any, Literal
 
+from ..prompts import fill
+
 
 @dataclass(frozen=True)
 class Message:
@@ -35,6 +37,9 @@ class GenerationRequest:
     prefix: str | None = None
     suffix: str | None = None
     fim_template: str | None = None
+    #: what the FIM prompt starts with: the workspace's files for a family trained on
+    #: repository prompts (``Family.repo``); backends that build the prompt put it first
+    fim_context: str = ""
     temperature: float = 0.1
     max_tokens: int = 128
     stop: tuple[str, ...] = ()
@@ -134,3 +139,12 @@ class Backend(ABC):
     async def generate(self, request: GenerationRequest, usage: Usage | None = None) -> str:
         """The whole answer as one string."""
         return "".join([chunk async for chunk in self.stream(request, usage)])
+
+
+def fim_prompt(request: GenerationRequest) -> str:
+    """The raw FIM prompt of ``request`` for backends that build it themselves: the context,
+    then the family's template filled with the prefix and suffix."""
+    template = request.fim_template or "{prefix}"
+    return request.fim_context + fill(
+        template, prefix=request.prefix or "", suffix=request.suffix or ""
+    )

@@ -24,7 +24,7 @@ from typing import Any
 
 from ..config import EmbeddedSettings
 from ..prompts import family_for_model
-from .base import Backend, BackendError, BackendStatus, GenerationRequest, Usage
+from .base import Backend, BackendError, BackendStatus, GenerationRequest, Usage, fim_prompt
 from .model_files import (
     INSTALL_HINT,
     MODEL_FAMILY,
@@ -185,11 +185,7 @@ class EmbeddedBackend(Backend):
         if request.is_fim:
             if not request.fim_template:
                 raise BackendError(f"Model family '{self.family}' has no FIM template.")
-            from ..prompts import fill
-
-            prompt = fill(
-                request.fim_template, prefix=request.prefix or "", suffix=request.suffix or ""
-            )
+            prompt = fim_prompt(request)
             tokens = llama.tokenize(prompt.encode(), special=True)
             if usage is not None:
                 usage.prompt_tokens = len(tokens)

@@ -1,11 +1,11 @@
 """The Ollama backend: the default whenever an Ollama server answers.
 
 It speaks to Ollama through the official client. Fill-in-the-middle goes to /api/generate with
-``suffix`` when the model's Ollama template can infill (capability "insert"), else as a raw prompt
-built from the family's FIM template; chat goes to /api/chat. Thinking is always switched off: a
-completion cannot wait while a reasoning model thinks. Every failure becomes a ``BackendError``
-that tells the user what is wrong and what to do, and closing the stream closes the HTTP
-response at once so Ollama stops generating.
+``suffix`` when the model's Ollama template can infill (capability "insert") and the prompt
+carries no workspace files, else as a raw prompt built from the family's FIM template; chat goes
+to /api/chat. Thinking is always switched off: a completion cannot wait while a reasoning model
+thinks. Every failure becomes a ``BackendError`` that tells the user what is wrong and what to
+do, and closing the stream closes the HTTP response at once so Ollama stops generating.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import ollama
 
 from ..config import OllamaSettings
 from ..prompts import family as prompt_family
-from ..prompts import family_for_model, fill
-from .base import Backend, BackendError, BackendStatus, GenerationRequest, Usage
+from ..prompts import family_for_model
+from .base import Backend, BackendError, BackendStatus, GenerationRequest, Usage, fim_prompt
 
 #: How long status() and the FIM probe may take: both run before a user sees anything.
 PROBE_TIMEOUT_S = 1.5
@@ -115,15 +115,13 @@ class OllamaBackend(Backend):
             messages = [{"role": m.role, "content": m.content} for m in request.messages]
             return await self._client.chat(self.model, messages=messages, **common)
         await self.supports_fim()
-        if self.native_fim or not request.fim_template:
+        if (self.native_fim and not request.fim_context) or not request.fim_template:
             # An empty suffix makes Ollama use the chat template instead of infilling.
             suffix = request.suffix or "\n"
             return await self._client.generate(
                 self.model, prompt=request.prefix, suffix=suffix, **common
             )
-        prompt = fill(
-            request.fim_template, prefix=request.prefix or "", suffix=request.suffix or ""
-        )
+        prompt = fim_prompt(request)  # Ollama's template has no place for the context
         return await self._client.generate(self.model, prompt=prompt, raw=True, **common)
 
     async def status(self) -> BackendStatus:

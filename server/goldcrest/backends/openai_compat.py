@@ -16,8 +16,7 @@ from typing import Any
 
 import openai
 
-from ..prompts import fill
-from .base import Backend, BackendError, BackendStatus, GenerationRequest, Usage
+from .base import Backend, BackendError, BackendStatus, GenerationRequest, Usage, fim_prompt
 from .sdk_errors import describe, transient
 
 #: How long status() may take: it runs before a user sees anything.
@@ -100,9 +99,7 @@ class OpenAICompatBackend(Backend):
                 f"{self.model} at {self.base_url} is not set up for fill-in-the-middle.",
                 transient=False,
             )
-        prompt = fill(
-            request.fim_template, prefix=request.prefix or "", suffix=request.suffix or ""
-        )
+        prompt = fim_prompt(request)
         return await self._client.completions.create(
             model=self.model, prompt=prompt, **_common(request)
         )

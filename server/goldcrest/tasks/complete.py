@@ -13,15 +13,17 @@ from ..config import CompletionSettings
 from ..context.scope import Scope, enclosing_scopes, used_definitions
 from ..documents import Document
 from ..engine import Answer, Engine
+from ..languages import language_for
 from ..prompts import Family, family, fill, load
 from ..routing.cascade import Checked
 from ..routing.features import measure
 from ..stats import Timing
 from ..validate import check_splice
-from ..workspace.retrieval import Retriever, as_facts, describe
+from ..workspace.retrieval import Chunk, Retrieved, Retriever, choose, describe
 from .completion_text import candidates, stop_test, tidy
 from .confidence import confidence, unlikely
 from .cursor import Cursor, mode
+from .repo_context import repo_context
 from .typeahead import TypeAhead
 
 TASK = "complete"
@@ -39,12 +41,15 @@ class CompletionContext:
 
     prefix: str
     suffix: str
-    facts: tuple[str, ...]
+    facts: tuple[str, ...]  # about this file (and open ones): the scope, definitions out of view
+    workspace: tuple[Chunk, ...]  # from the workspace index, within their share of the budget
     cursor: Cursor
     path: str
     language: str
     comment: str  # the language's line comment marker, for facts written into code
     block: tuple[int, int]  # the innermost function or class around the cursor, else the file
+    here: str = ""  # this file's path as ``workspace`` chunks name theirs
+    repo: str = ""  # the workspace folder's name
 
 
 @dataclass(frozen=True)
@@ -57,8 +62,9 @@ class Suggestion:
     confidence: float | None = None  # the model's, from its tokens' log-probabilities
 
 
-_FACTS: dict[str, tuple[tuple[object, ...], tuple[str, ...], tuple[str, ...]]] = {}
-"""Per document: (anchor, facts, workspace facts) of the last request (see ``_facts_for``)."""
+_FACTS: dict[str, tuple[tuple[object, ...], tuple[str, ...], tuple[Chunk, ...], Retrieved]] = {}
+"""Per document: (anchor, facts, workspace chunks, what was retrieved) of the last request
+(see ``_facts_for``)."""
 
 
 def prefix_window(text: str, offset: int, budget: int, comment: str) -> str:
@@ -143,15 +149,15 @@ def gather(
     anchor = (doc.uri, window_start(text, offset, base_budget)[1], with_facts, retriever)
     cached = _FACTS.get(doc.uri)
     if cached is not None and cached[0] == anchor:
-        facts, workspace = cached[1], cached[2]
+        facts, workspace, found = cached[1], cached[2], cached[3]
     else:
-        facts, workspace = _facts_for(
+        facts, workspace, found = _facts_for(
             doc, offset, anchor[1], open_docs, budget, retriever, with_facts, scopes
         )
         if len(_FACTS) > 64:
             _FACTS.clear()
-        _FACTS[doc.uri] = (anchor, facts, workspace)
-    prefix_budget = base_budget - sum(len(f) + 1 for f in workspace)
+        _FACTS[doc.uri] = (anchor, facts, workspace, found)
+    prefix_budget = base_budget - sum(len(f) + 1 for c in workspace for f in c.lines)
     prefix = prefix_window(text, offset, prefix_budget, doc.language.line_comment)
     visible_from = window_start(text, offset, prefix_budget)[1]
     kept = [f"inside {s.kind} {s.name}: {s.header}" for s in scopes if s.start < visible_from]
@@ -159,12 +165,15 @@ def gather(
     return CompletionContext(
         prefix,
         suffix,
-        tuple(_within(kept + list(facts), budget // 5) + list(workspace)) if with_facts else (),
+        tuple(_within(kept + list(facts), budget // 5)) if with_facts else (),
+        workspace,
         _cursor(doc, offset),
         doc.uri.rsplit("/", 1)[-1],
         doc.language.id,
         doc.language.line_comment,
         block,
+        found.here,
+        found.repo,
     )
 
 
@@ -177,14 +186,16 @@ def _facts_for(
     retriever: Retriever | None,
     with_facts: bool,
     scopes: list[Scope],
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(definitions near the cursor that the prompt's code does not show, workspace facts);
-    ``scopes`` are those around the cursor (found once per request)."""
+) -> tuple[tuple[str, ...], tuple[Chunk, ...], Retrieved]:
+    """(definitions near the cursor that the prompt's code does not show, workspace chunks,
+    what the retriever found); ``scopes`` are those around the cursor (found once per
+    request)."""
+    found = Retrieved()
     if not with_facts:
-        return (), ()
+        return (), (), found
     open_docs = list(open_docs)
     nearby = used_definitions(doc, offset, open_docs, scopes=scopes)
-    workspace: list[str] = []
+    workspace: list[Chunk] = []
     if retriever is not None:
         least_prefix = budget - budget // SUFFIX_SHARE - budget // 5 - budget // 4
         visible = (
@@ -192,14 +203,14 @@ def _facts_for(
             doc.position_at(offset + budget // SUFFIX_SHARE)[0],
         )
         found = retriever.retrieve(doc, offset, open_docs, visible)
-        workspace = as_facts(found, budget // 4, nearby)
+        workspace = choose(found, budget // 4, nearby)
     first_visible = doc.position_at(visible_from)[0]
     facts = [
         describe(d.uri.rsplit("/", 1)[-1], d)
         for d in nearby
         if d.uri != doc.uri or d.start_line < first_visible  # else in the prefix or suffix
     ]
-    return tuple(facts), tuple(workspace)
+    return tuple(facts), tuple(workspace), found
 
 
 def _within(facts: list[str], budget: int) -> list[str]:
@@ -212,12 +223,15 @@ def _within(facts: list[str], budget: int) -> list[str]:
     return kept
 
 
-def _facts_block(ctx: CompletionContext, comment: str) -> str:
-    if not ctx.facts:
+def _facts_block(ctx: CompletionContext, comment: str, chunks: Iterable[Chunk]) -> str:
+    """The facts and the workspace ``chunks`` as lines (commented out with ``comment`` when
+    written into code)."""
+    lines = [*ctx.facts, *(line for chunk in chunks for line in chunk.lines)]
+    if not lines:
         return ""
     header = load("complete")["facts_header"]
     lead = f"{comment} " if comment else ""
-    return "".join(f"{lead}{line}\n" for line in (header, *ctx.facts)) + "\n"
+    return "".join(f"{lead}{line}\n" for line in (header, *lines)) + "\n"
 
 
 def build_request(
@@ -239,17 +253,26 @@ def build_request(
         "extra": {"mode": "line" if line_mode else "block"},
     }
     if fim:
+        context, as_lines = "", ctx.workspace
+        if settings.repo_prompt and fam.repo is not None:
+            here = ctx.here or ctx.path
+            others = [c for c in ctx.workspace if c.where != here]
+            language = language_for(ctx.language, ctx.path)
+            context = repo_context(fam, others, language, here, ctx.repo)
+            if context:  # this file's own chunks stay facts: it is the file being written
+                as_lines = tuple(c for c in ctx.workspace if c.where == here)
         return GenerationRequest(
-            prefix=_facts_block(ctx, ctx.comment) + ctx.prefix,
+            prefix=_facts_block(ctx, ctx.comment, as_lines) + ctx.prefix,
             suffix=ctx.suffix,
             fim_template=fam.fim,
+            fim_context=context,
             **common,
         )
     spec = load("complete")
     messages = [Message("system", spec["system"])]
     for example in spec.get("examples", ()):
         messages += [Message("user", example["user"]), Message("assistant", example["assistant"])]
-    facts = _facts_block(ctx, "") if ctx.facts else ""
+    facts = _facts_block(ctx, "", ctx.workspace)
     user = fill(
         spec["user"],
         facts=facts,

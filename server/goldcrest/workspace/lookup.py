@@ -60,6 +60,11 @@ class Request:
         root = next((r for r in self.roots if path.startswith(r)), None)
         return path[len(root) :] if root else posixpath.basename(path)
 
+    def repo(self) -> str:
+        """The name of the workspace folder the request's file is in ("" outside them)."""
+        root = next((r for r in self.roots if self.path.startswith(r)), "")
+        return posixpath.basename(root.rstrip("/"))
+
     def file_of(self, definition: Definition) -> str | None:
         return self.index.path_of(definition.uri) or path_of_uri(definition.uri)
 

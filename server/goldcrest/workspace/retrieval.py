@@ -54,7 +54,7 @@ class RetrievalOptions:
     members; how many similar chunks. The cross-file eval compares them (README, "Evaluation")."""
 
     max_definitions: int = MAX_DEFINITIONS
-    cursor_first: bool = False
+    cursor_first: bool = True
     module_members: bool = True
     imported: bool = True
     class_members: bool = True
@@ -74,10 +74,13 @@ class Snippet:
 
 @dataclass(frozen=True)
 class Retrieved:
-    """Definitions as (where, definition) and snippets, each best first."""
+    """Definitions as (where, definition) and snippets, each best first; ``here`` names the
+    request's own file the way ``where`` names others, in workspace folder ``repo``."""
 
     definitions: tuple[tuple[str, Definition], ...] = ()
     snippets: tuple[Snippet, ...] = ()
+    here: str = ""
+    repo: str = ""
 
 
 class Retriever(Protocol):
@@ -101,13 +104,26 @@ def describe(where: str, definition: Definition) -> str:
     return f"{where}: {definition.signature}{doc_line}"
 
 
-def as_facts(
+@dataclass(frozen=True)
+class Chunk:
+    """One chosen piece of context from file ``where``: a definition, or the first lines of a
+    similar snippet (``code``). ``lines`` are its fact lines."""
+
+    where: str
+    start_line: int
+    lines: tuple[str, ...]
+    definition: Definition | None = None
+    code: str = ""
+
+
+def choose(
     retrieved: Retrieved, budget_chars: int, shown: Iterable[Definition] = ()
-) -> list[str]:
-    """Fact lines within ``budget_chars``: chosen best first, written in a stable order (by
-    file and line) so the prompt's prefix stays the same while the user types."""
+) -> list[Chunk]:
+    """What fits in ``budget_chars`` (measured as fact lines): chosen best first, put in a
+    stable order (definitions, then snippets, each by file and line) so the prompt's head stays
+    the same while the user types."""
     skip = set(shown)
-    chosen: list[tuple[str, int, list[str]]] = []
+    chosen: list[Chunk] = []
     used = 0
     for where, definition in retrieved.definitions:
         if definition in skip:
@@ -116,9 +132,9 @@ def as_facts(
         if used + len(line) + 1 > budget_chars:
             break
         used += len(line) + 1
-        chosen.append((where, definition.start_line, [line]))
-    chosen.sort(key=lambda c: (c[0], c[1]))
-    snippets: list[tuple[str, int, list[str]]] = []
+        chosen.append(Chunk(where, definition.start_line, (line,), definition))
+    chosen.sort(key=lambda c: (c.where, c.start_line))
+    snippets: list[Chunk] = []
     for snippet in retrieved.snippets:
         lines = [f"similar code in {snippet.where}:"]
         size = len(lines[0]) + 1
@@ -129,9 +145,17 @@ def as_facts(
             size += len(code) + 1
         if len(lines) > 2:  # a header and a bare signature line say too little
             used += size
-            snippets.append((snippet.where, snippet.start_line, lines))
-    snippets.sort(key=lambda c: (c[0], c[1]))
-    return [line for *_, lines in chosen + snippets for line in lines]
+            code = "\n".join(lines[1:])
+            snippets.append(Chunk(snippet.where, snippet.start_line, tuple(lines), code=code))
+    snippets.sort(key=lambda c: (c.where, c.start_line))
+    return chosen + snippets
+
+
+def as_facts(
+    retrieved: Retrieved, budget_chars: int, shown: Iterable[Definition] = ()
+) -> list[str]:
+    """Fact lines within ``budget_chars`` (see ``choose``)."""
+    return [line for chunk in choose(retrieved, budget_chars, shown) for line in chunk.lines]
 
 
 class Workspace(Protocol):
@@ -351,4 +375,6 @@ def retrieve(
         for chunk_id, ref in picked
         if chunk_id in texts
     )
-    return Retrieved(tuple((w, d) for d, w in definitions.items()), snippets)
+    return Retrieved(
+        tuple((w, d) for d, w in definitions.items()), snippets, request.where(path), request.repo()
+    )

@@ -49,6 +49,8 @@ TUNINGS = {
     "snippets-0": RetrievalOptions(snippets=0),
     "no-members": RetrievalOptions(class_members=False),
 }
+#: Completion settings measured against the defaults, the same way.
+SETTING_TUNINGS = {"comments": {"repo_prompt": False}}
 _EVAL_DATA = ("humaneval-infilling", "quixbugs")  # a folder with these is eval data, not a project
 
 
@@ -115,7 +117,7 @@ class CrossfileSuite:
             NO_CONTEXT,
             OPEN_TABS,
             FIM_RAW,
-            *(f"{GOLDCREST}+{t}" for t in TUNINGS),
+            *(f"{GOLDCREST}+{t}" for t in (*TUNINGS, *SETTING_TUNINGS)),
         )
     )
     needs: tuple[str, ...] = ()  # scored in process (rapidfuzz), no tests to run
@@ -170,8 +172,10 @@ class CrossfileSuite:
                         for t in tabs
                     ]
                 )
+            elif (tuning := variant.removeprefix(f"{GOLDCREST}+")) in SETTING_TUNINGS:
+                settings = settings.model_copy(update=SETTING_TUNINGS[tuning])
             elif variant.startswith(f"{GOLDCREST}+"):
-                retriever = _Tuned(ws, TUNINGS[variant.removeprefix(f"{GOLDCREST}+")])
+                retriever = _Tuned(ws, TUNINGS[tuning])
             suggestion = await complete(
                 doc, offset, store, engine, TypeAhead(), retriever, settings
             )
