@@ -52,3 +52,17 @@ async def test_options_turn_each_kind_off(tmp_path: Path):
     assert _names(found) == ["apply_discount"]
     found = await _retrieve(tmp_path, "report.py", text, snippets=0)
     assert found.snippets == ()
+
+
+@pytest.mark.asyncio
+async def test_the_name_just_before_the_cursor_is_looked_up_first(tmp_path: Path):
+    """``table.rate_for`` is a method reached through an attribute, only guessed by name; the
+    names the file imports would otherwise fill the list before it."""
+    text = (
+        "from .pricing import DEFAULT_RATES, TaxTable, apply_discount\n\n\n"
+        "def tax(table, category):\n    return table.rate_for"
+    )
+    found = await _retrieve(tmp_path, "report.py", text, max_definitions=3)
+    assert _names(found)[0] == "rate_for"
+    found = await _retrieve(tmp_path, "report.py", text, max_definitions=3, cursor_first=False)
+    assert "rate_for" not in _names(found)

@@ -113,6 +113,21 @@ async def test_fim_without_insert_capability_uses_family_template_raw(fake):
     await b.aclose()
 
 
+async def test_fim_with_workspace_files_goes_raw_with_the_files_first(fake, backend):
+    """Ollama's infilling template has no place for other files: the prompt is built here."""
+    request = GenerationRequest(
+        prefix="p",
+        suffix="s",
+        fim_template="<A>{prefix}<B>{suffix}<C>",
+        fim_context="<R>shop\n<F>a.py\ndef a(): ...\n<F>b.py\n",
+    )
+    await backend.generate(request)
+    body = fake.last("/api/generate")
+    assert body["prompt"] == "<R>shop\n<F>a.py\ndef a(): ...\n<F>b.py\n<A>p<B>s<C>"
+    assert body["raw"] is True
+    assert "suffix" not in body
+
+
 async def test_chat_sends_messages_schema_and_ignores_thinking(fake, backend):
     fake.push(Reply(chunks=['{"bugs"', ": []}"], thinking=["hmm, ", "let me see"]))
     usage = Usage()
