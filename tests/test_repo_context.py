@@ -91,17 +91,18 @@ def _context(workspace: list[Chunk]) -> CompletionContext:
 def test_the_request_carries_other_files_as_context_and_this_files_facts_as_comments():
     own = chunks(("pkg/cart.py", definition("Cart", "class", "class Cart:", 40)))
     ctx = _context(chunks(("pkg/pricing.py", APPLY)) + own)
-    request = build_request(ctx, family("qwen2_5_coder"), True, CompletionSettings())
+    files = CompletionSettings(repo_prompt=True)
+    request = build_request(ctx, family("qwen2_5_coder"), True, files)
     assert request.fim_context.startswith("<|repo_name|>shop\n<|file_sep|>pkg/pricing.py\n")
     assert request.fim_context.endswith("<|file_sep|>pkg/cart.py\n")
     assert "apply_discount" not in request.prefix
     assert "# pkg/cart.py: class Cart:" in request.prefix
     assert "# inside function f: def f():" in request.prefix
 
-    flat = build_request(ctx, family("qwen2_5_coder"), True, CompletionSettings(repo_prompt=False))
+    flat = build_request(ctx, family("qwen2_5_coder"), True, CompletionSettings())
     assert flat.fim_context == ""
     assert "# pkg/pricing.py: def apply_discount(price, percent):" in flat.prefix
-    other = build_request(ctx, family("starcoder2"), True, CompletionSettings())
+    other = build_request(ctx, family("starcoder2"), True, files)
     assert other.fim_context == "" and "apply_discount" in other.prefix
 
 

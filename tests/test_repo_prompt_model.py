@@ -25,7 +25,7 @@ async def test_the_model_completes_with_a_name_only_another_file_defines(start_s
     (root / "pkg").mkdir(parents=True)
     (root / "pkg" / "__init__.py").write_text("")
     (root / "pkg" / "ledger.py").write_text(LEDGER)
-    completion = {"timeout_s": 600, "max_tokens": 16, "temperature": 0.0}
+    completion = {"timeout_s": 600, "max_tokens": 16, "temperature": 0.0, "repo_prompt": True}
     lsp = await start_server({"backend": "embedded", "completion": completion}, workspace=root)
     await indexed(lsp, "reconcile_ledger_entries")
     uri = open_doc(lsp, root / "app.py", APP, "python")

@@ -86,7 +86,7 @@ async def test_prompt_has_the_imported_definition_as_the_file_it_comes_from(
     """Qwen2.5-Coder reads other files in its repository layout, before the current file's
     FIM prompt; Ollama's own infilling template has no place for them, so the prompt is raw."""
     fake_ollama.default = ANSWER
-    lsp = await start_server(ollama_options(fake_ollama), workspace=project)
+    lsp = await start_server(ollama_options(fake_ollama, repo_prompt=True), workspace=project)
     await indexed(lsp, "add")
     py = await prompt_at(lsp, fake_ollama, project / "app.py", APP, "helper(")
     assert py.startswith("<|repo_name|>proj\n<|file_sep|>pkg/util.py\n")
@@ -101,11 +101,9 @@ async def test_prompt_has_the_imported_definition_as_the_file_it_comes_from(
     assert ts.index(block) < ts.index("<|file_sep|>web/main.ts\n<|fim_prefix|>import { add }")
 
 
-async def test_without_repository_prompts_the_facts_are_comments(
-    start_server, fake_ollama, project
-):
+async def test_by_default_the_facts_are_comments_above_the_code(start_server, fake_ollama, project):
     fake_ollama.default = ANSWER
-    lsp = await start_server(ollama_options(fake_ollama, repo_prompt=False), workspace=project)
+    lsp = await start_server(ollama_options(fake_ollama), workspace=project)  # the default
     await indexed(lsp, "add")
     py = await prompt_at(lsp, fake_ollama, project / "app.py", APP, "helper(")
     assert f"# pkg/util.py: {OLD}  # Add two numbers the special way.\n" in py
@@ -136,7 +134,7 @@ async def test_unsaved_edits_then_saves_reach_the_prompt(start_server, fake_olla
     )
     await indexed(lsp, "scaled_helper")
     prompt = await prompt_at(lsp, fake_ollama, project / "app2.py", APP, "helper(")
-    assert f"<|file_sep|>pkg/util.py\n{NEW}" in prompt and OLD not in prompt  # from the index
+    assert f"pkg/util.py: {NEW}" in prompt and OLD not in prompt  # now from the index
 
 
 async def test_files_changed_outside_the_editor_are_reindexed(start_server, fake_ollama, project):

@@ -63,10 +63,10 @@ class CompletionSettings(_Section):
         "definitions the code uses (open files and the workspace index).",
     )
     repo_prompt: bool = Field(
-        True,
+        False,
         description="For models trained on whole repositories (Qwen2.5-Coder), show the "
         "workspace's definitions as outlines of the files they come from, before the current "
-        "file, instead of as comments above it.",
+        "file, instead of as comments above it (off: on the cross-file tune project the two tied).",
     )
     timeout_s: float = Field(20.0, gt=0, description="Give up on a suggestion after this long.")
     debounce_max_ms: int = Field(

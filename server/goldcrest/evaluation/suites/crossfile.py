@@ -50,7 +50,7 @@ TUNINGS = {
     "no-members": RetrievalOptions(class_members=False),
 }
 #: Completion settings measured against the defaults, the same way.
-SETTING_TUNINGS = {"comments": {"repo_prompt": False}}
+SETTING_TUNINGS = {"repo-prompt": {"repo_prompt": True}}
 _EVAL_DATA = ("humaneval-infilling", "quixbugs")  # a folder with these is eval data, not a project
 
 
