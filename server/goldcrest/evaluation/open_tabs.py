@@ -77,3 +77,13 @@ class OpenTabs:
         scored.sort()
         best = scored[:_BEST]
         return Retrieved(snippets=tuple(Snippet(label, "", s, w) for _, label, s, w in best))
+
+    def near(
+        self,
+        doc: Document,
+        offset: int,
+        open_docs: Iterable[Document],
+        visible_lines: tuple[int, int],
+    ) -> tuple[str, ...]:
+        """Nothing: the baseline has only the tabs' windows, ranked as a whole."""
+        return ()

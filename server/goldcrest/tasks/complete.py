@@ -50,6 +50,7 @@ class CompletionContext:
     block: tuple[int, int]  # the innermost function or class around the cursor, else the file
     here: str = ""  # this file's path as ``workspace`` chunks name theirs
     repo: str = ""  # the workspace folder's name
+    near: tuple[str, ...] = ()  # about the name being typed, written just above its line
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ def gather(
     head of the prompt, and a head that changed as the user types (a new name used, a new
     function begun) would make the model read the whole prompt again.
     """
-    text = doc.text
+    text, open_docs = doc.text, list(open_docs)
     budget = int(budget_tokens * CHARS_PER_TOKEN)
     suffix = suffix_window(text, offset, budget // SUFFIX_SHARE)
     base_budget = budget - budget // SUFFIX_SHARE - budget // 5
@@ -161,6 +162,10 @@ def gather(
     prefix = prefix_window(text, offset, prefix_budget, doc.language.line_comment)
     visible_from = window_start(text, offset, prefix_budget)[1]
     kept = [f"inside {s.kind} {s.name}: {s.header}" for s in scopes if s.start < visible_from]
+    near: tuple[str, ...] = ()
+    if with_facts and retriever is not None:
+        visible = (doc.position_at(visible_from)[0], doc.position_at(offset + len(suffix))[0])
+        near = retriever.near(doc, offset, open_docs, visible)
     block = next(((s.start, s.end) for s in scopes if s.kind not in _GROUPING), (0, len(text)))
     return CompletionContext(
         prefix,
@@ -174,6 +179,7 @@ def gather(
         block,
         found.here,
         found.repo,
+        near,
     )
 
 
@@ -234,6 +240,18 @@ def _facts_block(ctx: CompletionContext, comment: str, chunks: Iterable[Chunk]) 
     return "".join(f"{lead}{line}\n" for line in (header, *lines)) + "\n"
 
 
+def _with_near(ctx: CompletionContext) -> str:
+    """The prefix with ``ctx.near`` as comments just above the cursor's line: a small model
+    heeds what is closest, and the prompt's head, which the engine has cached, stays as it was."""
+    if not ctx.near or not ctx.comment:
+        return ctx.prefix
+    start = ctx.prefix.rfind("\n") + 1
+    line = ctx.prefix[start:]
+    indent = line[: len(line) - len(line.lstrip())]
+    notes = "".join(f"{indent}{ctx.comment} {note}\n" for note in ctx.near)
+    return ctx.prefix[:start] + notes + line
+
+
 def build_request(
     ctx: CompletionContext,
     fam: Family,
@@ -262,7 +280,7 @@ def build_request(
             if context:  # this file's own chunks stay facts: it is the file being written
                 as_lines = tuple(c for c in ctx.workspace if c.where == here)
         return GenerationRequest(
-            prefix=_facts_block(ctx, ctx.comment, as_lines) + ctx.prefix,
+            prefix=_facts_block(ctx, ctx.comment, as_lines) + _with_near(ctx),
             suffix=ctx.suffix,
             fim_template=fam.fim,
             fim_context=context,
@@ -273,6 +291,8 @@ def build_request(
     for example in spec.get("examples", ()):
         messages += [Message("user", example["user"]), Message("assistant", example["assistant"])]
     facts = _facts_block(ctx, "", ctx.workspace)
+    if ctx.near:
+        facts = facts.rstrip("\n") + "\n" + "".join(f"{line}\n" for line in ctx.near) + "\n"
     user = fill(
         spec["user"],
         facts=facts,

@@ -32,7 +32,8 @@ from . import store as store_module
 from .embeddings import Embedder
 from .extract import FileFacts, extract
 from .index import FileRecord, SymbolIndex
-from .retrieval import Rerank, Retrieved, retrieve
+from .near import near_facts
+from .retrieval import DEFAULT_OPTIONS, Rerank, Retrieved, retrieve
 from .scan import FileStat, read_source, scan, wanted
 from .storage import Storage
 from .store import Store, content_hash
@@ -136,6 +137,19 @@ class WorkspaceIndex:
         except Exception:  # retrieval is an aid: a fault here must not cost the suggestion
             log.exception("workspace retrieval failed for %s", doc.uri)
             return Retrieved()
+
+    def near(
+        self,
+        doc: Document,
+        offset: int,
+        open_docs: Iterable[Document],
+        visible_lines: tuple[int, int],
+    ) -> tuple[str, ...]:
+        try:
+            return near_facts(self, doc, offset, open_docs, visible_lines, DEFAULT_OPTIONS)
+        except Exception:  # an aid, like retrieval: a fault must not cost the suggestion
+            log.exception("facts for the cursor's line failed for %s", doc.uri)
+            return ()
 
     def texts(self, chunk_ids: Sequence[int]) -> dict[int, str]:
         return self._read(lambda reader: reader.texts(chunk_ids))

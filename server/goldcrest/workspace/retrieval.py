@@ -40,7 +40,7 @@ _FAMILY = {"typescript": "javascript", "cpp": "c"}  # snippets may cross within 
 # file imports, guesses by name.
 _AT, _USED, _CLASS, _IMPORTED, _GUESSED = -1, 0, 1, 2, 3
 _MEMBER_AT = re.compile(r"([^\W\d]\w*)\.$")
-_NAME_AT = re.compile(r"[^\W\d]\w*$")
+_NAME_AT = re.compile(r"([^\W\d]\w*)\(?$")  # a callee with its "(" typed too
 _FROM_AT = re.compile(r"^\s*from\s+(\.*)([\w.]*)\s+import\s+\(?[\w\s,]*$")
 
 
@@ -59,6 +59,7 @@ class RetrievalOptions:
     imported: bool = True
     class_members: bool = True
     snippets: int = SNIPPETS
+    near_definition: bool = True  # the cursor name's definition just above its line (``near``)
 
 
 DEFAULT_OPTIONS = RetrievalOptions()
@@ -84,7 +85,9 @@ class Retrieved:
 
 
 class Retriever(Protocol):
-    """What tasks call: ``visible_lines`` (first, last) of ``doc`` are already in the prompt."""
+    """What tasks call: ``visible_lines`` (first, last) of ``doc`` are already in the prompt.
+    ``retrieve`` is asked once per prompt window (its facts head the prompt); ``near`` on
+    every request, for the line being typed (fact lines written just above it)."""
 
     def retrieve(
         self,
@@ -93,6 +96,14 @@ class Retriever(Protocol):
         open_docs: Iterable[Document],
         visible_lines: tuple[int, int],
     ) -> Retrieved: ...
+
+    def near(
+        self,
+        doc: Document,
+        offset: int,
+        open_docs: Iterable[Document],
+        visible_lines: tuple[int, int],
+    ) -> tuple[str, ...]: ...
 
 
 Rerank = Callable[[str, list[tuple[float, int]]], list[tuple[float, int]]]
@@ -171,7 +182,7 @@ class Workspace(Protocol):
     def rerank(self) -> Rerank | None: ...
 
 
-def _guess(request: Request, candidates: list[Definition], language: str) -> list[Definition]:
+def guess(request: Request, candidates: list[Definition], language: str) -> list[Definition]:
     """By-name candidates worth showing: in languages with explicit imports only methods
     (reached through an attribute), and only when few files, or the nearest ones, define it."""
     if language in RESOLVED_LANGUAGES:
@@ -185,7 +196,7 @@ def _guess(request: Request, candidates: list[Definition], language: str) -> lis
     return candidates
 
 
-def _with_constructor(request: Request, definition: Definition) -> list[Definition]:
+def with_constructor(request: Request, definition: Definition) -> list[Definition]:
     if definition.kind != "class":
         return [definition]
     path = request.file_of(definition)
@@ -214,16 +225,16 @@ def _used(
             if not options.imported or unused > options.max_definitions:
                 continue  # not wanted, or more than could ever be shown
         for definition in request.follow(binding):
-            found += [(group, rank, d) for d in _with_constructor(request, definition)]
+            found += [(group, rank, d) for d in with_constructor(request, definition)]
     for rank, name in enumerate(names):
         if name in bound:
             continue
         candidates = request.named(name)
         direct = [d for d in candidates if request.file_of(d) in imported]
         for definition in direct:
-            found += [(_USED, rank, d) for d in _with_constructor(request, definition)]
+            found += [(_USED, rank, d) for d in with_constructor(request, definition)]
         if not direct:
-            found += [(_GUESSED, rank, d) for d in _guess(request, candidates, language)]
+            found += [(_GUESSED, rank, d) for d in guess(request, candidates, language)]
     return found
 
 
@@ -251,11 +262,11 @@ def _module_at_cursor(request: Request) -> list[tuple[int, int, Definition]]:
     return [(_AT, rank, d) for rank, d in enumerate(members)]
 
 
-def _name_at_cursor(request: Request) -> str | None:
+def name_at_cursor(request: Request) -> str | None:
     """The name that ends at the cursor: the callee or member the answer goes on from."""
     text, offset = request.doc.text, request.offset
     found = _NAME_AT.search(text, max(0, offset - 80), offset)
-    return found.group() if found is not None else None
+    return found.group(1) if found is not None else None
 
 
 def _class_members(request: Request, visible: tuple[int, int]) -> list[tuple[int, int, Definition]]:
@@ -278,7 +289,7 @@ def _class_members(request: Request, visible: tuple[int, int]) -> list[tuple[int
         if base in bound:
             classes = request.follow(bound[base])
         else:
-            classes = _guess(request, request.named(base), "")
+            classes = guess(request, request.named(base), "")
         for definition in classes:
             path = request.file_of(definition)
             if definition.kind == "class" and path:
@@ -352,7 +363,7 @@ def retrieve(
     names = identifiers_near(doc, offset)[:MAX_NAMES]
     ranked = _module_at_cursor(request) if options.module_members else []
     used = _used(request, names, options)
-    if options.cursor_first and (at := _name_at_cursor(request)) is not None:
+    if options.cursor_first and (at := name_at_cursor(request)) is not None:
         used = [(_AT, 0, d) if d.name == at else (g, r, d) for g, r, d in used]
     ranked += used
     if options.class_members:

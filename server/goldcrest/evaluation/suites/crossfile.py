@@ -29,6 +29,7 @@ from ...prompts import family
 from ...tasks.complete import CHARS_PER_TOKEN, TASK, complete, prefix_window, suffix_window
 from ...tasks.typeahead import TypeAhead
 from ...workspace.indexer import IndexOptions, WorkspaceIndex
+from ...workspace.near import near_facts
 from ...workspace.retrieval import RetrievalOptions, Retrieved, Retriever, retrieve
 from ..crossfile_items import CROSS, EXTENSIONS, IN_FILE, CrossfileItem, build_items
 from ..crossfile_score import score_line
@@ -48,6 +49,7 @@ TUNINGS = {
     "no-imported": RetrievalOptions(imported=False),
     "snippets-0": RetrievalOptions(snippets=0),
     "no-members": RetrievalOptions(class_members=False),
+    "no-near-def": RetrievalOptions(near_definition=False),
 }
 #: Completion settings measured against the defaults, the same way.
 SETTING_TUNINGS = {"repo-prompt": {"repo_prompt": True}}
@@ -69,6 +71,15 @@ class _Tuned:
         visible_lines: tuple[int, int],
     ) -> Retrieved:
         return retrieve(self.ws, doc, offset, open_docs, visible_lines, self.options)
+
+    def near(
+        self,
+        doc: Document,
+        offset: int,
+        open_docs: Iterable[Document],
+        visible_lines: tuple[int, int],
+    ) -> tuple[str, ...]:
+        return near_facts(self.ws, doc, offset, open_docs, visible_lines, self.options)
 
 
 class Project:

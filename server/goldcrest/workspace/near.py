@@ -1,0 +1,76 @@
+"""The definition of the name being typed, asked for on every request, written above its line.
+
+The prompt's head (``retrieve``'s facts) is kept while the user types, so that the engine's
+cache of it holds; it was gathered when the window last moved, often lines before the name at
+the cursor was typed, so it seldom holds that name's definition (on the cross-file tune project,
+the head differed from a fresh retrieval at 14 of 24 holes). This fact is one line, so
+``tasks.complete`` writes it as a comment right above the cursor's line, where a small model
+heeds it most and where a change costs the engine only the last few lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from goldcrest.context.symbols import Definition
+from goldcrest.documents import Document
+
+from .lookup import Request, path_of_uri
+from .retrieval import (
+    RetrievalOptions,
+    Workspace,
+    guess,
+    name_at_cursor,
+    with_constructor,
+)
+
+MAX_NEAR_DEFINITIONS = 2  # a class and its constructor
+
+
+def definition_at_cursor(
+    ws: Workspace,
+    doc: Document,
+    offset: int,
+    open_docs: Iterable[Document],
+    visible_lines: tuple[int, int],
+) -> list[tuple[str, Definition]]:
+    """(where, definition) of the name that ends at the cursor, when the prompt's code does not
+    show it: through the file's imports, else by name as retrieval guesses."""
+    path = path_of_uri(doc.uri)
+    if path is None or not ws.index.files:
+        return []
+    request = Request(ws, doc, min(max(offset, 0), len(doc.text)), path, open_docs)
+    name = name_at_cursor(request)
+    if name is None:
+        return []
+    first, last = visible_lines
+    if name in request.bound:
+        found = request.follow(request.bound[name])
+    else:
+        own = [d for d in request.definitions_in(path) if d.name == name]
+        others = request.named(name)
+        imported = [d for d in others if request.file_of(d) in request.imported]
+        found = own + (imported or guess(request, others, doc.language.id))
+    shown: list[tuple[str, Definition]] = []
+    for definition in found[:1]:
+        for d in with_constructor(request, definition):
+            where = request.file_of(d)
+            if where is None or (where == path and first <= d.start_line <= last):
+                continue
+            shown.append((request.where(where), d))
+    return shown[:MAX_NEAR_DEFINITIONS]
+
+
+def near_facts(
+    ws: Workspace,
+    doc: Document,
+    offset: int,
+    open_docs: Iterable[Document],
+    visible_lines: tuple[int, int],
+    options: RetrievalOptions,
+) -> tuple[str, ...]:
+    """The fact lines for just above the cursor's line, as ``options`` asks."""
+    if not options.near_definition:
+        return ()
+    found = definition_at_cursor(ws, doc, offset, open_docs, visible_lines)
+    return tuple(f"{where}: {d.signature}" for where, d in found)  # a second "#" invites more

@@ -1,0 +1,74 @@
+"""The definition of the name being typed, written just above the cursor's line
+(``workspace.near``), on the shop fixture project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crossfile_support import write_project
+from goldcrest.config import CompletionSettings
+from goldcrest.documents import Document
+from goldcrest.languages import language_for
+from goldcrest.prompts import family
+from goldcrest.tasks.complete import CompletionContext, build_request
+from goldcrest.tasks.cursor import Cursor
+from goldcrest.workspace.indexer import IndexOptions, WorkspaceIndex
+from goldcrest.workspace.near import near_facts
+from goldcrest.workspace.retrieval import RetrievalOptions
+
+
+async def _near(
+    tmp_path: Path, text: str, visible: tuple[int, int], options: RetrievalOptions
+) -> tuple[str, ...]:
+    """Near facts at the end of ``text``, written as ``shop/report.py``."""
+    root = write_project(tmp_path / "project")
+    path = root / "shop" / "report.py"
+    path.write_text(text)
+    ws = WorkspaceIndex([root], tmp_path / "index.sqlite", IndexOptions())
+    await ws.build()
+    try:
+        doc = Document(path.as_uri(), language_for(None, "report.py"), 1, text)
+        return near_facts(ws, doc, len(text), [doc], visible, options)
+    finally:
+        await ws.aclose()
+
+
+@pytest.mark.asyncio
+async def test_the_definition_of_the_name_at_the_cursor_is_a_near_fact(tmp_path: Path):
+    """``table.rate_for`` is a method of another file's class, reached through an attribute;
+    ``TaxTable(`` is a class, shown with its constructor."""
+    text = "from .pricing import TaxTable\n\n\ndef tax(table, category):\n    return table.rate_for"
+    found = await _near(tmp_path / "a", text, (4, 4), RetrievalOptions())
+    assert found == ("shop/pricing.py: def rate_for(self, category: str) -> float:",)
+    off = await _near(tmp_path / "b", text, (4, 4), RetrievalOptions(near_definition=False))
+    assert off == ()
+    text = "from .pricing import TaxTable\n\n\ndef table(region):\n    return TaxTable("
+    found = await _near(tmp_path / "c", text, (4, 4), RetrievalOptions())
+    assert found == (
+        "shop/pricing.py: class TaxTable:",
+        "shop/pricing.py: def __init__(self, region: str, rates: dict[str, float]) -> None:",
+    )
+
+
+@pytest.mark.asyncio
+async def test_a_definition_in_view_or_unknown_is_not_repeated(tmp_path: Path):
+    text = "def helper(x):\n    return x\n\n\ndef f():\n    return helper"
+    assert await _near(tmp_path / "a", text, (0, 5), RetrievalOptions()) == ()
+    text = "def f(cart):\n    return cart.no_such_method"
+    assert await _near(tmp_path / "b", text, (0, 1), RetrievalOptions()) == ()
+
+
+def test_near_facts_are_written_just_above_the_cursor_line_at_its_indent():
+    cursor = Cursor(line_before="    x = ", line_after="", next_lines=(), block_style="indent")
+    ctx = CompletionContext(
+        "import os\n\n\ndef f():\n    x = ", "\n", (), (), cursor, "cart.py", "python", "#",
+        (0, 20), near=("pkg/tax.py: def rate_for(self, category):",),
+    )  # fmt: skip
+    fim = build_request(ctx, family("qwen2_5_coder"), True, CompletionSettings())
+    assert fim.prefix == (
+        "import os\n\n\ndef f():\n    # pkg/tax.py: def rate_for(self, category):\n    x = "
+    )
+    chat = build_request(ctx, family("qwen2_5_coder"), False, CompletionSettings())
+    assert "pkg/tax.py: def rate_for(self, category):" in chat.messages[-1].content
