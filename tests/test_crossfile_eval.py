@@ -11,8 +11,14 @@ import pytest
 
 from crossfile_support import write_project
 from goldcrest.cli import main
+from goldcrest.config import CompletionSettings
+from goldcrest.documents import Document
 from goldcrest.evaluation.crossfile_items import CROSS, build_items
-from goldcrest.evaluation.suites.crossfile import CROSS_ITEMS, IN_FILE_ITEMS
+from goldcrest.evaluation.suites.crossfile import CROSS_ITEMS, IN_FILE_ITEMS, _prime, _Tuned
+from goldcrest.languages import language_for
+from goldcrest.tasks.complete import gather
+from goldcrest.workspace.indexer import IndexOptions, WorkspaceIndex
+from goldcrest.workspace.retrieval import RetrievalOptions, Retrieved
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -60,3 +66,39 @@ def test_the_index_puts_the_other_file_in_the_prompt(
     assert (out / "chart.png").is_file()
     # The project itself is never written to (the cut files live in a temporary copy).
     assert all((project / i.path).read_text() == i.prefix + i.reference + i.suffix for i in items)
+
+
+class _Spy(_Tuned):
+    """Records the offsets retrieval was asked for."""
+
+    asked: list[int]
+
+    def retrieve(self, doc: Document, offset: int, *args: Any) -> Retrieved:
+        self.asked = [*getattr(self, "asked", []), offset]
+        return super().retrieve(doc, offset, *args)
+
+
+@pytest.mark.asyncio
+async def test_an_attempt_sees_the_head_facts_of_its_lines_start_and_the_near_definition(
+    tmp_path: Path,
+):
+    """The server keeps the prompt's head while a line is typed, so the eval gathers it at
+    the start of the hole's line (``_prime``), not afresh at the cursor; the definition of the
+    name at the cursor comes per request, above the cursor's line."""
+    project = write_project(tmp_path / "shop")
+    items = build_items(project, "python", 0, CROSS_ITEMS, IN_FILE_ITEMS)
+    item = next(i for i in items if i.label == CROSS and i.kind in ("call", "constructor"))
+    ws = WorkspaceIndex([project], tmp_path / "index.sqlite", IndexOptions())
+    await ws.build()
+    try:
+        settings = CompletionSettings()
+        path = project / item.path
+        doc = Document(path.as_uri(), language_for(None, path.name), 1, item.text)
+        retriever = _Spy(ws, RetrievalOptions())
+        _prime(item, doc, retriever, settings)
+        ctx = gather(doc, len(item.prefix), [doc], settings.context_tokens, retriever)
+        assert retriever.asked == [item.prefix.rfind("\n") + 1]  # the line's start, once
+        assert ctx.workspace
+        assert any(_knows(line, item.key) for line in ctx.near)
+    finally:
+        await ws.aclose()

@@ -113,6 +113,24 @@ async def test_by_default_the_facts_are_comments_above_the_code(start_server, fa
     assert "// web/math.ts: function add(a: number, b: number): number  # Adds two numbers." in ts
 
 
+async def test_the_name_being_typed_has_its_definition_just_above_its_line(
+    start_server, fake_ollama, project
+):
+    """The head of the prompt stays as the line is typed (the engine's cache of it holds); the
+    definition of the callee just typed is written right above the cursor's line."""
+    fake_ollama.default = ANSWER
+    lsp = await start_server(ollama_options(fake_ollama), workspace=project)
+    await indexed(lsp, "helper")
+    begun = "from pkg import helper\n\n\ndef main():\n    \n"
+    first = await prompt_at(lsp, fake_ollama, project / "app3.py", begun, "main():\n    ")
+    change_whole(lsp, (project / "app3.py").as_uri(), 2, APP)
+    await inline(lsp, (project / "app3.py").as_uri(), end_of(APP, "helper("))
+    second = fake_ollama.last("/api/generate")["prompt"]
+    assert f"\n    # pkg/util.py: {OLD}\n    total = helper(" in second
+    head = first[: first.index("from pkg import helper")]
+    assert "pkg/util.py" in head and second.startswith(head)
+
+
 async def test_unsaved_edits_then_saves_reach_the_prompt(start_server, fake_ollama, project):
     fake_ollama.default = ANSWER
     lsp = await start_server(ollama_options(fake_ollama), workspace=project)

@@ -17,16 +17,25 @@ be while the user types, so no index entry holds the answer. Variants, one engin
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ...config import CompletionSettings
 from ...documents import Document, DocumentStore
 from ...languages import language_for
 from ...prompts import family
-from ...tasks.complete import CHARS_PER_TOKEN, TASK, complete, prefix_window, suffix_window
+from ...tasks.complete import (
+    CHARS_PER_TOKEN,
+    TASK,
+    complete,
+    gather,
+    prefix_window,
+    suffix_window,
+)
 from ...tasks.typeahead import TypeAhead
 from ...workspace.indexer import IndexOptions, WorkspaceIndex
 from ...workspace.near import near_facts
@@ -40,6 +49,8 @@ from .base import BASELINE_TIMEOUT_S, FIM_RAW, GOLDCREST, NO_CONTEXT, Attempt, S
 from .completion import completion_unsupported, fim_raw_request, validates
 
 OPEN_TABS = "open-tabs"
+#: Whether the head facts come from the start of the hole's line, as while typing (``_prime``).
+PRIMED = os.environ.get("GOLDCREST_EVAL_FRESH_FACTS") != "1"
 CROSS_ITEMS, IN_FILE_ITEMS = 40, 20
 #: Retrieval options measured against the defaults (README, "Evaluation").
 TUNINGS = {
@@ -80,6 +91,17 @@ class _Tuned:
         visible_lines: tuple[int, int],
     ) -> tuple[str, ...]:
         return near_facts(self.ws, doc, offset, open_docs, visible_lines, self.options)
+
+
+def _prime(
+    item: CrossfileItem, doc: Document, retriever: Retriever, settings: CompletionSettings
+) -> None:
+    """Gather the prompt's head as the server did when the user began the hole's line: it keeps
+    those facts while the line is typed (``tasks.complete.gather``), so a retrieval made
+    afresh at the cursor would measure what the editor does not show."""
+    start = item.prefix.rfind("\n") + 1
+    early = Document(doc.uri, doc.language, 0, item.prefix[:start] + item.suffix)
+    gather(early, start, [early], settings.context_tokens, retriever, settings.facts)
 
 
 class Project:
@@ -187,6 +209,8 @@ class CrossfileSuite:
                 settings = settings.model_copy(update=SETTING_TUNINGS[tuning])
             elif variant.startswith(f"{GOLDCREST}+"):
                 retriever = _Tuned(ws, TUNINGS[tuning])
+            if PRIMED:
+                _prime(item, doc, retriever, settings)
             suggestion = await complete(
                 doc, offset, store, engine, TypeAhead(), retriever, settings
             )
