@@ -1,6 +1,7 @@
 """While the user types, generation stops ``completion.max_predict_ms`` after the first token
 once a line is complete, and the complete lines are shown (llama.cpp's ``t_max_predict_ms``);
-a suggestion the user asks for with the trigger key is whole. Over stdio, the fake Ollama
+a suggestion the user asks for with the trigger key is whole, even where a cut one was just
+shown. Over stdio, the fake Ollama
 streaming one piece every 0.3 s."""
 
 from __future__ import annotations
@@ -37,9 +38,10 @@ async def test_while_typing_the_lines_complete_in_time_are_shown(
     took = asyncio.get_running_loop().time() - began
     assert typed == "total = sum(prices)"  # the line begun after the limit is not shown
     assert took < 0.9 * 0.3 * len(PIECES) + 0.3  # it did not wait for the whole answer
-    other = open_doc(lsp, tmp_path / "till.py", TEXT, "python")  # (no typing-through reuse)
-    asked = await _ask(lsp, other, types.InlineCompletionTriggerKind.Invoked)
+    asked = await _ask(lsp, uri, types.InlineCompletionTriggerKind.Invoked)  # the same place
     assert asked == "total = sum(prices)\n    return total"
+    again = await _ask(lsp, uri, types.InlineCompletionTriggerKind.Automatic)
+    assert again == "total = sum(prices)\n    return total"  # typed through: the whole one
 
 
 async def test_no_limit_when_it_is_off(start_server, fake_ollama, tmp_path):

@@ -65,6 +65,7 @@ class Answer:
     usage: Usage = field(default_factory=Usage)
     #: seconds spent waiting on the backend (0 for a cache hit): the model's share of a request
     wait_s: float = 0.0
+    cut: bool = False  # ended by ``predict_s`` with more to come: the complete lines only
 
 
 #: The cache key suffix under which an answer's token log-probabilities are kept.
@@ -269,7 +270,9 @@ class Engine:
             self.answer_cache.put(key, text)
             if usage.logprobs:  # a withheld unlikely answer stays withheld when it comes back
                 self.answer_cache.put(key + _LOGPROBS, json.dumps(usage.logprobs))
-        return Answer(text, backend.name, backend.model, cached=False, usage=usage, wait_s=wait_s)
+        return Answer(
+            text, backend.name, backend.model, cached=False, usage=usage, wait_s=wait_s, cut=cut
+        )
 
     async def answer(
         self,

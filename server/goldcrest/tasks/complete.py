@@ -61,6 +61,7 @@ class Suggestion:
     model: str
     source: str  # "model", "cache" or "typeahead"
     confidence: float | None = None  # the model's, from its tokens' log-probabilities
+    cut: bool = False  # from an answer cut short by the time limit (``Answer.cut``)
 
 
 _FACTS: dict[str, tuple[tuple[object, ...], tuple[str, ...], tuple[Chunk, ...], Retrieved]] = {}
@@ -328,7 +329,8 @@ async def complete(
     settings = settings or engine.settings.completion
     timing = timing or Timing()
     timing.add("sync", doc.take_sync_seconds())
-    if (rest := typeahead.lookup(doc.uri, doc.text, offset)) is not None:
+    whole = predict_s is None  # asked for: a suggestion cut short while typing will not do
+    if (rest := typeahead.lookup(doc.uri, doc.text, offset, whole=whole)) is not None:
         timing.source = "typeahead"
         return Suggestion(rest, offset, "", "", "typeahead")
     if pace is not None:
@@ -372,7 +374,7 @@ async def complete(
     )
     if routed is None:
         return None
-    typeahead.remember(doc.uri, view.text, offset, routed.value.text)
+    typeahead.remember(doc.uri, view.text, offset, routed.value.text, cut=routed.value.cut)
     timing.source = routed.value.source
     return routed.value
 
@@ -397,7 +399,9 @@ def _first_valid(
         engine.stats.add(backend.model, TASK, "validations")
         if verdict.ok:
             source = "cache" if answer.cached else "model"
-            shown = Suggestion(candidate, offset, backend.name, backend.model, source, sure)
+            shown = Suggestion(
+                candidate, offset, backend.name, backend.model, source, sure, answer.cut
+            )
             return Checked(shown, 1.0 if rank == 0 else 0.5)
         engine.stats.add(backend.model, TASK, "rejections")
     return None

@@ -19,6 +19,7 @@ class _Shown:
     before: str
     after: str
     text: str
+    cut: bool  # the time limit ended it: only its complete lines
 
 
 class TypeAhead:
@@ -27,19 +28,24 @@ class TypeAhead:
     def __init__(self) -> None:
         self._shown: dict[str, list[_Shown]] = {}
 
-    def remember(self, uri: str, text: str, offset: int, suggestion: str) -> None:
-        """``suggestion`` applies at ``offset`` of ``text``."""
+    def remember(
+        self, uri: str, text: str, offset: int, suggestion: str, cut: bool = False
+    ) -> None:
+        """``suggestion`` applies at ``offset`` of ``text``; ``cut``: it was cut short."""
         before = text[max(0, offset - _CONTEXT) : offset]
-        entry = _Shown(offset, before, text[offset : offset + _CONTEXT], suggestion)
+        entry = _Shown(offset, before, text[offset : offset + _CONTEXT], suggestion, cut)
         kept = [e for e in self._shown.get(uri, ()) if e.anchor != offset]
         self._shown[uri] = [entry, *kept][:_PER_DOCUMENT]
 
     def forget(self, uri: str) -> None:
         self._shown.pop(uri, None)
 
-    def lookup(self, uri: str, text: str, offset: int) -> str | None:
-        """The untyped rest of a suggestion if the user typed exactly its start, else None."""
+    def lookup(self, uri: str, text: str, offset: int, whole: bool = False) -> str | None:
+        """The untyped rest of a suggestion if the user typed exactly its start, else None;
+        ``whole``: not from one cut short (the user asked, and is owed the whole answer)."""
         for shown in self._shown.get(uri, ()):
+            if whole and shown.cut:
+                continue
             if (rest := _rest(shown, text, offset)) is not None:
                 return rest
         return None
