@@ -230,10 +230,12 @@ def _within(facts: list[str], budget: int) -> list[str]:
     return kept
 
 
-def _facts_block(ctx: CompletionContext, comment: str, chunks: Iterable[Chunk]) -> str:
-    """The facts and the workspace ``chunks`` as lines (commented out with ``comment`` when
-    written into code)."""
-    lines = [*ctx.facts, *(line for chunk in chunks for line in chunk.lines)]
+def _facts_block(
+    ctx: CompletionContext, comment: str, chunks: Iterable[Chunk], more: Iterable[str] = ()
+) -> str:
+    """The facts, the workspace ``chunks`` and ``more`` lines (commented out with ``comment``
+    when written into code)."""
+    lines = [*ctx.facts, *(line for chunk in chunks for line in chunk.lines), *more]
     if not lines:
         return ""
     header = load("complete")["facts_header"]
@@ -291,9 +293,7 @@ def build_request(
     messages = [Message("system", spec["system"])]
     for example in spec.get("examples", ()):
         messages += [Message("user", example["user"]), Message("assistant", example["assistant"])]
-    facts = _facts_block(ctx, "", ctx.workspace)
-    if ctx.near:
-        facts = facts.rstrip("\n") + "\n" + "".join(f"{line}\n" for line in ctx.near) + "\n"
+    facts = _facts_block(ctx, "", ctx.workspace, ctx.near)  # no code to write them above
     user = fill(
         spec["user"],
         facts=facts,
