@@ -97,6 +97,37 @@ def test_two_processes_share_the_file_and_both_count(tmp_path):
     assert _totals(path) == {"cloud": (102, 1.75)}
 
 
+_WINDOW = """
+import sys
+from pathlib import Path
+from goldcrest.spend import SpendLedger
+ledger = SpendLedger(Path(sys.argv[1]))
+sys.stdin.readline()  # all start together
+ledger.record(tier="local", model="m", task="t", cloud=False, requests=1)
+ledger.close()
+"""
+
+
+def test_windows_closing_at_once_on_a_new_file_all_count(tmp_path):
+    """Found by CI: SQLite answers the WAL switch "locked" at once, without its busy timeout,
+    while other processes open the same new file; a window closing then lost its counts."""
+    for trial in range(10):
+        path = tmp_path / f"spend{trial}.sqlite"
+        windows = [
+            subprocess.Popen(
+                [sys.executable, "-c", _WINDOW, str(path)], stdin=subprocess.PIPE, text=True
+            )
+            for _ in range(5)
+        ]
+        time.sleep(0.5)  # imported and waiting
+        for window in windows:
+            assert window.stdin is not None
+            window.stdin.write("go\n")
+            window.stdin.flush()
+        assert [window.wait(timeout=60) for window in windows] == [0] * 5
+        assert _totals(path) == {"local": (5, 0.0)}, f"trial {trial}"
+
+
 def test_garbage_is_moved_aside_and_counting_goes_on(tmp_path, caplog):
     path = tmp_path / "spend.sqlite"
     ledger = SpendLedger(path)

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .statefiles import ensure_dir, fault, move_aside, say_once
+from .statefiles import Fault, ensure_dir, fault, move_aside, say_once, use_wal
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,10 @@ class SpendLedger:
             self._stop.set()
             thread.join(timeout=2 * _BUSY_WAIT_S)
             self._stop = threading.Event()
-        self.flush()
+        deadline = time.monotonic() + _BUSY_WAIT_S
+        # Another window writing at the same moment is not a reason to lose this one's counts.
+        while self.flush() == "busy" and time.monotonic() < deadline:
+            time.sleep(0.05)
         with self._io:
             self._close_db()
 
@@ -182,11 +185,12 @@ class SpendLedger:
         while not stop.wait(FLUSH_S):
             self.flush()
 
-    def flush(self) -> None:
-        """Write the pending counts; on failure they wait for the next try."""
+    def flush(self) -> Fault | None:
+        """Write the pending counts; on failure they wait for the next try, and the failure's
+        kind (``statefiles.fault``) is returned."""
         with self._io:
             if not self._pending:
-                return
+                return None
             day = today()
             try:
                 try:
@@ -198,8 +202,9 @@ class SpendLedger:
                     self._write(self._replace(exc))
             except (OSError, sqlite3.Error) as exc:
                 self._trouble(exc)
-                return
+                return fault(exc) if isinstance(exc, sqlite3.Error) else "io"
             self._read_cloud_total(day)
+            return None
 
     def _write(self, db: sqlite3.Connection) -> None:
         """Insert the pending tallies in one transaction; on failure they stay pending."""
@@ -287,7 +292,7 @@ class SpendLedger:
             check_same_thread=False,
         )
         try:
-            db.execute("PRAGMA journal_mode=WAL")
+            use_wal(db, _BUSY_WAIT_S)
             db.executescript(_SCHEMA)
             self._inode = os.stat(self.path).st_ino
         except BaseException:

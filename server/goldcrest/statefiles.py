@@ -32,6 +32,21 @@ class FileReplaced(sqlite3.OperationalError):
     writing to the orphaned file)."""
 
 
+def use_wal(db: sqlite3.Connection, wait_s: float) -> None:
+    """Switch ``db`` to WAL, waiting up to ``wait_s`` for other processes like any statement
+    does: SQLite answers this pragma "locked" at once, without its busy timeout, while another
+    process opens the same new file (two windows starting or closing together)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if fault(exc) != "busy" or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def fault(exc: sqlite3.Error) -> Fault:
     """What kind of trouble an SQLite error means, from its (extended) result code."""
     code = getattr(exc, "sqlite_errorcode", None)

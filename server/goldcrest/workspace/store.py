@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from sys import intern
 
-from goldcrest.statefiles import ensure_dir
+from goldcrest.statefiles import ensure_dir, use_wal
 
 from .extract import FileFacts
 from .index import ChunkRef, FileEntry, FileRecord
@@ -85,7 +85,7 @@ class Store:
             raise
 
     def _setup(self, version: str) -> None:
-        self._db.execute("PRAGMA journal_mode=WAL")
+        use_wal(self._db, _BUSY_WAIT_S)
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
