@@ -40,6 +40,7 @@ WRONG_FUNCTION = FIXED_FUNCTION.replace("coupon / 100", "coupon / 1000")
 
 def with_tests(fake: Any, tests: str = "on", **actions: Any) -> dict[str, Any]:
     settings = {"bug_samples": 1, "bug_rewrites": 0, "best_of": 2, "tests": tests}
+    settings["fix_infills"] = 0  # the rewrites' tests; the filled-in lines have their own
     settings |= {"test_timeout_s": 30, **actions}
     return options(fake, actions=settings)
 
@@ -126,6 +127,43 @@ async def test_fix_offers_the_candidate_that_makes_the_tests_pass(
     assert apply_edit(PRICING, edits[0].edit) == PRICING_FIXED
     assert any("the project's tests pass" in m.message for m in lsp.messages)
     assert snapshot(root) == before  # the user's files were never touched
+
+
+async def test_with_tests_fix_first_fills_in_the_selected_line(start_server, fake_ollama, tmp_path):
+    """The reported line is filled in by completion before any rewrite is asked for: the
+    model's unchanged line and a wrong one are judged and tested, the third fill passes the
+    tests and is the fix; no chat request is made."""
+    root = shop(tmp_path / "project")
+    before = snapshot(root)
+    for line in (COUPON.strip(), "total = total * coupon", "total = total - total * coupon / 100"):
+        fake_ollama.push(Reply(chunks=[line, "\n"]), "/api/generate")
+    fake_ollama.default = Reply(chunks=[fenced(WRONG_FUNCTION)])
+    lsp = await start_server(with_tests(fake_ollama, fix_infills=4), workspace=root)
+    uri = _open(lsp, root)
+    edits = record_edits(lsp)
+    result = await run_command(lsp, "goldcrest.fix", {"uri": uri, "range": lines_range(5, 5)})
+    assert result["applied"] is True
+    assert apply_edit(PRICING, edits[0].edit) == PRICING_FIXED
+    filled = fake_ollama.bodies("/api/generate")
+    assert len(filled) == 3 and fake_ollama.bodies("/api/chat") == []
+    assert filled[0]["prompt"].endswith("    if coupon:\n        ")  # the hole, at its indent
+    assert filled[0]["suffix"].startswith("\n    return total\n")
+    temperatures = [body["options"]["temperature"] for body in filled]
+    assert temperatures[0] < temperatures[1]  # the most natural line first
+    assert any("the project's tests pass" in m.message for m in lsp.messages)
+    assert snapshot(root) == before
+
+
+async def test_without_tests_the_line_is_never_filled_in(start_server, fake_ollama, tmp_path):
+    """Nothing judges a filled-in line without tests: fix rewrites the function."""
+    root = shop(tmp_path / "project")
+    fake_ollama.default = Reply(chunks=[fenced(FIXED_FUNCTION)])
+    lsp = await start_server(with_tests(fake_ollama, "off", fix_infills=4), workspace=root)
+    uri = _open(lsp, root)
+    record_edits(lsp)
+    result = await run_command(lsp, "goldcrest.fix", {"uri": uri, "range": lines_range(5, 5)})
+    assert result["applied"] is True
+    assert fake_ollama.bodies("/api/generate") == [] and fake_ollama.bodies("/api/chat")
 
 
 async def test_with_tests_sampling_goes_past_agreement_and_stops_at_the_first_pass(

@@ -228,6 +228,10 @@ class ActionSettings(_Section):
         6, ge=1, le=12, description="Fix and refactor candidates sampled when the project's "
         "tests judge them (sampling stops at the first that passes).",
     )  # fmt: skip
+    fix_infills: int = Field(
+        6, ge=0, le=12, description="With the project's tests, fix first tries this many "
+        "candidates that fill in the reported lines (completion: a few tokens each). 0: none.",
+    )  # fmt: skip
     temperature: float = Field(0.1, ge=0, le=2, description="Temperature of single answers.")
     sample_temperature: float = Field(0.6, ge=0, le=2, description="Temperature for best-of-N.")
     max_tokens: int = Field(640, ge=32, le=4096, description="Most tokens one answer may use.")

@@ -13,6 +13,7 @@ the failing tests pass is proof on its own: its lines are kept whatever the othe
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from ..backends.base import GenerationRequest
@@ -20,12 +21,14 @@ from ..config import ActionSettings
 from ..documents import Document
 from ..routing.cascade import Caller
 from ..stats import Stats
-from .candidates import PARSES, Target, find_target, judge
+from .candidates import PARSES, Target, find_target, judge, judge_code
 from .code_answer import reindent
 from .fix import RULES, fix_request
+from .line_infill import fills, hole_in
 from .rewrite import Verify
 
 GENERIC_BUG = "There is a bug in this code; find it and fix it."
+SUSPECTS = 3  # the most suspicious lines filled in when failing tests can judge
 MAX_CHANGED = 3  # a rewrite changing more lines than this is a rewrite, not a fix
 _QUOTE = 100
 
@@ -98,6 +101,47 @@ async def ask(
         return Repair(findings)
     passed = await verify(doc.text[: target.start] + new_text + doc.text[target.end :])
     return Repair(findings, passed)
+
+
+async def fill_suspects(
+    call: Caller,
+    probe_: Probe,
+    suspicious: Mapping[int, float],
+    settings: ActionSettings,
+    stats: Stats,
+    verify: Verify,
+) -> dict[int, str]:
+    """Findings proven by the tests: the function's ``SUSPECTS`` most suspicious lines (what the
+    failing tests run, see ``evidence.localize``) are each filled in by completion, the most
+    natural fill of each first, then hotter ones, ``settings.fix_infills`` fills in all; the
+    first fill that makes the failing tests pass names its lines. Empty when none does."""
+    doc, target = probe_.doc, probe_.target
+    last = target.first_line + target.code.count("\n")
+    ranked = sorted(
+        (
+            line
+            for line, score in suspicious.items()
+            if score > 0 and target.first_line < line <= last
+        ),
+        key=lambda line: (-suspicious[line], line),
+    )[:SUSPECTS]
+    holes = [
+        hole
+        for line in ranked
+        if (hole := hole_in(doc, target, doc.offset_at(line, 0), doc.offset_at(line, 0)))
+        is not None
+    ]
+    for turn in range(-(-settings.fix_infills // max(len(holes), 1)) if holes else 0):
+        for hole in holes:
+            async for code in fills(call, doc, target, hole, settings, (turn,)):
+                stats.add(call.backend.model, "bugs", "fills")
+                candidate = judge_code(doc, target, code, RULES)
+                if candidate.level < PARSES:
+                    continue
+                new_text = reindent(candidate.code, target.indent)
+                if await verify(doc.text[: target.start] + new_text + doc.text[target.end :]):
+                    return changed(doc.text[target.start : target.end], new_text, target.first_line)
+    return {}
 
 
 def changed(old: str, new: str, first_line: int) -> dict[int, str]:

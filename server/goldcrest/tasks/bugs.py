@@ -240,10 +240,11 @@ async def _samples(
     settings: ActionSettings,
     engine: Engine,
     verify: Verify | None,
+    suspicious: Mapping[int, float] | None = None,
 ) -> _Samples:
     """Up to ``plan`` readable answers about one unit, each read into anchored findings; stops
     as soon as more samples could not change the outcome, or a corrected version passes the
-    project's tests."""
+    project's tests (the most suspicious lines filled in first, then whole rewrites)."""
     unit, lines = scan.units[index], split_lines(scan.text)
     got = _Samples()
     for n in range(plan.asks):
@@ -262,6 +263,12 @@ async def _samples(
         ):
             return got  # (a correction that passes the tests could still prove a line)
     probe = scan.probes[index] if plan.repairs else None
+    if verify is not None and probe is not None and suspicious:
+        stats = engine.stats
+        proven = await bug_rewrites.fill_suspects(call, probe, suspicious, settings, stats, verify)
+        if proven:
+            got.proven = proven
+            return got
     for n in range(plan.repairs if probe is not None else 0):
         repair = await bug_rewrites.ask(
             call, probe, settings, n, plan.repairs, engine.stats, verify
@@ -304,7 +311,7 @@ async def check_unit(
 
     async def attempt(call: Caller) -> Checked[tuple[Finding, ...]] | None:
         plan = _plan(call, scan, index, settings, verify)
-        got = await _samples(call, scan, index, plan, settings, engine, verify)
+        got = await _samples(call, scan, index, plan, settings, engine, verify, suspicious)
         if not got.found and not got.proven:
             problems.append(got.problem)
             return None

@@ -111,6 +111,11 @@ def judge(doc: Document, target: Target, answer: str, rules: Rules) -> Candidate
     code = extract_code(answer, prefer=target.name)
     if code is None:
         return Candidate("", REJECTED, "the answer had no code", "")
+    return judge_code(doc, target, code, rules)
+
+
+def judge_code(doc: Document, target: Target, code: str, rules: Rules) -> Candidate:
+    """How good ``code`` (the whole new target, any indentation) is as its replacement."""
     python = doc.language.id == "python"
     if python:
         if (error := syntax_error(code)) is not None:

@@ -16,6 +16,7 @@ from ..routing.features import measure
 from ..workspace.retrieval import Retriever
 from .candidates import PARSES, Rules, Target, find_target, frozen_copy
 from .facts import facts_block
+from .line_infill import hole_in
 from .rewrite import Job, Outcome, Verify, routed_rewrite
 from .structured import chat_request
 
@@ -119,6 +120,7 @@ async def propose_fix(
         RULES,
         PARSES,
         verify,
+        hole_in(snapshot, target, start, end),
     )
     features = measure(snapshot, target.start, target.end, TASK, len(facts))
     return await routed_rewrite(engine, job, features, tier, on_tier)

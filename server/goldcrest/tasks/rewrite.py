@@ -29,9 +29,11 @@ from .candidates import (
     Target,
     choose,
     judge,
+    judge_code,
     minimal_edit,
 )
 from .code_answer import reindent
+from .line_infill import Hole, fills
 from .structured import chat_request
 
 
@@ -79,16 +81,24 @@ async def best_rewrite(
     task: str,
     settings: ActionSettings,
     verify: Verify | None = None,
+    hole: Hole | None = None,
 ) -> Outcome:
     """Sample up to ``samples`` answers through ``call``, judge them, repair once if none is
     clean, pick one. With ``verify`` (the project's tests), each usable candidate is run as it
     comes and the first that passes wins: with an oracle every sample is another chance, so
-    sampling stops at a pass rather than at agreement.
+    sampling stops at a pass rather than at agreement; and the lines of ``hole`` are first
+    filled in by completion (``line_infill``), which costs a few tokens a candidate.
 
     ``doc`` must be a frozen copy (see ``frozen_copy``).
     """
     candidates: list[Candidate] = []
     tried = _Verified(doc, target, min_level, verify)
+    if verify is not None and hole is not None and not call.cloud:
+        async for code in fills(call, doc, target, hole, settings, range(settings.fix_infills)):
+            candidate = _counted(stats, call, task, judge_code(doc, target, code, rules))
+            candidates.append(candidate)
+            if (passing := await tried.first_pass([candidate])) is not None:
+                return tried.outcome(passing, candidates)
     for i in range(samples):
         answer = await call(request_for(i))
         if answer is None:
@@ -168,6 +178,7 @@ class Job:
     rules: Rules
     min_level: int
     verify: Verify | None = None
+    hole: Hole | None = None  # lines to fill in first, when tests judge (``line_infill``)
 
 
 async def routed_rewrite(
@@ -196,6 +207,7 @@ async def routed_rewrite(
             task=job.task,
             settings=engine.settings.actions,
             verify=job.verify,
+            hole=job.hole,
         )
         if outcome.edit is None:
             if call.answers:  # a tier that never answered says nothing about the code
