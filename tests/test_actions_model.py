@@ -6,11 +6,16 @@ passed validation, and that when nothing does, the user is told.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
+
 import pytest
 from lsprotocol import types
 
 from actions_support import apply_edit, lines_range, parses, record_edits, run_command
 from conftest import open_doc
+from evidence_projects import PRICING, add_test, shop, snapshot
 
 pytestmark = pytest.mark.model
 
@@ -19,6 +24,15 @@ PY = """def last(items):
     if not items:
         return None
     return items[len(items)]
+"""
+
+
+STRICT = """
+from shop.pricing import total_price
+
+
+def test_coupon_is_a_percentage():
+    assert total_price([200], coupon=10) == 180
 """
 
 
@@ -83,3 +97,32 @@ async def test_real_model_explains_or_falls_back_to_the_signature(start_server, 
         )
     )
     assert hover.contents.value == text  # written once, ready at once the next time
+
+
+async def test_real_model_fix_with_tests_offers_only_what_passes_them(start_server, tmp_path):
+    """The project's tests on, the coupon line selected: the fix offered (filled in or
+    rewritten by the real model) makes every test pass, a stricter one included, and the
+    workspace is untouched."""
+    root = shop(tmp_path / "project")
+    add_test(root, "strict", STRICT)
+    before = snapshot(root)
+    lsp = await start_server(
+        {**EMBEDDED, "actions": {"tests": "on", "test_timeout_s": 60}}, workspace=root
+    )
+    applied = record_edits(lsp)
+    uri = open_doc(lsp, root / "shop" / "pricing.py", PRICING, "python")
+    result = await run_command(lsp, "goldcrest.fix", {"uri": uri, "range": lines_range(5, 5)})
+    assert result["applied"] is True, [m.message for m in lsp.messages]
+    assert any("the project's tests pass" in m.message for m in lsp.messages)
+    assert snapshot(root) == before
+    fixed = tmp_path / "fixed"
+    shutil.copytree(root, fixed)
+    (fixed / "shop" / "pricing.py").write_text(apply_edit(PRICING, applied[0].edit))
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=fixed,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout

@@ -39,7 +39,7 @@ def _hole(doc: Document, first: int, last: int):
 
 def test_a_line_inside_a_function_is_a_hole_at_its_indent():
     doc = _doc()
-    target, hole = _hole(doc, 7, 7)
+    _, hole = _hole(doc, 7, 7)
     assert hole is not None and hole.lines == 1 and hole.indent == " " * 8
     assert doc.text[hole.start : hole.end] == "        value = math.pi * r"
 
@@ -53,7 +53,7 @@ def test_what_is_not_a_hole():
 
 def test_the_prompt_ends_at_the_holes_indent_and_the_suffix_starts_after_it():
     doc = _doc()
-    target, hole = _hole(doc, 7, 7)
+    _, hole = _hole(doc, 7, 7)
     assert hole is not None
     fam = family("qwen2_5_coder")
     settings = ActionSettings()

@@ -89,6 +89,17 @@ async def test_list_bugs_sees_the_failing_test_and_ranks_its_line_first(
     assert by_line[3].severity == types.DiagnosticSeverity.Warning  # quoted, so on line 4
 
 
+async def _coupon_line_proven(lsp, root: Path) -> None:
+    """List bugs on the function shows the coupon line alone, as an error quoting the fix."""
+    uri = _open(lsp, root)
+    result = await run_command(lsp, "goldcrest.listBugs", {"uri": uri, "range": lines_range(0, 6)})
+    assert result["findings"] == 1
+    (diagnostic,) = lsp.diagnostics[uri]
+    assert diagnostic.range.start.line == 5
+    assert diagnostic.severity == types.DiagnosticSeverity.Error
+    assert "total = total - total * coupon / 100" in diagnostic.message
+
+
 async def test_list_bugs_shows_a_line_a_test_passing_correction_changes(
     start_server, fake_ollama, tmp_path
 ):
@@ -101,14 +112,26 @@ async def test_list_bugs_shows_a_line_a_test_passing_correction_changes(
     fake_ollama.push(Reply(chunks=[fenced(FIXED_FUNCTION)]))
     fake_ollama.default = Reply(chunks=[bugs_json()])
     lsp = await start_server(with_tests(fake_ollama, bug_rewrites=3), workspace=root)
-    uri = _open(lsp, root)
-    result = await run_command(lsp, "goldcrest.listBugs", {"uri": uri, "range": lines_range(0, 6)})
-    assert result["findings"] == 1
-    (diagnostic,) = lsp.diagnostics[uri]
-    assert diagnostic.range.start.line == 5
-    assert diagnostic.severity == types.DiagnosticSeverity.Error
-    assert "total = total - total * coupon / 100" in diagnostic.message
+    await _coupon_line_proven(lsp, root)
     assert len(fake_ollama.bodies("/api/chat")) == 3  # the passing correction ended the sampling
+    assert snapshot(root) == before
+
+
+async def test_list_bugs_fills_in_the_suspect_line_and_a_passing_fill_proves_it(
+    start_server, fake_ollama, tmp_path
+):
+    """No JSON answer names the line; the line the failing test runs alone is filled in by
+    completion, the fill passes the tests, and the line is shown as an error quoting it,
+    before any corrected version of the whole function is asked for."""
+    root = shop(tmp_path / "project")
+    before = snapshot(root)
+    fake_ollama.push(Reply(chunks=["total = total - total * coupon / 100\n"]), "/api/generate")
+    fake_ollama.default = Reply(chunks=[bugs_json()])
+    lsp = await start_server(with_tests(fake_ollama, bug_rewrites=3, fix_infills=3), workspace=root)
+    await _coupon_line_proven(lsp, root)
+    (filled,) = fake_ollama.bodies("/api/generate")
+    assert filled["prompt"].endswith("    if coupon:\n        ")
+    assert len(fake_ollama.bodies("/api/chat")) == 1  # the JSON answer; no rewrite was needed
     assert snapshot(root) == before
 
 
