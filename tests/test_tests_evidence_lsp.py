@@ -120,9 +120,9 @@ async def test_list_bugs_shows_a_line_a_test_passing_correction_changes(
 async def test_list_bugs_fills_in_the_suspect_line_and_a_passing_fill_proves_it(
     start_server, fake_ollama, tmp_path
 ):
-    """No JSON answer names the line; the line the failing test runs alone is filled in by
-    completion, the fill passes the tests, and the line is shown as an error quoting it,
-    before any corrected version of the whole function is asked for."""
+    """The line the failing test runs alone is filled in by completion, the fill passes the
+    tests, and the line is shown as an error quoting it, before any JSON answer or corrected
+    version of the whole function is asked for."""
     root = shop(tmp_path / "project")
     before = snapshot(root)
     fake_ollama.push(Reply(chunks=["total = total - total * coupon / 100\n"]), "/api/generate")
@@ -131,7 +131,7 @@ async def test_list_bugs_fills_in_the_suspect_line_and_a_passing_fill_proves_it(
     await _coupon_line_proven(lsp, root)
     (filled,) = fake_ollama.bodies("/api/generate")
     assert filled["prompt"].endswith("    if coupon:\n        ")
-    assert len(fake_ollama.bodies("/api/chat")) == 1  # the JSON answer; no rewrite was needed
+    assert fake_ollama.bodies("/api/chat") == []  # proof first: no sample was needed
     assert snapshot(root) == before
 
 

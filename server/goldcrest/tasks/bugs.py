@@ -244,9 +244,17 @@ async def _samples(
 ) -> _Samples:
     """Up to ``plan`` readable answers about one unit, each read into anchored findings; stops
     as soon as more samples could not change the outcome, or a corrected version passes the
-    project's tests (the most suspicious lines filled in first, then whole rewrites)."""
+    project's tests. With failing tests the most suspicious lines are filled in first, and a
+    fill that passes them ends it before any sample is asked for."""
     unit, lines = scan.units[index], split_lines(scan.text)
     got = _Samples()
+    probe = scan.probes[index] if plan.repairs else None
+    if verify is not None and probe is not None and suspicious:
+        stats = engine.stats
+        proven = await bug_rewrites.fill_suspects(call, probe, suspicious, settings, stats, verify)
+        if proven:  # proof, at the cost of a few tokens: what the samples say would add doubt
+            got.proven = proven
+            return got
     for n in range(plan.asks):
         request = scan.requests[index]
         if n:
@@ -262,13 +270,6 @@ async def _samples(
             got.found, plan.total, _needed(plan.total)
         ):
             return got  # (a correction that passes the tests could still prove a line)
-    probe = scan.probes[index] if plan.repairs else None
-    if verify is not None and probe is not None and suspicious:
-        stats = engine.stats
-        proven = await bug_rewrites.fill_suspects(call, probe, suspicious, settings, stats, verify)
-        if proven:
-            got.proven = proven
-            return got
     for n in range(plan.repairs if probe is not None else 0):
         repair = await bug_rewrites.ask(
             call, probe, settings, n, plan.repairs, engine.stats, verify

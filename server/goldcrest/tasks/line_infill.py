@@ -20,7 +20,7 @@ from ..prompts import Family, family
 from ..routing.cascade import Caller
 from .candidates import Target
 from .code_answer import dedent
-from .complete import prefix_window, suffix_window
+from .windows import prefix_window, suffix_window
 
 MAX_LINES = 3  # a longer selection is not a line to fill in but a block to rewrite
 _WINDOW_CHARS = 6000  # of code on each side of the hole: the function and what it uses

@@ -28,15 +28,9 @@ from ...config import CompletionSettings
 from ...documents import Document, DocumentStore
 from ...languages import language_for
 from ...prompts import family
-from ...tasks.complete import (
-    CHARS_PER_TOKEN,
-    TASK,
-    complete,
-    gather,
-    prefix_window,
-    suffix_window,
-)
+from ...tasks.complete import CHARS_PER_TOKEN, TASK, complete, gather
 from ...tasks.typeahead import TypeAhead
+from ...tasks.windows import prefix_window, suffix_window
 from ...workspace.indexer import IndexOptions, WorkspaceIndex
 from ...workspace.near import near_facts
 from ...workspace.retrieval import RetrievalOptions, Retrieved, Retriever, retrieve
