@@ -131,13 +131,15 @@ async def fill_suspects(
         if (hole := hole_in(doc, target, doc.offset_at(line, 0), doc.offset_at(line, 0)))
         is not None
     ]
+    tested: set[str] = set()  # a fill the tests have judged is not run again
     for turn in range(-(-settings.fix_infills // max(len(holes), 1)) if holes else 0):
         for hole in holes:
             async for code in fills(call, doc, target, hole, settings, (turn,)):
                 stats.add(call.backend.model, "bugs", "fills")
                 candidate = judge_code(doc, target, code, RULES)
-                if candidate.level < PARSES:
+                if candidate.level < PARSES or candidate.key in tested:
                     continue
+                tested.add(candidate.key)
                 new_text = reindent(candidate.code, target.indent)
                 if await verify(doc.text[: target.start] + new_text + doc.text[target.end :]):
                     return changed(doc.text[target.start : target.end], new_text, target.first_line)
