@@ -15,9 +15,10 @@ from pygls.uris import to_fs_path
 from ..context.symbols import Definition
 from ..privacy.ignore import IGNORE_FILES
 from ..workspace.embeddings import Embedder
-from ..workspace.indexer import IndexOptions, WorkspaceIndex, store_path
+from ..workspace.indexer import IndexOptions, WorkspaceIndex
 from ..workspace.retrieval import path_of_uri
 from ..workspace.scan import indexable_extensions
+from ..workspace.store_identity import store_path
 from .progress import WorkDone
 
 if TYPE_CHECKING:

@@ -9,7 +9,6 @@ files, so requests are served throughout. At startup the store says which files 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import os
 import sqlite3
@@ -19,16 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from goldcrest import __version__
 from goldcrest.config import Settings
-from goldcrest.context import declarations, symbols
 from goldcrest.documents import Document
 from goldcrest.privacy.ignore import IGNORE_FILES
 from goldcrest.statefiles import fault
 
-from . import extract as extract_module
-from . import imports as imports_module
-from . import store as store_module
 from .embeddings import Embedder
 from .extract import FileFacts, extract
 from .index import FileRecord, SymbolIndex
@@ -37,6 +31,7 @@ from .retrieval import DEFAULT_OPTIONS, Rerank, Retrieved, retrieve
 from .scan import FileStat, read_source, scan, wanted
 from .storage import Storage
 from .store import Store, content_hash
+from .store_identity import store_version
 from .worker import Worker, handoff
 
 log = logging.getLogger(__name__)
@@ -75,21 +70,6 @@ class BuildReport:
     removed: int
     truncated: bool
     seconds: float
-
-
-def store_version() -> str:
-    """Stored records are valid only for the code that extracted them: a change to any of these
-    modules (or a new release) re-indexes everything once."""
-    digest = hashlib.blake2b(__version__.encode(), digest_size=8)
-    for module in (declarations, symbols, extract_module, imports_module, store_module):
-        digest.update(Path(module.__file__ or "").read_bytes())
-    return digest.hexdigest()
-
-
-def store_path(cache_dir: Path, roots: Sequence[Path]) -> Path:
-    """One SQLite file per workspace, beside the answer cache."""
-    key = "\n".join(sorted(r.as_posix() for r in roots)).encode()
-    return cache_dir.parent / "index" / f"{hashlib.blake2b(key, digest_size=8).hexdigest()}.sqlite"
 
 
 class WorkspaceIndex:
