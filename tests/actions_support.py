@@ -16,9 +16,11 @@ from conftest import ollama_options
 
 def options(fake: Any, **extra: Any) -> dict[str, Any]:
     """initializationOptions for the fake Ollama (3 s per call); one list-bugs answer per
-    unit and no corrected versions unless a test asks for more (test_actions_units.py covers
-    sampling, test_actions_bugs.py corrected versions)."""
-    return ollama_options(fake) | {"actions": {"bug_samples": 1, "bug_rewrites": 0}} | extra
+    unit, no corrected versions and no lines filled in unless a test asks for more
+    (test_actions_units.py covers sampling, test_actions_bugs.py the other two); ``actions``
+    in ``extra`` is merged into these."""
+    actions = {"bug_samples": 1, "bug_rewrites": 0, "bug_fills": 0} | extra.pop("actions", {})
+    return ollama_options(fake) | {"actions": actions} | extra
 
 
 async def code_actions(

@@ -277,3 +277,73 @@ async def test_a_corrected_version_alone_is_not_enough(start_server, fake_ollama
     uri = open_doc(lsp, tmp_path / "geo.py", PY, "python")
     result = await run_command(lsp, "goldcrest.listBugs", {"uri": uri, "range": lines_range(3, 4)})
     assert result["findings"] == 0 and not lsp.diagnostics.get(uri)
+
+
+TOTAL = """def total(prices, coupon):
+    amount = 0
+    for price in prices:
+        amount += price
+    return amount * (1 - coupon / 10)
+"""
+COUPON_BUG = (5, "The coupon is a percentage: divide by 100.", "return amount * (1 - coupon / 10)")
+SAME_LINES = ("amount = 0", "for price in prices:", "amount += price")
+
+
+def _fills(fake, last: str) -> None:
+    """The fake's fills of TOTAL's four body lines, in order: the first three as they are."""
+    for line in (*SAME_LINES, last):
+        fake.push(Reply(chunks=[line, "\n"]), "/api/generate")
+
+
+async def test_a_near_miss_of_the_filled_in_lines_is_a_vote(
+    start_server, fake_ollama, tmp_path: Path
+):
+    """Each body line is filled in by completion; the one whose fill differs only narrowly is
+    one more sample, so with the JSON answer naming the same line it makes two votes, and the
+    finding quotes the JSON answer's words."""
+    _fills(fake_ollama, "return amount * (1 - coupon / 100)")
+    fake_ollama.push(Reply(chunks=[bugs_json(COUPON_BUG)]), "/api/chat")
+    lsp = await start_server(options(fake_ollama, actions={"bug_fills": 1}))
+    uri = open_doc(lsp, tmp_path / "shop.py", TOTAL, "python")
+    result = await run_command(lsp, "goldcrest.listBugs", {"uri": uri})
+    assert result["findings"] == 1
+    (diagnostic,) = lsp.diagnostics[uri]
+    assert diagnostic.range.start.line == 4 and diagnostic.message.startswith(COUPON_BUG[1])
+    filled = fake_ollama.bodies("/api/generate")
+    assert len(filled) == 4
+    assert filled[3]["prompt"].endswith("        amount += price\n    ")  # the hole's indent
+    assert filled[3]["suffix"] == "\n"
+
+
+async def test_a_near_miss_alone_or_on_another_line_is_not_shown(
+    start_server, fake_ollama, tmp_path: Path
+):
+    _fills(fake_ollama, "return amount * (1 - coupon / 100)")
+    fake_ollama.push(Reply(chunks=[bugs_json((2, "Start at 1.", "amount = 0"))]), "/api/chat")
+    lsp = await start_server(options(fake_ollama, actions={"bug_fills": 1}))
+    uri = open_doc(lsp, tmp_path / "shop.py", TOTAL, "python")
+    result = await run_command(lsp, "goldcrest.listBugs", {"uri": uri})
+    assert result["findings"] == 0 and not lsp.diagnostics.get(uri)
+
+
+async def test_a_fill_that_only_adds_parentheses_is_no_vote(
+    start_server, fake_ollama, tmp_path: Path
+):
+    """The fill is compared with the line by syntax, not text: the same expression with
+    redundant parentheses is the line the code has, so the JSON answer stays alone."""
+    _fills(fake_ollama, "return amount * (1 - (coupon / 10))")
+    fake_ollama.push(Reply(chunks=[bugs_json(COUPON_BUG)]), "/api/chat")
+    lsp = await start_server(options(fake_ollama, actions={"bug_fills": 1}))
+    uri = open_doc(lsp, tmp_path / "shop.py", TOTAL, "python")
+    result = await run_command(lsp, "goldcrest.listBugs", {"uri": uri})
+    assert result["findings"] == 0 and len(fake_ollama.bodies("/api/generate")) == 4
+
+
+async def test_the_near_miss_vote_is_off_with_bug_fills_0(
+    start_server, fake_ollama, tmp_path: Path
+):
+    fake_ollama.push(Reply(chunks=[bugs_json(COUPON_BUG)]), "/api/chat")
+    lsp = await start_server(options(fake_ollama))
+    uri = open_doc(lsp, tmp_path / "shop.py", TOTAL, "python")
+    result = await run_command(lsp, "goldcrest.listBugs", {"uri": uri})
+    assert result["findings"] == 1 and fake_ollama.bodies("/api/generate") == []

@@ -89,7 +89,13 @@ def team_options(local: Any, base_url: str, tmp_path: Path) -> dict[str, Any]:
                 "timeout_s": 300,
             },
         ],
-        "actions": {"best_of": 1, "bug_samples": 1, "bug_rewrites": 0, "timeout_s": 600},
+        "actions": {
+            "best_of": 1,
+            "bug_samples": 1,
+            "bug_rewrites": 0,
+            "bug_fills": 0,
+            "timeout_s": 600,
+        },
         "spend": {"database": str(tmp_path / "spend.sqlite")},
     }
 

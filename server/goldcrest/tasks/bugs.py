@@ -18,7 +18,7 @@ from ..engine import Engine
 from ..routing.cascade import Caller, Checked
 from ..routing.features import RouteFeatures, measure
 from ..workspace.retrieval import Retriever
-from . import bug_rewrites
+from . import bug_fills, bug_rewrites
 from .bug_answers import SCHEMA, BugList, Finding, agree, read_sample, settled
 from .bug_rewrites import Probe
 from .candidates import frozen_copy
@@ -197,14 +197,16 @@ def plan_scan(
 
 @dataclass(frozen=True)
 class _Plan:
-    """How many answers one tier gives about a unit: JSON bug lists, then corrected versions."""
+    """How many answers one tier gives about a unit: the near misses of its lines filled in
+    (0 or 1 sample), JSON bug lists, then corrected versions."""
 
     asks: int
     repairs: int
+    fills: int = 0
 
     @property
     def total(self) -> int:
-        return self.asks + self.repairs
+        return self.fills + self.asks + self.repairs
 
 
 def _plan(
@@ -212,17 +214,21 @@ def _plan(
 ) -> _Plan:
     """A cloud tier answers once (it reads JSON well); a local one ``bug_samples`` times plus
     ``bug_rewrites`` corrected versions when the unit is a whole function, or, when failing
-    tests can prove one right, up to ``best_of_tests`` (sampling stops at the first pass)."""
+    tests can prove one right, up to ``best_of_tests`` (sampling stops at the first pass);
+    without such tests, a whole function's lines filled in are one more sample."""
     if call.cloud:
         return _Plan(1, 0)
-    if not scan.probes or scan.probes[index] is None or not settings.bug_rewrites:
+    if not scan.probes or scan.probes[index] is None:
         return _Plan(settings.bug_samples, 0)
+    fills = int(verify is None and settings.bug_fills > 0)
+    if not settings.bug_rewrites:
+        return _Plan(settings.bug_samples, 0, fills)
     most = (
         settings.bug_rewrites
         if verify is None
         else max(settings.bug_rewrites, settings.best_of_tests)
     )
-    return _Plan(settings.bug_samples, most)
+    return _Plan(settings.bug_samples, most, fills)
 
 
 @dataclass
@@ -230,6 +236,13 @@ class _Samples:
     found: list[dict[int, str]] = field(default_factory=list)
     proven: dict[int, str] = field(default_factory=dict)  # lines a test-passing version changes
     problem: str = ""
+    near_misses: dict[int, str] | None = None  # the fill sample, counted last (see votes)
+
+    @property
+    def votes(self) -> list[dict[int, str]]:
+        """Every sample, the fill sample last: a finding quotes the first sample naming its
+        line, and a model's own words say more than the fill it would have written."""
+        return self.found + ([self.near_misses] if self.near_misses is not None else [])
 
 
 async def _samples(
@@ -248,13 +261,16 @@ async def _samples(
     fill that passes them ends it before any sample is asked for."""
     unit, lines = scan.units[index], split_lines(scan.text)
     got = _Samples()
-    probe = scan.probes[index] if plan.repairs else None
+    probe = scan.probes[index] if plan.repairs or plan.fills else None
     if verify is not None and probe is not None and suspicious:
         stats = engine.stats
         proven = await bug_rewrites.fill_suspects(call, probe, suspicious, settings, stats, verify)
         if proven:  # proof, at the cost of a few tokens: what the samples say would add doubt
             got.proven = proven
             return got
+    if plan.fills and probe is not None:
+        top = settings.bug_fills
+        got.near_misses = await bug_fills.near_misses(call, probe, settings, engine.stats, top)
     for n in range(plan.asks):
         request = scan.requests[index]
         if n:
@@ -267,7 +283,7 @@ async def _samples(
             continue
         got.found.append(read_sample(answer.value, unit.first_line, unit.last_line, lines))
         if (verify is None or not plan.repairs) and settled(
-            got.found, plan.total, _needed(plan.total)
+            got.votes, plan.total, _needed(plan.total)
         ):
             return got  # (a correction that passes the tests could still prove a line)
     for n in range(plan.repairs if probe is not None else 0):
@@ -280,7 +296,7 @@ async def _samples(
             got.proven = repair.findings
             break
         got.found.append(repair.findings)
-        if verify is None and settled(got.found, plan.total, _needed(plan.total)):
+        if verify is None and settled(got.votes, plan.total, _needed(plan.total)):
             break
     return got
 
@@ -317,7 +333,7 @@ async def check_unit(
             problems.append(got.problem)
             return None
         agreed = agree(
-            got.found, min_votes=_needed(plan.total), suspicious=suspicious, proven=got.proven
+            got.votes, min_votes=_needed(plan.total), suspicious=suspicious, proven=got.proven
         )
         kept = tuple(f for f in agreed.findings if f.confidence >= settings.min_confidence)
         return Checked(kept, 0.5 if agreed.disputed else 1.0)

@@ -1,0 +1,89 @@
+"""Localizing bugs by naturalness: fill each line of a function in and see which ones the model
+would have written differently.
+
+A bug is usually one unnatural line. Shown the code before and after it, the model writes almost
+the same line, but not quite (``if start > end:`` where the code has ``if start == end:``). Each
+line of the function is filled in by completion at the single-answer temperature; the lines
+whose fill differs in syntax, not only in layout, are ranked by how close the fill is to them
+(a near miss ranks first, a fill that starts another thought last), and the closest make one
+more sample for ``bug_answers.agree``. It is a vote, never a finding on its own: correct code
+has near misses too (``(a, b)`` where the code has ``[a, b]``), so a line is shown only when
+another sample names it as well. Ray et al. (2016) found buggy lines less natural to a language
+model than the lines around them; completion is the job a small model does best.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from ..config import ActionSettings
+from ..documents import Document
+from ..prompts import family
+from ..routing.cascade import Caller
+from ..stats import Stats
+from .bug_rewrites import Probe
+from .candidates import PARSES, Target, judge_code
+from .fix import RULES
+from .line_infill import filled, hole_in, infill_request
+
+MAX_LINES = 40  # a longer function costs more fills than a vote is worth
+MIN_SIMILARITY = 0.5  # below it the fill is another thought, not the same line written right
+_TOKEN = re.compile(r"\w+|\S")
+_NOT_CODE = ("comment", "string")
+
+
+def similarity(line: str, fill: str) -> float:
+    """How close two lines are, token by token (0–1)."""
+    return difflib.SequenceMatcher(
+        None, _TOKEN.findall(line), _TOKEN.findall(fill), autojunk=False
+    ).ratio()
+
+
+def body_lines(doc: Document, target: Target) -> list[int]:
+    """The 0-based lines of the target's body that hold code (not blank, comments or strings)."""
+    last = target.first_line + target.code.count("\n")
+    lines = []
+    for line in range(target.first_line + 1, last + 1):
+        text = doc.line(line)
+        column = len(text) - len(text.lstrip())
+        if not text.strip() or text.lstrip().startswith(doc.language.line_comment):
+            continue
+        if doc.tree is not None:
+            node = doc.tree.root_node.descendant_for_point_range((line, column), (line, column))
+            if node is not None and any(kind in node.type for kind in _NOT_CODE):
+                continue
+        lines.append(line)
+    return lines
+
+
+async def near_misses(
+    call: Caller, probe: Probe, settings: ActionSettings, stats: Stats, top: int
+) -> dict[int, str] | None:
+    """The ``top`` lines of the probe's function whose fill differs most narrowly from them,
+    each with a message quoting the fill; None when the tier cannot fill in (no FIM, or it did
+    not answer) or the function is too long for it to be worth the fills."""
+    doc, target = probe.doc, probe.target
+    fam = family(call.backend.family)
+    lines = body_lines(doc, target)
+    if fam.fim is None or len(lines) > MAX_LINES or not await call.backend.supports_fim():
+        return None
+    ranked: list[tuple[float, int, str]] = []
+    for line in lines:
+        start = doc.offset_at(line, 0)
+        hole = hole_in(doc, target, start, start)
+        if hole is None:
+            continue
+        answer = await call(infill_request(doc, hole, fam, 0, settings))
+        if answer is None:
+            return None
+        stats.add(call.backend.model, "bugs", "fills")
+        codes = filled(doc, target, hole, answer.text)
+        if not codes or judge_code(doc, target, codes[0], RULES).level < PARSES:
+            continue  # the same line (up to layout), or one that does not fit
+        written = answer.text.strip().split("\n")[0].strip()
+        close = similarity(doc.line(line).strip(), written)
+        if close >= MIN_SIMILARITY:
+            ranked.append((close, line, written))
+    ranked.sort(key=lambda found: (-found[0], found[1]))
+    return {line: f"The model would write `{fill}` here." for _, line, fill in ranked[:top]}
