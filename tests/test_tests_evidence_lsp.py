@@ -177,11 +177,47 @@ async def test_with_tests_fix_first_fills_in_the_selected_line(start_server, fak
     assert snapshot(root) == before
 
 
-async def test_without_tests_the_line_is_never_filled_in(start_server, fake_ollama, tmp_path):
-    """Nothing judges a filled-in line without tests: fix rewrites the function."""
+async def test_without_tests_the_most_natural_fill_agreed_on_is_the_fix(
+    start_server, fake_ollama, tmp_path
+):
+    """Nothing runs without tests: the line is filled in once, at the coldest temperature and
+    without an extra line, as one more candidate; a rewrite agreeing with it ends sampling."""
     root = shop(tmp_path / "project")
+    fake_ollama.push(Reply(chunks=["total = total - total * coupon / 100", "\n"]), "/api/generate")
     fake_ollama.default = Reply(chunks=[fenced(FIXED_FUNCTION)])
     lsp = await start_server(with_tests(fake_ollama, "off", fix_infills=4), workspace=root)
+    uri = _open(lsp, root)
+    edits = record_edits(lsp)
+    result = await run_command(lsp, "goldcrest.fix", {"uri": uri, "range": lines_range(5, 5)})
+    assert result["applied"] is True
+    assert apply_edit(PRICING, edits[0].edit) == PRICING_FIXED
+    (filled,) = fake_ollama.bodies("/api/generate")
+    assert filled["options"]["temperature"] == 0.1  # actions.temperature, the single answer's
+    assert len(fake_ollama.bodies("/api/chat")) == 1
+
+
+async def test_without_tests_a_fill_that_keeps_the_line_leaves_the_rewrites_to_decide(
+    start_server, fake_ollama, tmp_path
+):
+    root = shop(tmp_path / "project")
+    fake_ollama.push(Reply(chunks=[COUPON.strip(), "\n"]), "/api/generate")
+    fake_ollama.default = Reply(chunks=[fenced(FIXED_FUNCTION)])
+    lsp = await start_server(with_tests(fake_ollama, "off", fix_infills=4), workspace=root)
+    uri = _open(lsp, root)
+    edits = record_edits(lsp)
+    result = await run_command(lsp, "goldcrest.fix", {"uri": uri, "range": lines_range(5, 5)})
+    assert result["applied"] is True
+    assert apply_edit(PRICING, edits[0].edit) == PRICING_FIXED
+    assert len(fake_ollama.bodies("/api/generate")) == 1
+    assert len(fake_ollama.bodies("/api/chat")) == 2  # two rewrites agree
+
+
+async def test_without_tests_and_fix_infills_0_nothing_is_filled_in(
+    start_server, fake_ollama, tmp_path
+):
+    root = shop(tmp_path / "project")
+    fake_ollama.default = Reply(chunks=[fenced(FIXED_FUNCTION)])
+    lsp = await start_server(with_tests(fake_ollama, "off"), workspace=root)
     uri = _open(lsp, root)
     record_edits(lsp)
     result = await run_command(lsp, "goldcrest.fix", {"uri": uri, "range": lines_range(5, 5)})

@@ -229,8 +229,9 @@ class ActionSettings(_Section):
         "tests judge them (sampling stops at the first that passes).",
     )  # fmt: skip
     fix_infills: int = Field(
-        6, ge=0, le=12, description="With the project's tests, fix first tries this many "
-        "candidates that fill in the reported lines (completion: a few tokens each). 0: none.",
+        6, ge=0, le=12, description="Fix first fills in the reported lines by completion (a "
+        "few tokens each): with the project's tests this many candidates, without them only "
+        "the most natural one. 0: none.",
     )  # fmt: skip
     temperature: float = Field(0.1, ge=0, le=2, description="Temperature of single answers.")
     sample_temperature: float = Field(0.6, ge=0, le=2, description="Temperature for best-of-N.")
@@ -246,6 +247,11 @@ class ActionSettings(_Section):
         1, ge=0, le=8, description="Corrected versions of each function list bugs also asks for; "
         "the lines they change are votes (with failing tests: up to best_of_tests, and one that "
         "passes them is proof). 0: none.",
+    )  # fmt: skip
+    bug_fills: int = Field(
+        1, ge=0, le=5, description="Without failing tests, list bugs also fills in each line "
+        "of a function (completion); the N lines whose fill differs most narrowly from them "
+        "are one more vote. 0: none.",
     )  # fmt: skip
     hover_budget_s: float = Field(0.8, gt=0, description="How long hover waits for the model.")
     repair: bool = Field(True, description="Ask once for a corrected edit when one fails checks.")

@@ -103,9 +103,11 @@ async def fills(
     hole: Hole,
     settings: ActionSettings,
     samples: Iterable[int],
+    grow: bool = True,
 ) -> AsyncIterator[str]:
     """The function's code with ``hole`` filled in, for each of ``samples`` (see
-    ``infill_request``) as it comes; nothing when the tier's model does not do FIM."""
+    ``infill_request``) as it comes, also with one more line when ``grow`` (see ``filled``);
+    nothing when the tier's model does not do FIM."""
     fam = family(call.backend.family)
     if fam.fim is None or not await call.backend.supports_fim():
         return
@@ -113,5 +115,5 @@ async def fills(
         answer = await call(infill_request(doc, hole, fam, sample, settings))
         if answer is None:
             return
-        for code in filled(doc, target, hole, answer.text):
+        for code in filled(doc, target, hole, answer.text)[: None if grow else 1]:
             yield code

@@ -84,17 +84,21 @@ async def best_rewrite(
     hole: Hole | None = None,
 ) -> Outcome:
     """Sample up to ``samples`` answers through ``call``, judge them, repair once if none is
-    clean, pick one. With ``verify`` (the project's tests), each usable candidate is run as it
-    comes and the first that passes wins: with an oracle every sample is another chance, so
-    sampling stops at a pass rather than at agreement; and the lines of ``hole`` are first
-    filled in by completion (``line_infill``), which costs a few tokens a candidate.
+    clean, pick one. The lines of ``hole`` are first filled in by completion (``line_infill``),
+    which costs a few tokens a candidate: without tests only the most natural fill, one more
+    candidate (the smallest change, so it is chosen unless two rewrites agree on another);
+    with ``verify`` (the project's tests) ``fix_infills`` of them. With ``verify`` each usable
+    candidate is run as it comes and the first that passes wins: with an oracle every sample
+    is another chance, so sampling stops at a pass rather than at agreement.
 
     ``doc`` must be a frozen copy (see ``frozen_copy``).
     """
     candidates: list[Candidate] = []
     tried = _Verified(doc, target, min_level, verify)
-    if verify is not None and hole is not None and not call.cloud:
-        async for code in fills(call, doc, target, hole, settings, range(settings.fix_infills)):
+    if hole is not None and settings.fix_infills and not call.cloud:
+        tested = verify is not None
+        infills = range(settings.fix_infills if tested else 1)
+        async for code in fills(call, doc, target, hole, settings, infills, grow=tested):
             candidate = _counted(stats, call, task, judge_code(doc, target, code, rules))
             candidates.append(candidate)
             if (passing := await tried.first_pass([candidate])) is not None:
@@ -178,7 +182,7 @@ class Job:
     rules: Rules
     min_level: int
     verify: Verify | None = None
-    hole: Hole | None = None  # lines to fill in first, when tests judge (``line_infill``)
+    hole: Hole | None = None  # the reported lines, filled in first (``line_infill``)
 
 
 async def routed_rewrite(
