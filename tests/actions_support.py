@@ -16,10 +16,11 @@ from conftest import ollama_options
 
 def options(fake: Any, **extra: Any) -> dict[str, Any]:
     """initializationOptions for the fake Ollama (3 s per call); one list-bugs answer per
-    unit, no corrected versions and no lines filled in unless a test asks for more
-    (test_actions_units.py covers sampling, test_actions_bugs.py the other two); ``actions``
-    in ``extra`` is merged into these."""
-    actions = {"bug_samples": 1, "bug_rewrites": 0, "bug_fills": 0} | extra.pop("actions", {})
+    unit, no corrected versions and no lines filled in (for list bugs or fix) unless a test
+    asks for more (test_actions_units.py covers sampling, test_actions_bugs.py the others for
+    list bugs, test_tests_evidence_lsp.py fix's fills); ``actions`` in ``extra`` is merged."""
+    actions = {"bug_samples": 1, "bug_rewrites": 0, "bug_fills": 0, "fix_infills": 0}
+    actions |= extra.pop("actions", {})
     return ollama_options(fake) | {"actions": actions} | extra
 
 

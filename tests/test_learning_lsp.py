@@ -25,7 +25,7 @@ def _options(fake: Any, tmp_path: Path, **extra: Any) -> dict[str, Any]:
     return (
         ollama_options(fake)
         | {"spend": {"database": str(tmp_path / "state" / "spend.sqlite")}}
-        | {"actions": {"bug_samples": 1, "bug_rewrites": 0, "bug_fills": 0}}
+        | {"actions": {"bug_samples": 1, "bug_rewrites": 0, "bug_fills": 0, "fix_infills": 0}}
         | extra
     )
 

@@ -79,6 +79,7 @@ def routed(local: Any, fake: FakeCloud, tmp_path: Path, **sections: Any) -> dict
             "bug_samples": 2,
             "bug_rewrites": 0,
             "bug_fills": 0,
+            "fix_infills": 0,
             "timeout_s": 20,
         },
         "routing": {"deep_nesting": 5},

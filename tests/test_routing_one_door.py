@@ -101,7 +101,13 @@ async def test_every_model_call_is_counted_under_its_tier(task, tmp_path):
         {
             "cache": {"enabled": False},
             "spend": {"database": str(tmp_path / "spend.sqlite")},
-            "actions": {"best_of": 2, "bug_samples": 2, "bug_rewrites": 0, "bug_fills": 0},
+            "actions": {
+                "best_of": 2,
+                "bug_samples": 2,
+                "bug_rewrites": 0,
+                "bug_fills": 0,
+                "fix_infills": 0,
+            },
             "cloud": {"enabled": True},
             "privacy": {"audit_log": str(tmp_path / "audit.jsonl")},
         }

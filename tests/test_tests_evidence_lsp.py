@@ -212,6 +212,23 @@ async def test_without_tests_a_fill_that_keeps_the_line_leaves_the_rewrites_to_d
     assert len(fake_ollama.bodies("/api/chat")) == 2  # two rewrites agree
 
 
+async def test_without_tests_a_fill_that_starts_another_thought_is_no_candidate(
+    start_server, fake_ollama, tmp_path
+):
+    """Unjudged, a fill is trusted only as the same line written right: one that shares
+    little with the line (here a print, which parses and uses defined names) is left out, so
+    with rewrites that hold no code nothing is offered."""
+    root = shop(tmp_path / "project")
+    fake_ollama.push(Reply(chunks=["print('the total is', total)", "\n"]), "/api/generate")
+    fake_ollama.default = Reply(chunks=["I cannot tell."])
+    lsp = await start_server(with_tests(fake_ollama, "off", fix_infills=4), workspace=root)
+    uri = _open(lsp, root)
+    edits = record_edits(lsp)
+    result = await run_command(lsp, "goldcrest.fix", {"uri": uri, "range": lines_range(5, 5)})
+    assert result["applied"] is False and edits == []
+    assert len(fake_ollama.bodies("/api/generate")) == 1
+
+
 async def test_without_tests_and_fix_infills_0_nothing_is_filled_in(
     start_server, fake_ollama, tmp_path
 ):

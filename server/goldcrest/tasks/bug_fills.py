@@ -14,9 +14,6 @@ model than the lines around them; completion is the job a small model does best.
 
 from __future__ import annotations
 
-import difflib
-import re
-
 from ..config import ActionSettings
 from ..documents import Document
 from ..prompts import family
@@ -25,19 +22,10 @@ from ..stats import Stats
 from .bug_rewrites import Probe
 from .candidates import PARSES, Target, judge_code
 from .fix import RULES
-from .line_infill import filled, hole_in, infill_request
+from .line_infill import NEAR, filled, hole_in, infill_request, similarity
 
 MAX_LINES = 40  # a longer function costs more fills than a vote is worth
-MIN_SIMILARITY = 0.5  # below it the fill is another thought, not the same line written right
-_TOKEN = re.compile(r"\w+|\S")
 _NOT_CODE = ("comment", "string")
-
-
-def similarity(line: str, fill: str) -> float:
-    """How close two lines are, token by token (0–1)."""
-    return difflib.SequenceMatcher(
-        None, _TOKEN.findall(line), _TOKEN.findall(fill), autojunk=False
-    ).ratio()
 
 
 def body_lines(doc: Document, target: Target) -> list[int]:
@@ -83,7 +71,7 @@ async def near_misses(
             continue  # the same line (up to layout), or one that does not fit
         written = answer.text.strip().split("\n")[0].strip()
         close = similarity(doc.line(line).strip(), written)
-        if close >= MIN_SIMILARITY:
+        if close >= NEAR:
             ranked.append((close, line, written))
     ranked.sort(key=lambda found: (-found[0], found[1]))
     return {line: f"The model would write `{fill}` here." for _, line, fill in ranked[:top]}

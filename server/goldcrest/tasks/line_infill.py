@@ -10,6 +10,8 @@ Xia and Zhang 2022). Without tests nothing judges the candidates, so they are ne
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 
@@ -24,6 +26,17 @@ from .windows import prefix_window, suffix_window
 
 MAX_LINES = 3  # a longer selection is not a line to fill in but a block to rewrite
 _WINDOW_CHARS = 6000  # of code on each side of the hole: the function and what it uses
+#: a fill less similar to the lines it replaces starts another thought rather than writing
+#: the same lines right: trusted only when the project's tests judge it
+NEAR = 0.5
+_TOKEN = re.compile(r"\w+|\S")
+
+
+def similarity(old: str, new: str) -> float:
+    """How close two pieces of code are, token by token, whatever their spacing (0–1)."""
+    return difflib.SequenceMatcher(
+        None, _TOKEN.findall(old), _TOKEN.findall(new), autojunk=False
+    ).ratio()
 
 
 @dataclass(frozen=True)
@@ -104,16 +117,22 @@ async def fills(
     settings: ActionSettings,
     samples: Iterable[int],
     grow: bool = True,
+    near: float = 0.0,
 ) -> AsyncIterator[str]:
     """The function's code with ``hole`` filled in, for each of ``samples`` (see
     ``infill_request``) as it comes, also with one more line when ``grow`` (see ``filled``);
-    nothing when the tier's model does not do FIM."""
+    a fill less than ``near`` similar to the hole's lines is left out; nothing when the tier's
+    model does not do FIM."""
     fam = family(call.backend.family)
     if fam.fim is None or not await call.backend.supports_fim():
         return
+    old = doc.text[hole.start : hole.end]
     for sample in samples:
         answer = await call(infill_request(doc, hole, fam, sample, settings))
         if answer is None:
             return
+        written = "\n".join(answer.text.strip().split("\n")[: hole.lines])
+        if near and similarity(old, written) < near:
+            continue
         for code in filled(doc, target, hole, answer.text)[: None if grow else 1]:
             yield code

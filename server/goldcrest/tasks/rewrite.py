@@ -33,7 +33,7 @@ from .candidates import (
     minimal_edit,
 )
 from .code_answer import reindent
-from .line_infill import Hole, fills
+from .line_infill import NEAR, Hole, fills
 from .structured import chat_request
 
 
@@ -86,7 +86,8 @@ async def best_rewrite(
     """Sample up to ``samples`` answers through ``call``, judge them, repair once if none is
     clean, pick one. The lines of ``hole`` are first filled in by completion (``line_infill``),
     which costs a few tokens a candidate: without tests only the most natural fill, one more
-    candidate (the smallest change, so it is chosen unless two rewrites agree on another);
+    candidate when it is a near miss of the lines (the smallest change, so it is chosen unless
+    two rewrites agree on another);
     with ``verify`` (the project's tests) ``fix_infills`` of them. With ``verify`` each usable
     candidate is run as it comes and the first that passes wins: with an oracle every sample
     is another chance, so sampling stops at a pass rather than at agreement.
@@ -98,7 +99,8 @@ async def best_rewrite(
     if hole is not None and settings.fix_infills and not call.cloud:
         tested = verify is not None
         infills = range(settings.fix_infills if tested else 1)
-        async for code in fills(call, doc, target, hole, settings, infills, grow=tested):
+        near = 0.0 if tested else NEAR
+        async for code in fills(call, doc, target, hole, settings, infills, tested, near):
             candidate = _counted(stats, call, task, judge_code(doc, target, code, rules))
             candidates.append(candidate)
             if (passing := await tried.first_pass([candidate])) is not None:
