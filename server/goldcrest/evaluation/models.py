@@ -73,6 +73,9 @@ class ObservedEngine(Engine):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.answers: list[Answer] = []
+        #: the answers to chat requests alone: the raw output the bugs and fix suites judge
+        #: (their line fills are FIM requests, and no bug list or rewrite)
+        self.chat_answers: list[Answer] = []
         self.served: list[str] = []  # the tier of each routed answer of the current attempt
         #: the repeat being run. Seeded samples (best-of-N) get a seed of their own per repeat:
         #: with the product's fixed seeds every repeat would replay the same answers, and
@@ -88,6 +91,8 @@ class ObservedEngine(Engine):
         answer = await super().generate(task, request, **kwargs)
         if answer is not None:
             self.answers.append(answer)
+            if not request.is_fim:
+                self.chat_answers.append(answer)
         return answer
 
     async def run(self, *args: Any, **kwargs: Any) -> Any:

@@ -72,6 +72,7 @@ async def attempt_item(
 ) -> ItemResult:
     """One timed attempt, scored."""
     engine.answers.clear()
+    engine.chat_answers.clear()
     engine.served.clear()
     engine.repeat = repeat
     started = time.perf_counter()

@@ -144,7 +144,7 @@ class BugsSuite:
         else:
             found, problems = await bugs.list_bugs(_open(item), engine)
         ranges = tuple((f.start_line + 1, f.end_line + 1) for f in found)
-        outputs = [a.text for a in engine.answers]
+        outputs = [a.text for a in engine.chat_answers]
         raw_ok = all(parse_answer(t, BugList).raw_ok for t in outputs) if outputs else None
         shown = "\n".join(f"{a}-{b}: {f.message}" for (a, b), f in zip(ranges, found, strict=True))
         return Attempt(
@@ -193,7 +193,7 @@ class FixSuite:
         else:
             doc = _open(item)
             outcome = await _fix(item, doc, engine, None)
-        raw = engine.answers[0].text if engine.answers else None
+        raw = engine.chat_answers[0].text if engine.chat_answers else None
         fixed = None
         if (edit := outcome.edit) is not None:
             lo, hi = doc.offset_at(*edit.start), doc.offset_at(*edit.end)
