@@ -177,18 +177,31 @@ async def test_with_tests_fix_first_fills_in_the_selected_line(start_server, fak
     assert snapshot(root) == before
 
 
+async def _fix_without_tests(start_server, fake, tmp_path, fill: str, chat: str):
+    """Fix on the coupon line with tests off: the fake fills the line with ``fill`` and answers
+    every rewrite with ``chat``; the command's result and the edits the client was sent."""
+    root = shop(tmp_path / "project")
+    fake.push(Reply(chunks=[fill, "\n"]), "/api/generate")
+    fake.default = Reply(chunks=[chat])
+    lsp = await start_server(with_tests(fake, "off", fix_infills=4), workspace=root)
+    uri = _open(lsp, root)
+    edits = record_edits(lsp)
+    result = await run_command(lsp, "goldcrest.fix", {"uri": uri, "range": lines_range(5, 5)})
+    return result, edits
+
+
 async def test_without_tests_the_most_natural_fill_agreed_on_is_the_fix(
     start_server, fake_ollama, tmp_path
 ):
     """Nothing runs without tests: the line is filled in once, at the coldest temperature and
     without an extra line, as one more candidate; a rewrite agreeing with it ends sampling."""
-    root = shop(tmp_path / "project")
-    fake_ollama.push(Reply(chunks=["total = total - total * coupon / 100", "\n"]), "/api/generate")
-    fake_ollama.default = Reply(chunks=[fenced(FIXED_FUNCTION)])
-    lsp = await start_server(with_tests(fake_ollama, "off", fix_infills=4), workspace=root)
-    uri = _open(lsp, root)
-    edits = record_edits(lsp)
-    result = await run_command(lsp, "goldcrest.fix", {"uri": uri, "range": lines_range(5, 5)})
+    result, edits = await _fix_without_tests(
+        start_server,
+        fake_ollama,
+        tmp_path,
+        "total = total - total * coupon / 100",
+        fenced(FIXED_FUNCTION),
+    )
     assert result["applied"] is True
     assert apply_edit(PRICING, edits[0].edit) == PRICING_FIXED
     (filled,) = fake_ollama.bodies("/api/generate")
@@ -199,13 +212,9 @@ async def test_without_tests_the_most_natural_fill_agreed_on_is_the_fix(
 async def test_without_tests_a_fill_that_keeps_the_line_leaves_the_rewrites_to_decide(
     start_server, fake_ollama, tmp_path
 ):
-    root = shop(tmp_path / "project")
-    fake_ollama.push(Reply(chunks=[COUPON.strip(), "\n"]), "/api/generate")
-    fake_ollama.default = Reply(chunks=[fenced(FIXED_FUNCTION)])
-    lsp = await start_server(with_tests(fake_ollama, "off", fix_infills=4), workspace=root)
-    uri = _open(lsp, root)
-    edits = record_edits(lsp)
-    result = await run_command(lsp, "goldcrest.fix", {"uri": uri, "range": lines_range(5, 5)})
+    result, edits = await _fix_without_tests(
+        start_server, fake_ollama, tmp_path, COUPON.strip(), fenced(FIXED_FUNCTION)
+    )
     assert result["applied"] is True
     assert apply_edit(PRICING, edits[0].edit) == PRICING_FIXED
     assert len(fake_ollama.bodies("/api/generate")) == 1
@@ -218,13 +227,9 @@ async def test_without_tests_a_fill_that_starts_another_thought_is_no_candidate(
     """Unjudged, a fill is trusted only as the same line written right: one that shares
     little with the line (here a print, which parses and uses defined names) is left out, so
     with rewrites that hold no code nothing is offered."""
-    root = shop(tmp_path / "project")
-    fake_ollama.push(Reply(chunks=["print('the total is', total)", "\n"]), "/api/generate")
-    fake_ollama.default = Reply(chunks=["I cannot tell."])
-    lsp = await start_server(with_tests(fake_ollama, "off", fix_infills=4), workspace=root)
-    uri = _open(lsp, root)
-    edits = record_edits(lsp)
-    result = await run_command(lsp, "goldcrest.fix", {"uri": uri, "range": lines_range(5, 5)})
+    result, edits = await _fix_without_tests(
+        start_server, fake_ollama, tmp_path, "print('the total is', total)", "I cannot tell."
+    )
     assert result["applied"] is False and edits == []
     assert len(fake_ollama.bodies("/api/generate")) == 1
 
