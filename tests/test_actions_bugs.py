@@ -326,6 +326,50 @@ async def test_a_near_miss_alone_or_on_another_line_is_not_shown(
     assert result["findings"] == 0 and not lsp.diagnostics.get(uri)
 
 
+@pytest.mark.parametrize(("departs_at", "shown"), [(-0.005, True), (-0.7, False)])
+async def test_a_near_miss_the_model_was_sure_of_is_shown_alone(
+    start_server, fake_ollama, tmp_path: Path, departs_at: float, shown: bool
+):
+    """Where the fill departs from the line (``0`` for ``)``) the model gave its token 99.5 %:
+    the code's own token got at most 0.5 %, so the line is shown on the fill alone; at 50 % it
+    is one vote, and nothing else names it."""
+    for line in SAME_LINES:
+        fake_ollama.push(Reply(chunks=[line, "\n"]), "/api/generate")
+    tokens = ["return amount * (1 - coupon / 10", "0", ")", "\n"]
+    fake_ollama.push(Reply(chunks=tokens, logprobs=[-0.01, departs_at, 0.0, 0.0]), "/api/generate")
+    fake_ollama.push(Reply(chunks=[bugs_json((2, "Start at 1.", "amount = 0"))]), "/api/chat")
+    lsp = await start_server(options(fake_ollama, actions={"bug_fills": 1}))
+    uri = open_doc(lsp, tmp_path / "shop.py", TOTAL, "python")
+    result = await run_command(lsp, "goldcrest.listBugs", {"uri": uri})
+    assert all(body["logprobs"] for body in fake_ollama.bodies("/api/generate"))
+    assert result["findings"] == int(shown)
+    if shown:
+        (diagnostic,) = lsp.diagnostics[uri]
+        assert diagnostic.range.start.line == 4
+        assert "`return amount * (1 - coupon / 100)`" in diagnostic.message
+    else:
+        assert not lsp.diagnostics.get(uri)
+
+
+@pytest.mark.parametrize(("bug_fills", "shown"), [(0, True), (1, False)])
+async def test_a_line_the_model_fills_in_as_it_is_needs_a_third_vote(
+    start_server, fake_ollama, tmp_path: Path, bug_fills: int, shown: bool
+):
+    """Two answers call the last line a bug, but filled in by completion it comes back as it
+    is: the natural line for its place, so two votes are not enough (without fills they are).
+    With fills, three votes can never come from three samples: the second answer is not asked."""
+    if bug_fills:
+        _fills(fake_ollama, COUPON_BUG[2])
+    for _ in range(2):
+        fake_ollama.push(Reply(chunks=[bugs_json(COUPON_BUG)]), "/api/chat")
+    settings = {"bug_fills": bug_fills, "bug_samples": 2}
+    lsp = await start_server(options(fake_ollama, actions=settings))
+    uri = open_doc(lsp, tmp_path / "shop.py", TOTAL, "python")
+    result = await run_command(lsp, "goldcrest.listBugs", {"uri": uri})
+    assert result["findings"] == int(shown)
+    assert len(fake_ollama.bodies("/api/chat")) == 2 - bug_fills
+
+
 async def test_a_fill_that_only_adds_parentheses_is_no_vote(
     start_server, fake_ollama, tmp_path: Path
 ):

@@ -20,6 +20,7 @@ from goldcrest.tasks.candidates import (
     minimal_edit,
 )
 from goldcrest.tasks.code_answer import extract_code, reindent
+from goldcrest.tasks.confidence import departure
 from goldcrest.tasks.findings import remap
 from goldcrest.tasks.structured import close_truncated, compact_schema, parse_answer
 
@@ -98,6 +99,33 @@ def test_agreement_keeps_lines_two_samples_name_and_scores_disputes():
     assert agreed.disputed  # lines 5 and 7 had one vote each
     assert not agree([{2: "a"}, {2: "b"}], min_votes=2).disputed
     assert agree([{}, {}], min_votes=2) == agree([], min_votes=2)
+
+
+def test_a_sure_line_is_kept_on_one_vote_as_if_agreed_on():
+    samples = [{2: "a"}, {}, {}, {4: "the fill"}]
+    (finding,) = agree(samples, min_votes=2, sure={4}).findings
+    assert (finding.start_line, finding.message, finding.confidence) == (4, "the fill", 0.5)
+    assert agree(samples, min_votes=2).findings == ()
+
+
+def test_a_natural_line_needs_one_vote_more():
+    samples = [{4: "a"}, {4: "b"}, {}, {}]
+    assert agree(samples, min_votes=2, natural={4}).findings == ()
+    assert len(agree([*samples, {4: "c"}], min_votes=2, natural={4}).findings) == 1
+    assert not settled(samples[:2], planned=3, min_votes=2, natural={4})  # a third may agree
+    assert settled(samples[:2], planned=3, min_votes=2)
+    assert settled([{4: "a"}], planned=2, min_votes=2, sure={4})
+
+
+def test_departure_is_how_sure_the_model_was_where_the_fill_leaves_the_code():
+    tokens = [("return", -0.01), (" [", -0.3), ("n", -0.02), ("]", -0.0)]
+    assert departure("    return []", "return [n]\n", tokens) == -0.3  # "[]" may be one token
+    tokens = [("n", -0.5), (" &=", -0.04), (" n", -3.0), (" - 1", -0.0)]
+    assert departure("n ^= n - 1", "n &= n - 1", tokens) == -0.04  # only the token with "&"
+    tokens = [("n ", -0.5), ("&=", -0.04), (" n", -3.0), (" - 1", -0.0)]
+    assert departure("n ^= n - 1", "n &= n - 1", tokens) == -0.5  # and the one ending there
+    assert departure("x = 1", "x = 1\ny = 2", [("x", -1.0)]) is None  # it does not depart
+    assert departure("x = 1", "x = 12", []) is None  # no log-probabilities
 
 
 def test_test_evidence_ranks_findings_on_suspicious_lines_first():

@@ -253,6 +253,11 @@ class ActionSettings(_Section):
         "of a function (completion); the N lines whose fill differs most narrowly from them "
         "are one more vote. 0: none.",
     )  # fmt: skip
+    bug_fill_sure: float = Field(
+        0.98, gt=0, le=1, description="A line whose fill departs from it at a token the model "
+        "gave at least this probability is shown on the fill alone (needs the backend's token "
+        "log-probabilities). 1: never.",
+    )  # fmt: skip
     hover_budget_s: float = Field(0.8, gt=0, description="How long hover waits for the model.")
     repair: bool = Field(True, description="Ask once for a corrected edit when one fails checks.")
     tests: Literal["off", "ask", "on"] = Field(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -139,29 +139,47 @@ def agree(
     min_votes: int,
     suspicious: Mapping[int, float] | None = None,
     proven: Mapping[int, str] | None = None,
+    sure: Collection[int] = (),
+    natural: Collection[int] = (),
 ) -> Agreement:
     """Findings on lines at least ``min_votes`` samples name, most agreed (and, with test
     evidence, most suspicious) first; confidence = votes / samples. ``proven`` lines (a
-    corrected version that passes the project's tests changes them) come first, as errors."""
+    corrected version that passes the project's tests changes them) come first, as errors;
+    ``sure`` lines (a sample the model was sure of names them) count as agreed on;
+    ``natural`` lines (the model would write them as they are) need one vote more."""
     votes = Counter(line for sample in samples for line in sample)
     suspicious = suspicious or {}
     proven = proven or {}
-    kept = [line for line, n in votes.items() if n >= min_votes and line not in proven]
+    kept = [
+        line
+        for line, n in votes.items()
+        if (n >= min_votes + (line in natural) or line in sure) and line not in proven
+    ]
     kept.sort(key=lambda line: (-suspicious.get(line, 0.0), -votes[line], line))
     findings = [Finding(line, line, proven[line], "error", 1.0) for line in sorted(proven)]
     for line in kept[: max(MAX_BUGS - len(findings), 0)]:
         message = next(sample[line] for sample in samples if line in sample)
-        confidence = votes[line] / len(samples)
+        agreeing = max(votes[line], min_votes) if line in sure else votes[line]
+        confidence = agreeing / len(samples)
         severity: Severity = "error" if suspicious.get(line, 0.0) >= STANDS_OUT else "warning"
         findings.append(Finding(line, line, message, severity, confidence))
     disputed = not proven and any(n < min_votes for n in votes.values())
     return Agreement(tuple(findings), disputed)
 
 
-def settled(samples: Sequence[Mapping[int, str]], planned: int, min_votes: int) -> bool:
-    """True when more samples cannot change which lines are kept."""
+def settled(
+    samples: Sequence[Mapping[int, str]],
+    planned: int,
+    min_votes: int,
+    sure: Collection[int] = (),
+    natural: Collection[int] = (),
+) -> bool:
+    """True when more samples cannot change which lines are kept (``agree``'s rules)."""
     left = planned - len(samples)
     if left >= min_votes:
         return False  # a line no sample has named yet could still be agreed on
     votes = Counter(line for sample in samples for line in sample)
-    return all(n >= min_votes or n + left < min_votes for n in votes.values())
+    needs = {line: min_votes + (line in natural) for line in votes}
+    return all(
+        line in sure or n >= needs[line] or n + left < needs[line] for line, n in votes.items()
+    )

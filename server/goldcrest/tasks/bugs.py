@@ -236,13 +236,22 @@ class _Samples:
     found: list[dict[int, str]] = field(default_factory=list)
     proven: dict[int, str] = field(default_factory=dict)  # lines a test-passing version changes
     problem: str = ""
-    near_misses: dict[int, str] | None = None  # the fill sample, counted last (see votes)
+    near_misses: bug_fills.NearMisses | None = None  # the fill sample, counted last (votes)
 
     @property
     def votes(self) -> list[dict[int, str]]:
         """Every sample, the fill sample last: a finding quotes the first sample naming its
         line, and a model's own words say more than the fill it would have written."""
-        return self.found + ([self.near_misses] if self.near_misses is not None else [])
+        return self.found + ([self.near_misses.votes] if self.near_misses is not None else [])
+
+    @property
+    def fills(self) -> bug_fills.NearMisses:
+        return self.near_misses or bug_fills.NearMisses()
+
+    def settled(self, planned: int) -> bool:
+        """More samples, up to ``planned``, cannot change which lines are kept."""
+        fills = self.fills
+        return settled(self.votes, planned, _needed(planned), fills.sure, fills.natural)
 
 
 async def _samples(
@@ -282,9 +291,7 @@ async def _samples(
                 return got  # no readable answer at all: this tier failed
             continue
         got.found.append(read_sample(answer.value, unit.first_line, unit.last_line, lines))
-        if (verify is None or not plan.repairs) and settled(
-            got.votes, plan.total, _needed(plan.total)
-        ):
+        if (verify is None or not plan.repairs) and got.settled(plan.total):
             return got  # (a correction that passes the tests could still prove a line)
     for n in range(plan.repairs if probe is not None else 0):
         repair = await bug_rewrites.ask(
@@ -296,7 +303,7 @@ async def _samples(
             got.proven = repair.findings
             break
         got.found.append(repair.findings)
-        if verify is None and settled(got.votes, plan.total, _needed(plan.total)):
+        if verify is None and got.settled(plan.total):
             break
     return got
 
@@ -333,7 +340,12 @@ async def check_unit(
             problems.append(got.problem)
             return None
         agreed = agree(
-            got.votes, min_votes=_needed(plan.total), suspicious=suspicious, proven=got.proven
+            got.votes,
+            min_votes=_needed(plan.total),
+            suspicious=suspicious,
+            proven=got.proven,
+            sure=got.fills.sure,
+            natural=got.fills.natural,
         )
         kept = tuple(f for f in agreed.findings if f.confidence >= settings.min_confidence)
         return Checked(kept, 0.5 if agreed.disputed else 1.0)

@@ -42,3 +42,27 @@ def confidence(raw: str, shown: str, logprobs: Sequence[tuple[str, float]]) -> f
 def unlikely(value: float | None, threshold: float = MIN_CONFIDENCE) -> bool:
     """Whether a suggestion with this confidence should be withheld (unknown: shown)."""
     return value is not None and value < threshold
+
+
+def departure(code: str, written: str, logprobs: Sequence[tuple[str, float]]) -> float | None:
+    """How sure the model was where ``written`` (the raw answer) departs from ``code`` (the line
+    it replaces, indentation aside): the lowest log-probability among the tokens that touch the
+    first character they differ at, or the one before it (the code may have been tokenized across
+    that boundary). At p = 0.98 the model gave the code's own token at most 2 %. None without
+    log-probabilities or where the answer does not depart from the code."""
+    lead = len(written) - len(written.lstrip(" \t"))
+    line, code = written[lead:].split("\n", 1)[0], code.strip()
+    at = next((i for i, (a, b) in enumerate(zip(code, line, strict=False)) if a != b), None)
+    if at is None and len(code) == len(line):
+        return None
+    at = min(len(code), len(line)) if at is None else at
+    touching: list[float] = []
+    start = -lead
+    for text, logprob in logprobs:
+        end = start + len(text)
+        if start > at:
+            break
+        if end >= at and end > 0:
+            touching.append(logprob)
+        start = end
+    return min(touching) if touching else None
