@@ -20,6 +20,7 @@ from goldcrest.backends.base import (
 )
 from goldcrest.config import Settings
 from goldcrest.evaluation.models import ObservedEngine, StderrReporter, settings_for
+from goldcrest.evaluation.report import table
 from goldcrest.evaluation.results import ResultStore
 from goldcrest.evaluation.runner import EvalOptions, evaluate, run_eval
 from goldcrest.evaluation.suites import build_suites
@@ -296,6 +297,20 @@ async def test_bug_report_elsewhere_misses_and_counts_against_precision(tmp_path
     assert ours.tallies == {"reports": 1, "on_target": 0}
     (row,) = summarize([ours])
     assert row.tallies == {"on_target": 0, "reports": 1}
+
+
+async def test_on_correct_code_every_report_is_a_false_alarm(tmp_path):
+    """bugs-correct runs list bugs on the correct program: the answer quoting the buggy code
+    anchors nowhere, so Goldcrest reports nothing and passes; naive's "line 4" is an alarm."""
+    by, _ = await run_quix(tmp_path, quix_script(BUG_JSON, FIXED), ("bugs-correct",))
+    ours, naive = by[("bugs-correct", "goldcrest")], by[("bugs-correct", "naive")]
+    assert ours.passed and not ours.answered and ours.tallies == {"alarms": 0}
+    assert not naive.passed and naive.tallies == {"alarms": 1}
+    correct_line = BUG_JSON.replace("a - b", "a + b")
+    by, _ = await run_quix(tmp_path / "2", quix_script(correct_line, FIXED), ("bugs-correct",))
+    ours = by[("bugs-correct", "goldcrest")]
+    assert not ours.passed and ours.tallies == {"alarms": 1}
+    assert "1 false alarms on correct code" in table(summarize([ours]))
 
 
 async def test_offered_fix_is_applied_and_tested(tmp_path):

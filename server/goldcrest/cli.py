@@ -160,7 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="NAMES",
         help="comma-separated suites (default: all): completion-single, completion-multi, "
-        "completion-span (HumanEval infilling), bugs, fix (QuixBugs), refactor (all four "
+        "completion-span (HumanEval infilling), bugs, bugs-correct (false alarms on the correct "
+        "programs), fix (QuixBugs), refactor (all four "
         "refactor/KIND suites on QuixBugs' correct programs) or refactor/KIND",
     )
     evaluate.add_argument(

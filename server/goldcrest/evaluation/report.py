@@ -65,6 +65,8 @@ def table(rows: Sequence[Row]) -> str:
             reports, hits = r.tallies["reports"], r.tallies.get("on_target", 0)
             share = f" ({_pct(hits / reports)})" if reports else ""
             notes.append(f"{hits} of {reports} reported bugs on the buggy line{share}")
+        if "alarms" in r.tallies:
+            notes.append(f"{r.tallies['alarms']} false alarms on correct code")
         if "breaks" in r.tallies:
             breaks, offered = r.tallies["breaks"], r.tallies.get("offered", 0)
             notes.append(f"{breaks} of {offered} offered refactors break the tests (goal: none)")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ...backends.base import GenerationRequest, Message
@@ -165,6 +165,20 @@ class BugsSuite:
 
 
 @dataclass
+class CorrectBugsSuite(BugsSuite):
+    """``bugs-correct``: list bugs on QuixBugs' *correct* programs, where every report is a
+    false alarm; passed when nothing is reported. What a user sees on code that works, which the
+    buggy programs' precision cannot show."""
+
+    def items(self) -> tuple[QuixProgram, ...]:
+        return tuple(replace(p, buggy=p.correct, bug_lines=()) for p in load_quixbugs(self.root))
+
+    def score(self, item: QuixProgram, attempt: Attempt) -> Score:
+        alarms = len(attempt.value or ())
+        return Score(not alarms, f"{alarms} false alarm(s)" if alarms else "", {"alarms": alarms})
+
+
+@dataclass
 class FixSuite:
     name: str
     root: Path
@@ -209,7 +223,8 @@ class FixSuite:
 
 
 def quixbugs_suites(data_dir: Path, timeout_s: float) -> Iterator[tuple[str, BugsSuite | FixSuite]]:
-    """bugs and fix."""
+    """bugs, bugs-correct and fix."""
     root = data_dir / "quixbugs"
     yield "bugs", BugsSuite("bugs", root)
+    yield "bugs-correct", CorrectBugsSuite("bugs-correct", root)
     yield "fix", FixSuite("fix", root, timeout_s)
