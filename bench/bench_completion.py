@@ -168,7 +168,7 @@ async def model_ratio(runs: int, root: Path) -> tuple[float, float]:
     from goldcrest.config import Settings, models_dir
     from goldcrest.documents import DocumentStore
     from goldcrest.prompts import family
-    from goldcrest.tasks.complete import build_request, gather
+    from goldcrest.tasks.completion_prompt import build_request, gather
 
     text = "import math\n\n\ndef circle_area(radius):\n    return \n\n\nprint(circle_area(2))\n"
     offset = text.index("return ") + len("return ")

@@ -20,7 +20,7 @@ from typing import Any
 from goldcrest.documents import DocumentStore
 from goldcrest.evaluation.data import FIM_FILES, default_data_dir, load_fim, pick, split
 from goldcrest.evaluation.scoring import completion_passes
-from goldcrest.tasks.complete import gather
+from goldcrest.tasks.completion_prompt import gather
 from goldcrest.tasks.completion_text import candidates, tidy
 from goldcrest.validate import check_splice
 

@@ -33,7 +33,8 @@ from goldcrest.evaluation.suites.completion import repeats_following
 from goldcrest.prompts import family
 from goldcrest.tasks import confidence as conf
 from goldcrest.tasks import stopping
-from goldcrest.tasks.complete import TASK, build_request, gather
+from goldcrest.tasks.complete import TASK
+from goldcrest.tasks.completion_prompt import build_request, gather
 from goldcrest.tasks.completion_text import candidates, tidy
 from goldcrest.tasks.cursor import Cursor, kind
 from goldcrest.validate import check_splice

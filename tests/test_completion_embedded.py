@@ -124,3 +124,103 @@ async def test_the_generation_time_limit_keeps_the_first_whole_line(backend, tmp
     assert cut.text.strip() and whole.text.startswith(cut.text + "\n")
     assert cut.text.count("\n") < len(lines) - 1
     assert cut.usage.completion_tokens < whole.usage.completion_tokens
+
+
+async def test_a_prompt_read_ahead_leaves_only_its_last_token_to_the_request(backend):
+    """``read`` evaluates what the request will send (the user paused): the request then reads
+    nothing more and answers as it would have without it."""
+    request = fim_request(HEAD * 2 + "def square_area(side):\n    return ", max_tokens=4)
+    expected = await backend.generate(request)
+    other = fim_request(HEAD + "def cube_volume(side):\n    return ")
+    await backend.generate(other)  # the cache now holds another prompt
+    before = backend.counters.copy()
+    await backend.read(request)
+    assert backend.counters["read_ahead_tokens"] > before["read_ahead_tokens"]
+    usage = Usage()
+    assert await backend.generate(request, usage) == expected
+    reused = backend.counters["reused_prompt_tokens"] - before["reused_prompt_tokens"]
+    assert reused == usage.prompt_tokens - 1  # only the last token, which generation reads
+
+
+async def test_reading_ahead_waits_for_an_open_stream_and_a_cancel_stops_it(backend):
+    """While a stream is open (its answer comes from the cache), reading another prompt would
+    overwrite what it generates from: it is skipped. A cancelled read stops within a step."""
+    request = fim_request(HEAD + "def square_area(side):\n    return ", max_tokens=6)
+    expected = await backend.generate(request)
+    stream = backend.stream(request)
+    first = await anext(stream)
+    before = backend.counters["read_ahead_tokens"]
+    await backend.read(fim_request(HEAD * 3 + "def cube(side):\n    return "))
+    assert backend.counters["read_ahead_tokens"] == before  # skipped: a stream was open
+    rest = "".join([piece async for piece in stream])
+    assert first + rest == expected
+    long_read = asyncio.ensure_future(backend.read(fim_request(HEAD * 12 + "x = ")))
+    await asyncio.sleep(0.3)
+    began = time.perf_counter()
+    long_read.cancel()
+    assert await backend.generate(request) == expected
+    assert time.perf_counter() - began < 5  # one prefill step, not the whole long prompt
+
+
+@pytest.mark.parametrize("read_ahead", [True, False])
+async def test_the_prompt_is_read_while_the_user_types(start_server, tmp_path, read_ahead):
+    """Over stdio: keystrokes that come faster than the learned debounce start no model call,
+    but with ``read_ahead`` the model reads their prompts meanwhile, so the request at the
+    pause finds all but its last tokens read (``read_ahead = false``: nothing is read ahead)."""
+    completion = {"timeout_s": 600, "max_tokens": 8, "temperature": 0.0, "read_ahead": read_ahead}
+    lsp = await start_server({"backend": "embedded", "completion": completion})
+    above = HEAD * 2 + "def square_area(side):\n    return "
+    below = "\n\n\ndef cube_volume(side):\n    return side**3\n"
+    uri = open_doc(lsp, tmp_path / "shapes.py", above + below, "python")
+    line, column = above.count("\n"), len("    return ")
+    typed, pending = "side * side + 0", []
+    for n, char in enumerate(typed):
+        if n == 7:  # the debounce has learned the gaps: a pause, answered, then a snapshot
+            await pending[-1]
+            before = await _embedded_counters(lsp)
+        insert(lsp, uri, n + 2, types.Position(line=line, character=column + n), char)
+        here = types.Position(line=line, character=column + n + 1)
+        pending.append(asyncio.ensure_future(inline(lsp, uri, here)))
+        await asyncio.sleep(0.15)
+    shown = await pending[-1]
+    after = await _embedded_counters(lsp)
+    read = after["read_ahead_tokens"] - before["read_ahead_tokens"]
+    new = (after["prompt_tokens"] - after["reused_prompt_tokens"]) - (
+        before["prompt_tokens"] - before["reused_prompt_tokens"]
+    )
+    calls = after["calls"] - before["calls"]
+    if read_ahead:
+        assert read > 0
+        assert new <= 3 * calls, (new, calls)  # each call read only the word being typed
+    else:
+        assert read == 0 and new > 3 * calls, (new, calls)
+    assert shown is not None
+
+
+async def _embedded_counters(lsp) -> dict[str, int]:
+    snapshot = _stats(await lsp.protocol.send_request_async("goldcrest/stats", None))
+    counters = snapshot["backends"]["embedded"]
+    return {k: counters.get(k, 0) for k in ("read_ahead_tokens", "prompt_tokens", "calls")} | {
+        "reused_prompt_tokens": counters.get("reused_prompt_tokens", 0)
+    }
+
+
+FUNCTIONS = "".join(f"def f{n}(x):\n    return x * {n} + {n * n}\n\n\n" for n in range(10))
+
+
+async def test_what_the_cache_holds_further_on_is_moved_not_read_again(backend):
+    """The code window dropped its first function: the rest of the prompt is in the cache,
+    further on; it is moved into place and only the last tokens are read."""
+    first = fim_request(FUNCTIONS + "def square_area(side):\n    return ", max_tokens=4)
+    await backend.generate(first)
+    before = backend.counters.copy()
+    dropped = FUNCTIONS[FUNCTIONS.index("def f1") :]
+    usage = Usage()
+    answer = await backend.generate(
+        fim_request(dropped + "def square_area(side):\n    return ", max_tokens=4), usage
+    )
+    moved = backend.counters["moved_prompt_tokens"] - before["moved_prompt_tokens"]
+    reused = backend.counters["reused_prompt_tokens"] - before["reused_prompt_tokens"]
+    assert moved >= 100
+    assert usage.prompt_tokens - reused <= 8  # the boundary and the last token
+    assert "side" in answer  # still an answer about the function being written

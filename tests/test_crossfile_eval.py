@@ -16,7 +16,7 @@ from goldcrest.documents import Document
 from goldcrest.evaluation.crossfile_items import CROSS, build_items
 from goldcrest.evaluation.suites.crossfile import CROSS_ITEMS, IN_FILE_ITEMS, _prime, _Tuned
 from goldcrest.languages import language_for
-from goldcrest.tasks.complete import gather
+from goldcrest.tasks.completion_prompt import gather
 from goldcrest.workspace.indexer import IndexOptions, WorkspaceIndex
 from goldcrest.workspace.retrieval import RetrievalOptions, Retrieved
 

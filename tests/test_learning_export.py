@@ -87,9 +87,10 @@ def test_export_loads_back_redacted_deduplicated_and_split(session):
     assert len(fim) == 4 and len(chat) == 1  # a..d once each; the kept fix (chat-only model)
     for row in fim:
         assert row["middle"] == MIDDLE and row["language"] == "python"
-        assert row["text"] == (
-            f"<|fim_prefix|>{row['prefix']}<|fim_suffix|>{row['suffix']}<|fim_middle|>{MIDDLE}"
-        )
+        # the prompt as sent: the code before the cursor split at a line (completion_prompt.py)
+        head, rest = row["text"].removeprefix("<|fim_prefix|>").split("<|fim_suffix|>")
+        suffix, tail = rest.split("<|fim_middle|>")
+        assert suffix == row["suffix"] and head + tail == row["prefix"] + MIDDLE
     assert len({(r["prefix"], r["suffix"]) for r in fim}) == 4  # no duplicates
     (secret,) = [r for r in fim if "STRIPE_KEY" in r["prefix"]]
     assert 'STRIPE_KEY = "<secret:stripe_key#1>"' in secret["prefix"]

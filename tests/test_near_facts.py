@@ -12,7 +12,7 @@ from goldcrest.config import CompletionSettings
 from goldcrest.documents import Document
 from goldcrest.languages import language_for
 from goldcrest.prompts import family
-from goldcrest.tasks.complete import CompletionContext, build_request
+from goldcrest.tasks.completion_prompt import CompletionContext, build_request
 from goldcrest.tasks.cursor import Cursor
 from goldcrest.workspace.indexer import IndexOptions, WorkspaceIndex
 from goldcrest.workspace.near import near_facts

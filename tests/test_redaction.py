@@ -116,6 +116,7 @@ def test_every_text_field_of_a_request_is_redacted() -> None:
             Message("assistant", f"token={key}"),
         ),
         prefix=f"a = '{key}'\n",
+        middle=f"m = '{key}'\n",
         suffix=f"b = '{key}'\n",
         fim_template=f"<{key}>{{prefix}}{{suffix}}",
         fim_context=f"<|file_sep|>keys.py\nKEY = '{key}'\n",
@@ -126,12 +127,12 @@ def test_every_text_field_of_a_request_is_redacted() -> None:
     # A new text field must be added here (and is then covered by the walk over all fields).
     assert {f.name for f in fields(GenerationRequest)} == {
         *("messages", "prefix", "suffix", "fim_template", "temperature", "max_tokens", "stop"),
-        *("json_schema", "seed", "extra", "logprobs", "predict_s", "fim_context"),
+        *("json_schema", "seed", "extra", "logprobs", "predict_s", "fim_context", "middle"),
     }
     sent = redact_request(request)
     assert key not in json.dumps(asdict(sent.request))
-    assert json.dumps(asdict(sent.request)).count("<secret:github_token#1>") == 11
-    assert sent.counts == {"github_token": 11}
+    assert json.dumps(asdict(sent.request)).count("<secret:github_token#1>") == 12
+    assert sent.counts == {"github_token": 12}
     assert sent.request.fim_template == "<<secret:github_token#1>>{prefix}{suffix}"
 
 
@@ -153,6 +154,22 @@ def test_a_secret_cut_by_the_cursor_is_still_found() -> None:
     sent = redact_request(request)
     assert sent.request.prefix == 'KEY = "<secret:stripe_key#1>'
     assert sent.request.suffix == '"\nx = 1\n'
+
+
+def test_a_secret_across_the_split_and_the_cursor_is_still_found() -> None:
+    """Prefix, middle and suffix are read as one text in the code's order; each part keeps
+    its own share of it, and the placeholder takes the parts the secret ran across."""
+    request = GenerationRequest(
+        prefix="x = 1\n", middle='KEY = "sk_live_4eC39HqLyjWDarj', suffix='tp7dc"\ny = 2\n'
+    )
+    sent = redact_request(request)
+    assert sent.request.prefix == "x = 1\n"
+    assert sent.request.middle == 'KEY = "<secret:stripe_key#1>'
+    assert sent.request.suffix == '"\ny = 2\n'
+    split = GenerationRequest(prefix='KEY = "sk_live_4eC39', middle="HqLyjWDarjtp7dc", suffix='"\n')
+    sent = redact_request(split)
+    assert (sent.request.prefix, sent.request.middle) == ('KEY = "<secret:stripe_key#1>', "")
+    assert sent.request.suffix == '"\n'
 
 
 def test_an_answer_gets_its_secrets_back() -> None:

@@ -6,7 +6,7 @@ from goldcrest.config import CompletionSettings
 from goldcrest.context.symbols import Definition
 from goldcrest.languages import language_for
 from goldcrest.prompts import family, fill
-from goldcrest.tasks.complete import CompletionContext, build_request
+from goldcrest.tasks.completion_prompt import CompletionContext, build_request
 from goldcrest.tasks.cursor import Cursor
 from goldcrest.tasks.repo_context import outline, repo_context
 from goldcrest.workspace.retrieval import Chunk, Retrieved, Snippet, choose

@@ -68,6 +68,23 @@ class CompletionSettings(_Section):
         "workspace's definitions as outlines of the files they come from, before the current "
         "file, instead of as comments above it (off: on the cross-file tune project the two tied).",
     )
+    middle_lines: int = Field(
+        8,
+        ge=0,
+        le=200,
+        description="While you type and the model runs in Goldcrest's process (embedded), "
+        "FIM prompts split the code before the cursor at every Nth line: the lines since the "
+        "split follow the suffix, as the start of the answer, so the prompt before them and the "
+        "suffix stay the same and the model reads only what is new (0: the classic FIM prompt, "
+        "which the model reads again from the cursor on at every keystroke). A suggestion you "
+        "ask for, and other backends, always get the classic prompt.",
+    )
+    read_ahead: bool = Field(
+        True,
+        description="While you type, a model that runs in Goldcrest's own process (embedded) "
+        "reads each keystroke's prompt during the debounce, so that at a pause only the "
+        "answer is left to compute.",
+    )
     timeout_s: float = Field(20.0, gt=0, description="Give up on a suggestion after this long.")
     debounce_max_ms: int = Field(
         250,

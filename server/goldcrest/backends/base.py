@@ -36,6 +36,11 @@ class GenerationRequest:
     messages: tuple[Message, ...] = ()
     prefix: str | None = None
     suffix: str | None = None
+    #: the code from the prompt's split to the cursor, written after the FIM template as the
+    #: start of the answer (``Family.fim`` ends where the model's part begins): so the code
+    #: before the split and the suffix, the prompt's long parts, stay the same while the user
+    #: types, and a model's cache of them holds; without a template it ends the prefix
+    middle: str = ""
     fim_template: str | None = None
     #: what the FIM prompt starts with: the workspace's files for a family trained on
     #: repository prompts (``Family.repo``); backends that build the prompt put it first
@@ -130,6 +135,10 @@ class Backend(ABC):
         """Whether FIM requests work (natively or through a family template)."""
         return self.native_fim
 
+    async def read(self, request: GenerationRequest) -> None:  # noqa: B027 - optional hook
+        """Read the prompt of a request that may follow soon, where that makes it cheaper then
+        (a model in this process keeps what it read); by default nothing."""
+
     async def warm_up(self) -> None:  # noqa: B027 - optional hook
         """Get ready for a first request (load weights, open connections)."""
 
@@ -143,8 +152,8 @@ class Backend(ABC):
 
 def fim_prompt(request: GenerationRequest) -> str:
     """The raw FIM prompt of ``request`` for backends that build it themselves: the context,
-    then the family's template filled with the prefix and suffix."""
-    template = request.fim_template or "{prefix}"
-    return request.fim_context + fill(
-        template, prefix=request.prefix or "", suffix=request.suffix or ""
-    )
+    then the family's template filled with the prefix and suffix, then the middle's start."""
+    if not request.fim_template:
+        return request.fim_context + (request.prefix or "") + request.middle
+    filled = fill(request.fim_template, prefix=request.prefix or "", suffix=request.suffix or "")
+    return request.fim_context + filled + request.middle

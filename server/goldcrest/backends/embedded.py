@@ -3,9 +3,11 @@
 It is what makes Goldcrest useful on a machine with nothing else installed. llama.cpp is not
 thread-safe and its calls block, so every call runs on one dedicated worker thread, one token per
 hop. The prompt is evaluated in small steps after the longest prefix llama.cpp still holds in its
-KV cache from the previous request, so a request that repeats most of the last prompt costs only
-its new tokens, and a cancelled one stops within a step: the next request reuses what the step
-evaluated. Generation is another matter: a token is of no use to the next request, so
+KV cache from the previous request (and the runs it holds further on, moved into place: see
+kv_moves.py), so a request that repeats most of the last prompt costs only its new tokens, and a
+cancelled one stops within a step: the next request reuses what the step evaluated. While the
+user types, ``read`` evaluates the prompts that may follow ahead of their requests.
+Generation is another matter: a token is of no use to the next request, so
 cancelling aborts the token being computed (llama.cpp's abort callback, asked between the
 layers' operations), and llama.cpp drops what it had written to its cache.
 """
@@ -25,6 +27,7 @@ from typing import Any
 from ..config import EmbeddedSettings
 from ..prompts import family_for_model
 from .base import Backend, BackendError, BackendStatus, GenerationRequest, Usage, fim_prompt
+from .kv_moves import move_runs
 from .model_files import (
     INSTALL_HINT,
     MODEL_FAMILY,
@@ -98,8 +101,10 @@ class EmbeddedBackend(Backend):
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="goldcrest-llama")
         self._load_lock = asyncio.Lock()
         #: calls, cancelled, tokens, tokens_after_cancel, aborted (evaluations cut short by a
-        #: cancel), prompt_tokens, reused_prompt_tokens
+        #: cancel), prompt_tokens, reused_prompt_tokens (in place or moved), moved_prompt_tokens
+        #: (see kv_moves.py), read_ahead_tokens (see ``read``)
         self.counters: Counter[str] = Counter()
+        self._open = 0  # llama.cpp streams begun and not yet closed (worker thread only)
         if settings.model_path:
             self.model = Path(settings.model_path).name
             self.family = settings.family or family_for_model(self.model).name
@@ -193,30 +198,72 @@ class EmbeddedBackend(Backend):
                 return None
             call.abortable = True  # what is left is the last prompt token and the answer
             chunks = llama.create_completion(prompt=tokens, **common)
+            self._open += 1
             return (c["choices"][0].get("text") or "" for c in chunks)
         messages = [{"role": m.role, "content": m.content} for m in request.messages]
         if request.json_schema is not None:
             common["response_format"] = {"type": "json_object", "schema": request.json_schema}
         chunks = llama.create_chat_completion(messages=messages, **common)
+        self._open += 1
         return (c["choices"][0]["delta"].get("content") or "" for c in chunks)
 
-    def _prefill(self, llama: Any, tokens: list[int], call: _Call) -> bool:
+    def _close(self, pieces: Iterator[str]) -> None:
+        """End a llama.cpp stream (worker thread): closing the generator ends its loop."""
+        pieces.close()
+        self._open -= 1
+
+    async def read(self, request: GenerationRequest) -> None:
+        """Evaluate the prompt of a FIM request that may follow soon (all of it but the last
+        token), so that the request, if it comes, finds it in llama.cpp's cache: while the
+        user types, the model reads each keystroke as it comes instead of all of them at the
+        pause. Cancelling stops it at its next step; what it evaluated stays. It never runs
+        while a stream is open (it would overwrite the cache that stream generates from)."""
+        if not request.is_fim or not request.fim_template:
+            return
+        llama = await self.load()
+        call = _Call(threading.Event())
+        try:
+            await asyncio.get_running_loop().run_in_executor(
+                self._worker, self._read, llama, fim_prompt(request), call
+            )
+        finally:
+            call.cancelled.set()
+
+    def _read(self, llama: Any, prompt: str, call: _Call) -> None:
+        """Read ``prompt`` up to the word being typed: its tokens change with each keystroke."""
+        self._running = call
+        if self._open or call.cancelled.is_set():
+            return
+        end = len(prompt)
+        while end and (prompt[end - 1].isalnum() or prompt[end - 1] == "_"):
+            end -= 1
+        tokens = llama.tokenize(prompt[:end].encode(), special=True)
+        self._prefill(llama, tokens, call, ahead=True)
+
+    def _prefill(self, llama: Any, tokens: list[int], call: _Call, ahead: bool = False) -> bool:
         """Evaluate ``tokens`` (but the last, which generation evaluates) a few at a time,
         after the longest prefix llama.cpp still holds from the previous request; False when
-        the request is cancelled meanwhile (what was evaluated stays for the next one)."""
+        the request is cancelled meanwhile (what was evaluated stays for the next one).
+        ``ahead``: for ``read``, whose tokens are counted apart."""
         import numpy as np  # llama-cpp-python's own dependency
 
         held = llama.input_ids[: llama.n_tokens]
         limit = min(len(held), len(tokens) - 1)
         differ = np.flatnonzero(held[:limit] != np.asarray(tokens[:limit], dtype=held.dtype))
         common = int(differ[0]) if len(differ) else limit
-        self.counters["prompt_tokens"] += len(tokens)
-        self.counters["reused_prompt_tokens"] += common
-        llama.n_tokens = common  # the next evaluation drops what the cache holds beyond
-        for at in range(common, len(tokens) - 1, PREFILL_STEP):
+        placed = move_runs(llama, tokens, common) if common < limit else common
+        self.counters["moved_prompt_tokens"] += placed - common
+        if not ahead:
+            self.counters["prompt_tokens"] += len(tokens)
+            self.counters["reused_prompt_tokens"] += placed
+        llama.n_tokens = placed  # the next evaluation drops what the cache holds beyond
+        for at in range(placed, len(tokens) - 1, PREFILL_STEP):
             if call.cancelled.is_set():
                 return False
-            llama.eval(tokens[at : min(at + PREFILL_STEP, len(tokens) - 1)])
+            step = tokens[at : min(at + PREFILL_STEP, len(tokens) - 1)]
+            llama.eval(step)
+            if ahead:
+                self.counters["read_ahead_tokens"] += len(step)
         return not call.cancelled.is_set()
 
     def _aborted(self, exc: RuntimeError, call: _Call) -> None:
@@ -273,7 +320,7 @@ class EmbeddedBackend(Backend):
             call.cancelled.set()  # the worker stops at its next step
             if pieces is not None:
                 # Closing the generator on the worker thread ends llama.cpp's loop.
-                await asyncio.shield(loop.run_in_executor(self._worker, pieces.close))
+                await asyncio.shield(loop.run_in_executor(self._worker, self._close, pieces))
 
     async def status(self) -> BackendStatus:
         if not _llama_available():

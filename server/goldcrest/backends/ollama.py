@@ -118,9 +118,8 @@ class OllamaBackend(Backend):
         if (self.native_fim and not request.fim_context) or not request.fim_template:
             # An empty suffix makes Ollama use the chat template instead of infilling.
             suffix = request.suffix or "\n"
-            return await self._client.generate(
-                self.model, prompt=request.prefix, suffix=suffix, **common
-            )
+            prompt = (request.prefix or "") + request.middle  # its template splits at the cursor
+            return await self._client.generate(self.model, prompt=prompt, suffix=suffix, **common)
         prompt = fim_prompt(request)  # Ollama's template has no place for the context
         return await self._client.generate(self.model, prompt=prompt, raw=True, **common)
 

@@ -94,6 +94,7 @@ async def suggest(
                 timing=timing,
                 pace=None if _fresh_line(doc.text, at) else (lambda: own.pacer.pause(uri)),
                 predict_s=predict_s,
+                typing=typing,
             )
         if adopted and found is not None:
             timing.source = "ahead"

@@ -6,8 +6,9 @@ Two formats the common trainers read without conversion (TRL's ``sft``, Axolotl,
   Goldcrest sent them and, as the assistant's turn, what the user took (the suggestion as
   inserted; a fix's or refactor's answer as the model wrote it).
 - ``fim.jsonl``: ``{"prefix", "suffix", "middle", "text"}`` for completions sent as fill-in-the-
-  middle; ``text`` is the model family's FIM prompt followed by the middle, the string a
-  completion-only trainer needs.
+  middle (``prefix``: all the code before the cursor); ``text`` is the prompt as sent (the
+  model family's FIM prompt, then the code since the prompt's split) followed by the middle,
+  the string a completion-only trainer needs.
 
 Every prompt is redacted as for the cloud (see samples.py). Duplicates (the same prompt) keep
 the latest answer; an edit the user undid is left out. A held-out split (``*.heldout.jsonl``)
@@ -116,15 +117,16 @@ def as_fim(record: Record) -> dict[str, Any] | None:
     prompt = sample["prompt"]
     if "prefix" not in prompt:
         return None
-    middle = sample["accepted"]
+    middle, begun = sample["accepted"], prompt.get("middle", "")  # (the code since the split)
     out = {
-        "prefix": prompt["prefix"],
+        "prefix": prompt["prefix"] + begun,
         "suffix": prompt["suffix"],
         "middle": middle,
         "language": record.language,
     }
     if template := prompt.get("fim_template"):
-        out["text"] = fill(template, prefix=prompt["prefix"], suffix=prompt["suffix"]) + middle
+        sent = fill(template, prefix=prompt["prefix"], suffix=prompt["suffix"]) + begun
+        out["text"] = sent + middle
     return out
 
 

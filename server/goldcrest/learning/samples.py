@@ -56,11 +56,13 @@ def cleaner(settings: Callable[[], Settings]) -> Clean:
 
 
 def as_prompt(request: GenerationRequest) -> dict[str, Any]:
-    """The prompt as the model saw it: FIM prefix, suffix and template, or chat messages."""
+    """The prompt as the model saw it: FIM prefix, suffix, template and the middle's start
+    (written after the template), or chat messages."""
     if request.is_fim:
         return {
             "prefix": request.prefix,
             "suffix": request.suffix or "",
             "fim_template": request.fim_template,
+            "middle": request.middle,
         }
     return {"messages": [{"role": m.role, "content": m.content} for m in request.messages]}

@@ -68,9 +68,12 @@ class Redactor:
                 self._labels[value] = f"<secret:{finding.kind}#{self._numbers[finding.kind]}>"
         return kept
 
-    def apply(self, text: str, findings: list[Finding], cut: int = -1) -> tuple[str, int]:
-        """``text`` with the findings and any other use of a known secret replaced; ``cut``
-        (a FIM cursor) is moved along, to the end of a secret it fell inside."""
+    def apply(
+        self, text: str, findings: list[Finding], cuts: tuple[int, ...] = ()
+    ) -> tuple[str, list[int]]:
+        """``text`` with the findings and any other use of a known secret replaced; each of
+        ``cuts`` (where a FIM prompt's parts meet) is moved along, to the end of a secret it
+        fell inside."""
         spans = [(f.start, f.end) for f in findings]
         taken = spans + [m.span() for m in PLACEHOLDER.finditer(text)]
         for value in sorted((v for v in self._labels if len(v) >= _REUSE_MIN), key=len)[::-1]:
@@ -78,16 +81,17 @@ class Redactor:
                 if not any(start < e and s < end for s, e in taken):
                     spans.append((start, end))
                     taken.append((start, end))
-        out, pos, new_cut = [], 0, cut
+        out, pos, new_cuts = [], 0, list(cuts)
         for start, end in sorted(spans):
             label = self._labels[text[start:end]]
             out += [text[pos:start], label]
             self.counts[label[8 : label.index("#")]] += 1
-            if cut >= 0 and start < cut:
-                new_cut += len(label) - (min(end, cut) - start)
+            for i, cut in enumerate(cuts):
+                if start < cut:
+                    new_cuts[i] += len(label) - (min(end, cut) - start)
             pos = end
         out.append(text[pos:])
-        return "".join(out), new_cut
+        return "".join(out), new_cuts
 
 
 def _non_overlapping(found: list[Finding], taken: list[tuple[int, int]]) -> list[Finding]:
@@ -142,18 +146,21 @@ def redact_request(
     request: GenerationRequest, detectors: Iterable[Detector] = DETECTORS, path: str | None = None
 ) -> Redacted:
     """The request with secrets replaced in every text a model would see: all messages, the
-    FIM prefix and suffix (read as one text, so a string cut by the cursor is still seen
-    whole), the FIM template, stop strings, the schema and extras."""
+    FIM prefix, middle and suffix (read as one text, in the code's order, so a string cut by
+    the cursor is still seen whole), the FIM template, stop strings, the schema and extras."""
     redactor = Redactor(detectors, path)
-    others = replace(request, prefix=None, suffix=None)
-    fim = (request.prefix or "") + (request.suffix or "") if request.is_fim else None
+    others = replace(request, prefix=None, middle="", suffix=None)
+    prefix, middle = request.prefix or "", request.middle
+    fim = prefix + middle + (request.suffix or "") if request.is_fim else None
     fim_found = redactor.scan(fim) if fim is not None else []
     found: list[list[Finding]] = []
     _walk(others, lambda text: found.append(redactor.scan(text)) or text)
     pending = iter(found)
     cleaned = _walk(others, lambda text: redactor.apply(text, next(pending))[0])
     if fim is not None:
-        joined, cut = redactor.apply(fim, fim_found, len(request.prefix or ""))
+        joined, (split, cut) = redactor.apply(
+            fim, fim_found, (len(prefix), len(prefix) + len(middle))
+        )
         suffix = joined[cut:] if request.suffix is not None else None
-        cleaned = replace(cleaned, prefix=joined[:cut], suffix=suffix)
+        cleaned = replace(cleaned, prefix=joined[:split], middle=joined[split:cut], suffix=suffix)
     return Redacted(cleaned, redactor.counts, redactor.secrets)

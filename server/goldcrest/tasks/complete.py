@@ -1,57 +1,34 @@
 """Code completion at the cursor: context, prompt, model call, post-processing, validation.
 
-Each step is its own function so it can be tested alone; ``complete`` strings them together.
+Each step is its own function so it can be tested alone; ``complete`` strings them together
+(the prompt's parts are in completion_prompt.py).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
-from ..backends.base import Backend, GenerationRequest, Message
+from ..backends.base import Backend, GenerationRequest
 from ..config import CompletionSettings
-from ..context.scope import Scope, enclosing_scopes, used_definitions
 from ..documents import Document
 from ..engine import Answer, Engine
-from ..languages import language_for
-from ..prompts import Family, family, fill, load
+from ..prompts import family
 from ..routing.cascade import Checked
 from ..routing.features import measure
 from ..stats import Timing
 from ..validate import check_splice
-from ..workspace.retrieval import Chunk, Retrieved, Retriever, choose, describe
+from ..workspace.retrieval import Retriever
+from .completion_prompt import CompletionContext, build_request, gather
 from .completion_text import candidates, stop_test, tidy
 from .confidence import confidence, unlikely
-from .cursor import Cursor, mode
-from .repo_context import repo_context
 from .typeahead import TypeAhead
-from .windows import prefix_window, suffix_window, window_start
+
+log = logging.getLogger(__name__)
 
 TASK = "complete"
-CHARS_PER_TOKEN = 3.5
-#: The suffix gets this fraction of the budget: the model reads it again on every request (it
-#: follows the prefix, which changes at the cursor), so it is kept short.
-SUFFIX_SHARE = 10
-_NEXT_LINES = 6
-_GROUPING = ("namespace", "module")  # scopes that do not bound a suggestion
-
-
-@dataclass(frozen=True)
-class CompletionContext:
-    """Everything the prompt says about the cursor's surroundings."""
-
-    prefix: str
-    suffix: str
-    facts: tuple[str, ...]  # about this file (and open ones): the scope, definitions out of view
-    workspace: tuple[Chunk, ...]  # from the workspace index, within their share of the budget
-    cursor: Cursor
-    path: str
-    language: str
-    comment: str  # the language's line comment marker, for facts written into code
-    block: tuple[int, int]  # the innermost function or class around the cursor, else the file
-    here: str = ""  # this file's path as ``workspace`` chunks name theirs
-    repo: str = ""  # the workspace folder's name
-    near: tuple[str, ...] = ()  # about the name being typed, written just above its line
 
 
 @dataclass(frozen=True)
@@ -63,213 +40,6 @@ class Suggestion:
     source: str  # "model", "cache" or "typeahead"
     confidence: float | None = None  # the model's, from its tokens' log-probabilities
     cut: bool = False  # from an answer cut short by the time limit (``Answer.cut``)
-
-
-_FACTS: dict[str, tuple[tuple[object, ...], tuple[str, ...], tuple[Chunk, ...], Retrieved]] = {}
-"""Per document: (anchor, facts, workspace chunks, what was retrieved) of the last request
-(see ``_facts_for``)."""
-
-
-def _cursor(doc: Document, offset: int) -> Cursor:
-    text = doc.text
-    line_start = text.rfind("\n", 0, offset) + 1
-    line_end = text.find("\n", offset)
-    line_end = len(text) if line_end < 0 else line_end
-    following = []
-    at = line_end + 1
-    while len(following) < _NEXT_LINES and at <= len(text):
-        end = text.find("\n", at)
-        end = len(text) if end < 0 else end
-        following.append(text[at:end])
-        at = end + 1
-    before = text[max(0, line_start - 4096) : line_start].rstrip().rsplit("\n", 1)[-1]
-    return Cursor(
-        line_before=text[line_start:offset],
-        line_after=text[offset:line_end],
-        next_lines=tuple(following),
-        block_style=doc.language.block_style,
-        previous=before,
-    )
-
-
-def gather(
-    doc: Document,
-    offset: int,
-    open_docs: Iterable[Document],
-    budget_tokens: int,
-    retriever: Retriever | None = None,
-    with_facts: bool = True,
-) -> CompletionContext:
-    """Prefix and suffix within the token budget, plus facts the visible text does not show:
-    the file's own first, then the workspace's from ``retriever``, whose share of the budget
-    (a quarter at most) comes out of the prefix only when there is something to say.
-    ``with_facts=False`` leaves the facts out (the eval's no-context variant measures them).
-
-    The facts are kept until the prefix's window moves (see ``window_start``): they are the
-    head of the prompt, and a head that changed as the user types (a new name used, a new
-    function begun) would make the model read the whole prompt again.
-    """
-    text, open_docs = doc.text, list(open_docs)
-    budget = int(budget_tokens * CHARS_PER_TOKEN)
-    suffix = suffix_window(text, offset, budget // SUFFIX_SHARE)
-    base_budget = budget - budget // SUFFIX_SHARE - budget // 5
-    scopes = enclosing_scopes(doc, offset)
-    anchor = (doc.uri, window_start(text, offset, base_budget)[1], with_facts, retriever)
-    cached = _FACTS.get(doc.uri)
-    if cached is not None and cached[0] == anchor:
-        facts, workspace, found = cached[1], cached[2], cached[3]
-    else:
-        facts, workspace, found = _facts_for(
-            doc, offset, anchor[1], open_docs, budget, retriever, with_facts, scopes
-        )
-        if len(_FACTS) > 64:
-            _FACTS.clear()
-        _FACTS[doc.uri] = (anchor, facts, workspace, found)
-    prefix_budget = base_budget - sum(len(f) + 1 for c in workspace for f in c.lines)
-    prefix = prefix_window(text, offset, prefix_budget, doc.language.line_comment)
-    visible_from = window_start(text, offset, prefix_budget)[1]
-    kept = [f"inside {s.kind} {s.name}: {s.header}" for s in scopes if s.start < visible_from]
-    near: tuple[str, ...] = ()
-    if with_facts and retriever is not None:
-        visible = (doc.position_at(visible_from)[0], doc.position_at(offset + len(suffix))[0])
-        near = retriever.near(doc, offset, open_docs, visible)
-    block = next(((s.start, s.end) for s in scopes if s.kind not in _GROUPING), (0, len(text)))
-    return CompletionContext(
-        prefix,
-        suffix,
-        tuple(_within(kept + list(facts), budget // 5)) if with_facts else (),
-        workspace,
-        _cursor(doc, offset),
-        doc.uri.rsplit("/", 1)[-1],
-        doc.language.id,
-        doc.language.line_comment,
-        block,
-        found.here,
-        found.repo,
-        near,
-    )
-
-
-def _facts_for(
-    doc: Document,
-    offset: int,
-    visible_from: int,
-    open_docs: Iterable[Document],
-    budget: int,
-    retriever: Retriever | None,
-    with_facts: bool,
-    scopes: list[Scope],
-) -> tuple[tuple[str, ...], tuple[Chunk, ...], Retrieved]:
-    """(definitions near the cursor that the prompt's code does not show, workspace chunks,
-    what the retriever found); ``scopes`` are those around the cursor (found once per
-    request)."""
-    found = Retrieved()
-    if not with_facts:
-        return (), (), found
-    open_docs = list(open_docs)
-    nearby = used_definitions(doc, offset, open_docs, scopes=scopes)
-    workspace: list[Chunk] = []
-    if retriever is not None:
-        least_prefix = budget - budget // SUFFIX_SHARE - budget // 5 - budget // 4
-        visible = (
-            doc.position_at(offset - least_prefix)[0],
-            doc.position_at(offset + budget // SUFFIX_SHARE)[0],
-        )
-        found = retriever.retrieve(doc, offset, open_docs, visible)
-        workspace = choose(found, budget // 4, nearby)
-    first_visible = doc.position_at(visible_from)[0]
-    facts = [
-        describe(d.uri.rsplit("/", 1)[-1], d)
-        for d in nearby
-        if d.uri != doc.uri or d.start_line < first_visible  # else in the prefix or suffix
-    ]
-    return tuple(facts), tuple(workspace), found
-
-
-def _within(facts: list[str], budget: int) -> list[str]:
-    kept, used = [], 0
-    for fact in facts:
-        used += len(fact) + 1
-        if used > budget:
-            break
-        kept.append(fact)
-    return kept
-
-
-def _facts_block(
-    ctx: CompletionContext, comment: str, chunks: Iterable[Chunk], more: Iterable[str] = ()
-) -> str:
-    """The facts, the workspace ``chunks`` and ``more`` lines (commented out with ``comment``
-    when written into code)."""
-    lines = [*ctx.facts, *(line for chunk in chunks for line in chunk.lines), *more]
-    if not lines:
-        return ""
-    header = load("complete")["facts_header"]
-    lead = f"{comment} " if comment else ""
-    return "".join(f"{lead}{line}\n" for line in (header, *lines)) + "\n"
-
-
-def _with_near(ctx: CompletionContext) -> str:
-    """The prefix with ``ctx.near`` as comments just above the cursor's line: a small model
-    heeds what is closest, and the prompt's head, which the engine has cached, stays as it was."""
-    if not ctx.near or not ctx.comment:
-        return ctx.prefix
-    start = ctx.prefix.rfind("\n") + 1
-    line = ctx.prefix[start:]
-    indent = line[: len(line) - len(line.lstrip())]
-    notes = "".join(f"{indent}{ctx.comment} {note}\n" for note in ctx.near)
-    return ctx.prefix[:start] + notes + line
-
-
-def build_request(
-    ctx: CompletionContext,
-    fam: Family,
-    fim: bool,
-    settings: CompletionSettings,
-    predict_s: float | None = None,
-) -> GenerationRequest:
-    """A FIM request for FIM-capable models, a short chat prompt with one example otherwise;
-    ``predict_s`` limits the generation time (``GenerationRequest.predict_s``)."""
-    line_mode = mode(ctx.cursor) == "line"
-    common = {  # where to stop is for ``stop_test``: a statement may go on past the line
-        "temperature": settings.temperature,
-        "max_tokens": settings.max_tokens,
-        "stop": fam.stop,
-        "logprobs": True,
-        "predict_s": predict_s,
-        "extra": {"mode": "line" if line_mode else "block"},
-    }
-    if fim:
-        context, as_lines = "", ctx.workspace
-        if settings.repo_prompt and fam.repo is not None:
-            here = ctx.here or ctx.path
-            others = [c for c in ctx.workspace if c.where != here]
-            language = language_for(ctx.language, ctx.path)
-            context = repo_context(fam, others, language, here, ctx.repo)
-            if context:  # this file's own chunks stay facts: it is the file being written
-                as_lines = tuple(c for c in ctx.workspace if c.where == here)
-        return GenerationRequest(
-            prefix=_facts_block(ctx, ctx.comment, as_lines) + _with_near(ctx),
-            suffix=ctx.suffix,
-            fim_template=fam.fim,
-            fim_context=context,
-            **common,
-        )
-    spec = load("complete")
-    messages = [Message("system", spec["system"])]
-    for example in spec.get("examples", ()):
-        messages += [Message("user", example["user"]), Message("assistant", example["assistant"])]
-    facts = _facts_block(ctx, "", ctx.workspace, ctx.near)  # no code to write them above
-    user = fill(
-        spec["user"],
-        facts=facts,
-        path=ctx.path,
-        language=ctx.language,
-        prefix=ctx.prefix,
-        suffix=ctx.suffix,
-    )
-    messages.append(Message("user", user))
-    return GenerationRequest(messages=tuple(messages), **common)
 
 
 async def complete(
@@ -284,13 +54,16 @@ async def complete(
     timing: Timing | None = None,
     pace: Callable[[], Awaitable[None]] | None = None,
     predict_s: float | None = None,
+    typing: bool = False,
 ) -> Suggestion | None:
     """A validated suggestion for the cursor at ``offset`` in ``doc``, or None; ``retriever``
     adds what the workspace index knows to the prompt; ``settings`` replace the engine's.
 
-    ``timing`` records where the time goes. ``pace`` is awaited before any work towards a
-    model call (the debounce); a document edited meanwhile makes the request moot (None).
+    ``timing`` records where the time goes. ``pace`` (the debounce) is awaited before the model
+    is called, while a model in this process reads the prompt ahead (``settings.read_ahead``);
+    a document edited meanwhile makes the request moot (None).
     ``predict_s``: the generation time limit while the user types (None: the whole answer).
+    ``typing``: the editor asked on its own as the user typed (the prompt may be split).
     """
     settings = settings or engine.settings.completion
     timing = timing or Timing()
@@ -299,26 +72,46 @@ async def complete(
     if (rest := typeahead.lookup(doc.uri, doc.text, offset, whole=whole)) is not None:
         timing.source = "typeahead"
         return Suggestion(rest, offset, "", "", "typeahead")
-    if pace is not None:
-        version = doc.version
-        with timing.span("debounce"):
-            await pace()
-        if doc.version != version:
-            return None
     with timing.span("sync"):
         view = doc.around(offset)
         doc.take_sync_seconds()  # the parse ``around`` did, timed by this span already
     with timing.span("context"):
-        ctx = gather(view, offset, open_docs, settings.context_tokens, retriever, settings.facts)
+        ctx = gather(
+            view,
+            offset,
+            open_docs,
+            settings.context_tokens,
+            retriever,
+            settings.facts,
+            settings.middle_lines,
+        )
         features = measure(
             view, offset, offset, TASK, len(ctx.prefix) + len(ctx.suffix), block=ctx.block
         )
 
+    built: dict[str, GenerationRequest] = {}  # by backend (reading ahead built it already)
+
     async def build(backend: Backend) -> GenerationRequest:
-        with timing.span("prompt"):
-            fam = family(backend.family)
-            use_fim = fam.fim is not None and await backend.supports_fim()
-            return build_request(ctx, fam, use_fim, settings, predict_s)
+        """The request for ``backend``: split (see ``GenerationRequest.middle``) while the user
+        types and the model reads on this machine's CPU, where reading the suffix again at
+        each keystroke would leave no time to answer; whole otherwise (the split costs some
+        answers: the model takes the code after the template as most of its part written)."""
+        if (request := built.get(backend.name)) is None:
+            with timing.span("prompt"):
+                fam = family(backend.family)
+                use_fim = fam.fim is not None and await backend.supports_fim()
+                split = typing and backend.in_process
+                request = built[backend.name] = build_request(
+                    ctx, fam, use_fim, settings, predict_s, split
+                )
+        return request
+
+    if pace is not None:
+        version = doc.version
+        with timing.span("debounce"):
+            await _read_while(pace(), engine, build, settings.read_ahead)
+        if doc.version != version:
+            return None
 
     def validate(answer: Answer, backend: Backend) -> Checked[Suggestion] | None:
         timing.add("backend", answer.wait_s)
@@ -343,6 +136,34 @@ async def complete(
     typeahead.remember(doc.uri, view.text, offset, routed.value.text, cut=routed.value.cut)
     timing.source = routed.value.source
     return routed.value
+
+
+async def _read_while(
+    pause: Awaitable[None],
+    engine: Engine,
+    build: Callable[[Backend], Awaitable[GenerationRequest]],
+    read_ahead: bool,
+) -> None:
+    """Await ``pause`` (the debounce) while the local model, when it runs in this process,
+    reads the prompt the request will send if no keystroke comes first (``Backend.read``).
+    The reading stops with the pause: the model call that follows goes on from there, and
+    the next keystroke's reading does too."""
+    backend = await engine.backend() if read_ahead else None
+    if backend is None or not backend.in_process:
+        await pause
+        return
+    reading = asyncio.ensure_future(_read(backend, await build(backend)))
+    try:
+        await pause
+    finally:
+        reading.cancel()
+
+
+async def _read(backend: Backend, request: GenerationRequest) -> None:
+    try:
+        await backend.read(request)
+    except Exception:  # reading ahead is best effort: the request itself will say what failed
+        log.debug("reading ahead failed", exc_info=True)
 
 
 def _first_valid(

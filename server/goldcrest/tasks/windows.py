@@ -1,7 +1,10 @@
 """The code a FIM prompt shows around a place: what comes before it and after it, within a
-budget of characters, cut at line boundaries (completion and the fills of ``line_infill``)."""
+budget of characters, cut at line boundaries (completion and the fills of ``line_infill``),
+and where a completion prompt splits what comes before (``middle_start``)."""
 
 from __future__ import annotations
+
+from ..documents import Document
 
 
 def prefix_window(text: str, offset: int, budget: int, comment: str) -> str:
@@ -37,3 +40,22 @@ def suffix_window(text: str, offset: int, budget: int) -> str:
         return cut
     cut = cut[:budget]
     return cut[: cut.rfind("\n") + 1] if "\n" in cut else cut
+
+
+def middle_start(doc: Document, offset: int, step_lines: int) -> int:
+    """Where a completion prompt splits the code before ``offset``: the start of the last line
+    whose number is a multiple of ``step_lines``, at or before the line of the last character
+    typed (``offset`` itself with 0). The code after the split goes after the FIM template, as
+    the answer's start (see ``GenerationRequest.middle``): while the user types on, at the end
+    of a line or on the next lines, everything before it, suffix included, stays the same, so
+    the model reads only the new keystrokes instead of the whole suffix again at each one.
+
+    The split moves on with the first character of a line, not with the line break before it:
+    people pause at a fresh line, and the model should not be reading the suffix again then."""
+    if step_lines <= 0:
+        return offset
+    text, typed = doc.text, offset
+    while typed and text[typed - 1].isspace():  # a fresh line counts as the line before it
+        typed -= 1
+    line = doc.position_at(max(typed - 1, 0))[0]
+    return doc.offset_at(line - line % step_lines, 0)

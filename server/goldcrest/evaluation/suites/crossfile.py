@@ -28,7 +28,8 @@ from ...config import CompletionSettings
 from ...documents import Document, DocumentStore
 from ...languages import language_for
 from ...prompts import family
-from ...tasks.complete import CHARS_PER_TOKEN, TASK, complete, gather
+from ...tasks.complete import TASK, complete
+from ...tasks.completion_prompt import CHARS_PER_TOKEN, gather
 from ...tasks.typeahead import TypeAhead
 from ...tasks.windows import prefix_window, suffix_window
 from ...workspace.indexer import IndexOptions, WorkspaceIndex
@@ -91,7 +92,7 @@ def _prime(
     item: CrossfileItem, doc: Document, retriever: Retriever, settings: CompletionSettings
 ) -> None:
     """Gather the prompt's head as the server did when the user began the hole's line: it keeps
-    those facts while the line is typed (``tasks.complete.gather``), so a retrieval made
+    those facts while the line is typed (``tasks.completion_prompt.gather``), so a retrieval made
     afresh at the cursor would measure what the editor does not show."""
     start = item.prefix.rfind("\n") + 1
     early = Document(doc.uri, doc.language, 0, item.prefix[:start] + item.suffix)
