@@ -1,6 +1,7 @@
 """Typing replay: a person writes a ~300-line Python module against the embedded model.
 
-The simulated user types bench/data/replay_module.py.txt into an empty file at 8-12
+The simulated user types bench/data/replay_module.py.txt into an empty file (with ``--start``,
+some of its lines into the middle of the rest, as when editing existing code) at 8-12
 characters a second, pausing at some line ends (1-2.5 s) and longer before new definitions.
 ``--speed`` runs the session's clock faster or slower: typing gaps, pauses and the user's
 reading time divide by it, and so does the 1 s a pause's ghost text should take (a slow
@@ -17,8 +18,8 @@ previous evaluation (its KV cache); time from the last keystroke to ghost text a
 the latency of requests that needed the model; and the share of accepts followed by an
 instant next suggestion (prepared ahead of the user).
 
-    python bench/bench_typing_replay.py [--lines 300] [--speed 1.0] [--seed 7] [--checkout DIR]
-        [--dump FILE] [--set completion.max_predict_ms=0]
+    python bench/bench_typing_replay.py [--lines 300] [--start N] [--speed 1.0] [--seed 7]
+        [--checkout DIR] [--dump FILE] [--set completion.max_predict_ms=0]
 """
 
 from __future__ import annotations
@@ -71,8 +72,9 @@ class Session:
 
 def plan(text: str, rng: random.Random, speed: float) -> list[tuple[str, float]]:
     """(what one keystroke inserts, the gap before the next) for typing ``text``."""
-    steps: list[tuple[str, float]] = []
     lines = text.split("\n")
+    first_indent = lines[0][: len(lines[0]) - len(lines[0].lstrip(" "))]
+    steps: list[tuple[str, float]] = [(first_indent, 1 / 10 / speed)] if first_indent else []
     for number, line in enumerate(lines):
         body = line.lstrip(" ")
         for char in body:
@@ -91,9 +93,10 @@ def plan(text: str, rng: random.Random, speed: float) -> list[tuple[str, float]]
 
 
 class Replay:
-    def __init__(self, lsp, uri: str, scale: float = 1.0) -> None:
+    def __init__(self, lsp, uri: str, scale: float = 1.0, head: str = "") -> None:
         self.lsp, self.uri, self.scale = lsp, uri, scale
-        self.text = ""
+        self.head = head  # the file's text above what the user types (--start)
+        self.text = ""  # what the user typed so far
         self.version = 1
         self.session = Session()
         self.pending: Request | None = None
@@ -112,8 +115,9 @@ class Replay:
         self.records.update((r["request"], r) for r in self.snapshot["recent"])
 
     def _position(self) -> types.Position:
-        line = self.text.count("\n")
-        return types.Position(line=line, character=len(self.text) - (self.text.rfind("\n") + 1))
+        before = self.head + self.text
+        line = before.count("\n")
+        return types.Position(line=line, character=len(before) - (before.rfind("\n") + 1))
 
     def insert(self, piece: str) -> None:
         at = self._position()
@@ -237,7 +241,9 @@ def analyse(session: Session, records: dict[str, dict], snapshot: dict, scale: f
         )
     prompt, reused = embedded.get("prompt_tokens", 0), embedded.get("reused_prompt_tokens", 0)
     print(
-        f"prompt tokens {prompt}, reused from the model's cache {reused} ({_pct(reused, prompt)})"
+        f"prompt tokens {prompt}, reused from the model's cache {reused} ({_pct(reused, prompt)}),"
+        f" {embedded.get('moved_prompt_tokens', 0)} of them moved into place; read ahead while"
+        f" typing {embedded.get('read_ahead_tokens', 0)}"
     )
     cold = [ms / 1000 for ms in latency(by_source.get("model", []))]
     if cold:
@@ -284,6 +290,12 @@ def analyse(session: Session, records: dict[str, dict], snapshot: dict, scale: f
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--lines", type=int, default=300, help="type only the first N lines")
+    parser.add_argument(
+        "--start",
+        type=int,
+        help="type from this line on into a file that holds the module's other lines already "
+        "(editing existing code: the text after the cursor is not empty); unset: a new file",
+    )
     parser.add_argument("--speed", type=float, default=1.0, help="session clock factor")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
@@ -300,7 +312,11 @@ async def main() -> None:
         help="a server setting for the session (VALUE as JSON), e.g. completion.max_predict_ms=0",
     )
     args = parser.parse_args()
-    target = "\n".join(MODULE.read_text().split("\n")[: args.lines])
+    lines = MODULE.read_text().split("\n")
+    first = args.start or 0
+    target = "\n".join(lines[first : first + args.lines])
+    head = "".join(line + "\n" for line in lines[:first])
+    tail = "".join("\n" + line for line in lines[first + args.lines :]) if args.start else ""
     steps = plan(target, random.Random(args.seed), args.speed)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -330,17 +346,18 @@ async def main() -> None:
         lsp.text_document_did_open(
             types.DidOpenTextDocumentParams(
                 text_document=types.TextDocumentItem(
-                    uri=uri, language_id="python", version=1, text=""
+                    uri=uri, language_id="python", version=1, text=head + tail
                 )
             )
         )
         await asyncio.sleep(8)  # the model loads in the background (warm-up)
-        replay = Replay(lsp, uri, 1 / args.speed)
+        replay = Replay(lsp, uri, 1 / args.speed, head)
         began = time.perf_counter()
         await replay.run(target, steps)
         took = time.perf_counter() - began
         print(
-            f"typed {args.lines} lines, {len(target)} characters, in {took:.0f} s (x{args.speed})"
+            f"typed {args.lines} lines from line {first}, {len(target)} characters, "
+            f"in {took:.0f} s (x{args.speed}); the file had {len(head) + len(tail)} more"
         )
         assert replay.text == target, "the replay did not reproduce the module"
         await lsp.shutdown_session()
