@@ -20,7 +20,8 @@ from goldcrest.tasks.windows import middle_start
 
 QWEN = family("qwen2_5_coder")
 ABOVE = "".join(f"def f{n}(x):\n    return x + {n}\n\n\n" for n in range(6))  # 24 lines
-BELOW = "\n\n\ndef after(y):\n    return y * 2\n"
+BELOW = "\n\n\ndef after(y):\n    return y * 2\n" + "".join(f"\nZ{n} = {n}" for n in range(12))
+LONG = "\n" + "y = 2\n" * 20  # a suffix long enough to split for (``SPLIT_MIN_SUFFIX``)
 
 
 def doc_of(text: str, name: str = "m.py") -> Document:
@@ -93,7 +94,7 @@ def test_the_split_prompt_holds_the_same_code_as_the_classic_one():
 def test_near_notes_go_just_above_the_cursor_line_in_the_middle_or_the_prefix():
     cursor = Cursor(line_before="    x = ", line_after="", next_lines=(), block_style="indent")
     ctx = CompletionContext(
-        "import os\n\n\ndef f():\n    x = ", "\n", (), (), cursor, "cart.py", "python", "#",
+        "import os\n\n\ndef f():\n    x = ", LONG, (), (), cursor, "cart.py", "python", "#",
         (0, 20), near=("pkg/tax.py: def rate_for(self, category):",), middle=17,
     )  # fmt: skip
     note = "    # pkg/tax.py: def rate_for(self, category):\n"
@@ -115,8 +116,16 @@ def test_a_template_whose_prefix_comes_last_gets_the_classic_prompt():
     spm = replace(QWEN, fim="<|fim_suffix|>{suffix}<|fim_prefix|>{prefix}")
     cursor = Cursor(line_before="x = ", line_after="", next_lines=(), block_style="indent")
     ctx = CompletionContext(
-        "a = 1\nx = ", "\n", (), (), cursor, "m.py", "python", "#", (0, 10), middle=4
+        "a = 1\nx = ", LONG, (), (), cursor, "m.py", "python", "#", (0, 10), middle=4
     )
     request = build_request(ctx, spm, True, CompletionSettings(), split=True)
     assert (request.prefix, request.middle) == ("a = 1\n", "x = ")
-    assert fim_prompt(request) == "<|fim_suffix|>\n<|fim_prefix|>a = 1\nx = "
+    assert fim_prompt(request) == f"<|fim_suffix|>{LONG}<|fim_prefix|>a = 1\nx = "
+
+
+def test_at_the_end_of_the_file_the_prompt_is_not_split():
+    """With a short suffix, reading it again costs little: the classic prompt, which answers
+    better, is kept even while typing."""
+    text = ABOVE + "def g(a):\n    return a +"
+    assert prompt_at(text + "\n", len(text)) == prompt_at(text + "\n", len(text), middle_lines=0)
+    assert prompt_at(text + "\n", len(text)).endswith("<|fim_middle|>")

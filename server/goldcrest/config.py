@@ -77,7 +77,7 @@ class CompletionSettings(_Section):
         "split follow the suffix, as the start of the answer, so the prompt before them and the "
         "suffix stay the same and the model reads only what is new (0: the classic FIM prompt, "
         "which the model reads again from the cursor on at every keystroke). A suggestion you "
-        "ask for, and other backends, always get the classic prompt.",
+        "ask for, other backends and a short suffix (the end of a file) get the classic prompt.",
     )
     read_ahead: bool = Field(
         True,

@@ -21,6 +21,9 @@ CHARS_PER_TOKEN = 3.5
 #: The suffix gets this fraction of the budget: the model reads it again whenever the code
 #: before it changes (see ``middle_start``), so it is kept short.
 SUFFIX_SHARE = 10
+#: A split prompt (``build_request``'s ``split``) pays only when the suffix is longer than this:
+#: below it, reading the suffix again costs less than the split's lost answers.
+SPLIT_MIN_SUFFIX = 100
 _NEXT_LINES = 6
 _GROUPING = ("namespace", "module")  # scopes that do not bound a suggestion
 
@@ -226,7 +229,8 @@ def build_request(
 ) -> GenerationRequest:
     """A FIM request for FIM-capable models, a short chat prompt with one example otherwise;
     ``predict_s`` limits the generation time (``GenerationRequest.predict_s``). ``split``: the
-    code since ``ctx.middle``'s split goes after the template (``GenerationRequest.middle``)."""
+    code since ``ctx.middle``'s split goes after the template (``GenerationRequest.middle``),
+    when the suffix is long enough for that to pay (``SPLIT_MIN_SUFFIX``)."""
     line_mode = mode(ctx.cursor) == "line"
     common = {  # where to stop is for ``stop_test``: a statement may go on past the line
         "temperature": settings.temperature,
@@ -246,7 +250,7 @@ def build_request(
             if context:  # this file's own chunks stay facts: it is the file being written
                 as_lines = tuple(c for c in ctx.workspace if c.where == here)
         code = _with_near(ctx)
-        at = _split(ctx, code) if split else len(code)
+        at = _split(ctx, code) if split and len(ctx.suffix) >= SPLIT_MIN_SUFFIX else len(code)
         return GenerationRequest(
             prefix=_facts_block(ctx, ctx.comment, as_lines) + code[:at],
             middle=code[at:],
