@@ -170,7 +170,7 @@ async def test_the_prompt_is_read_while_the_user_types(start_server, tmp_path, r
     completion = {"timeout_s": 600, "max_tokens": 8, "temperature": 0.0, "read_ahead": read_ahead}
     lsp = await start_server({"backend": "embedded", "completion": completion})
     above = HEAD * 2 + "def square_area(side):\n    return "
-    below = "\n\n\ndef cube_volume(side):\n    return side**3\n"
+    below = "\n\n\ndef cube_volume(side):\n    return side**3\n" * 3  # long enough to split for
     uri = open_doc(lsp, tmp_path / "shapes.py", above + below, "python")
     line, column = above.count("\n"), len("    return ")
     typed, pending = "side * side + 0", []

@@ -274,6 +274,14 @@ class Engine:
             text, backend.name, backend.model, cached=False, usage=usage, wait_s=wait_s, cut=cut
         )
 
+    async def read_ahead(self, build: cascade.Build) -> None:
+        """Have the local model read the prompt of a request that may follow soon
+        (``Backend.read``), when it runs in this process: its idle time is free there and
+        nothing leaves the machine; other backends are left alone."""
+        backend = await self.backend()
+        if backend is not None and backend.in_process:
+            await backend.read(await build(backend))
+
     async def answer(
         self,
         task: str,

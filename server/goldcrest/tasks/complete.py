@@ -144,24 +144,23 @@ async def _read_while(
     build: Callable[[Backend], Awaitable[GenerationRequest]],
     read_ahead: bool,
 ) -> None:
-    """Await ``pause`` (the debounce) while the local model, when it runs in this process,
-    reads the prompt the request will send if no keystroke comes first (``Backend.read``).
-    The reading stops with the pause: the model call that follows goes on from there, and
-    the next keystroke's reading does too."""
-    backend = await engine.backend() if read_ahead else None
-    if backend is None or not backend.in_process:
+    """Await ``pause`` (the debounce) while the local model reads the prompt the request will
+    send if no keystroke comes first (``Engine.read_ahead``). The reading stops with the
+    pause: the model call that follows goes on from there, and the next keystroke's reading
+    does too."""
+    if not read_ahead:
         await pause
         return
-    reading = asyncio.ensure_future(_read(backend, await build(backend)))
+    reading = asyncio.ensure_future(_read(engine, build))
     try:
         await pause
     finally:
         reading.cancel()
 
 
-async def _read(backend: Backend, request: GenerationRequest) -> None:
+async def _read(engine: Engine, build: Callable[[Backend], Awaitable[GenerationRequest]]) -> None:
     try:
-        await backend.read(request)
+        await engine.read_ahead(build)
     except Exception:  # reading ahead is best effort: the request itself will say what failed
         log.debug("reading ahead failed", exc_info=True)
 
