@@ -202,6 +202,12 @@ class SymbolIndex:
         entry = self.files.get(path)
         return [Definition(*row) for row in entry.definitions] if entry else []
 
+    def mentions(self, token: str) -> int:
+        """How many chunks hold ``token`` (lower case, see ``extract.tokens``): how much the
+        workspace uses a name."""
+        postings = self._postings.get(token)
+        return 0 if postings is None else 1 if isinstance(postings, int) else len(postings)
+
     def chunk(self, chunk_id: int) -> ChunkRef | None:
         fields = self._chunks.get(chunk_id)
         return ChunkRef._make(fields) if fields else None

@@ -1,4 +1,5 @@
-"""The definition of the name being typed, asked for on every request, written above its line.
+"""The definition of the name being typed, or the members offered after ``name.``, asked for on
+every request and written above its line.
 
 The prompt's head (``retrieve``'s facts) is kept while the user types, so that the engine's
 cache of it holds; it was gathered when the window last moved, often lines before the name at
@@ -16,6 +17,7 @@ from goldcrest.context.symbols import Definition
 from goldcrest.documents import Document
 
 from .lookup import Request, path_of_uri
+from .members import CLASS_KINDS, member_line, members_at_cursor
 from .retrieval import (
     RetrievalOptions,
     Workspace,
@@ -27,35 +29,35 @@ from .retrieval import (
 MAX_NEAR_DEFINITIONS = 2  # a class and its constructor
 
 
+def lookup(request: Request, name: str) -> list[Definition]:
+    """The definitions of ``name`` as the request's file sees it: through its imports, its
+    own, then by name as retrieval guesses."""
+    if name in request.bound:
+        return request.follow(request.bound[name])
+    own = [d for d in request.definitions_in(request.path) if d.name == name]
+    others = request.named(name)
+    imported = [d for d in others if request.file_of(d) in request.imported]
+    found = own + (imported or guess(request, others, request.doc.language.id))
+    classes = [d for d in others if d.kind in CLASS_KINDS]
+    if not found and len({request.file_of(d) for d in classes}) == 1:
+        return classes  # one class of that name (imported inside a function, say)
+    return found
+
+
 def definition_at_cursor(
-    ws: Workspace,
-    doc: Document,
-    offset: int,
-    open_docs: Iterable[Document],
-    visible_lines: tuple[int, int],
+    request: Request, visible_lines: tuple[int, int]
 ) -> list[tuple[str, Definition]]:
     """(where, definition) of the name that ends at the cursor, when the prompt's code does not
     show it: through the file's imports, else by name as retrieval guesses."""
-    path = path_of_uri(doc.uri)
-    if path is None or not ws.index.files:
-        return []
-    request = Request(ws, doc, min(max(offset, 0), len(doc.text)), path, open_docs)
     name = name_at_cursor(request)
     if name is None:
         return []
     first, last = visible_lines
-    if name in request.bound:
-        found = request.follow(request.bound[name])
-    else:
-        own = [d for d in request.definitions_in(path) if d.name == name]
-        others = request.named(name)
-        imported = [d for d in others if request.file_of(d) in request.imported]
-        found = own + (imported or guess(request, others, doc.language.id))
     shown: list[tuple[str, Definition]] = []
-    for definition in found[:1]:
+    for definition in lookup(request, name)[:1]:
         for d in with_constructor(request, definition):
             where = request.file_of(d)
-            if where is None or (where == path and first <= d.start_line <= last):
+            if where is None or (where == request.path and first <= d.start_line <= last):
                 continue
             shown.append((request.where(where), d))
     return shown[:MAX_NEAR_DEFINITIONS]
@@ -69,8 +71,16 @@ def near_facts(
     visible_lines: tuple[int, int],
     options: RetrievalOptions,
 ) -> tuple[str, ...]:
-    """The fact lines for just above the cursor's line, as ``options`` asks."""
-    if not options.near_definition:
+    """The fact lines for just above the cursor's line, as ``options`` asks: the definition
+    of the name being typed, else the members offered after ``name.`` (``members``)."""
+    path = path_of_uri(doc.uri)
+    wanted = options.near_definition or options.members_at_cursor
+    if path is None or not ws.index.files or not wanted:
         return ()
-    found = definition_at_cursor(ws, doc, offset, open_docs, visible_lines)
-    return tuple(f"{where}: {d.signature}" for where, d in found)  # a second "#" invites more
+    request = Request(ws, doc, min(max(offset, 0), len(doc.text)), path, open_docs)
+    if options.near_definition and (found := definition_at_cursor(request, visible_lines)):
+        return tuple(f"{where}: {d.signature}" for where, d in found)  # a 2nd "#" invites more
+    if options.members_at_cursor and (offered := members_at_cursor(request, lookup)):
+        line = member_line(*offered, ws.index.mentions)
+        return (line,) if line else ()
+    return ()

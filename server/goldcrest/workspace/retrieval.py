@@ -60,6 +60,8 @@ class RetrievalOptions:
     class_members: bool = True
     snippets: int = SNIPPETS
     near_definition: bool = True  # the cursor name's definition just above its line (``near``)
+    #: after ``name.`` or ``from module import``, the members offered there, above the line
+    members_at_cursor: bool = True
 
 
 DEFAULT_OPTIONS = RetrievalOptions()

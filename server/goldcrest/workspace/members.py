@@ -1,0 +1,175 @@
+"""What the name before the cursor offers, the way an editor's completion list shows it.
+
+After ``module.`` or in ``from module import``, the answer is one of that module's top-level
+names; after a variable whose class the code states (a parameter's annotation, an assignment
+from a constructor), one of that class's methods or its bases'. The definitions the prompt's
+head holds were chosen when the line began, and a big class or module (click's ``Context``,
+axios's ``utils``) has more members than the head has places, so the cross-file tune project
+showed the model neither list at most of its ``name.`` holes. This module writes the list as one
+fact line above the cursor's line (``near``): the most used names first, as many as fit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from goldcrest.context.symbols import Definition
+
+from .imports import Import
+from .lookup import Request
+
+MEMBERS_CHARS = 320
+"""Most characters of the member list line: about 90 tokens, a few seconds of reading on a
+2-core CPU, so only where the list decides the answer."""
+CLASS_KINDS = {"class", "struct", "interface", "trait"}
+_MEMBER_AT = re.compile(r"(?<![\w.$])([^\W\d][\w$]*)\.$")  # `ctx.`, not `a.ctx.`
+_FROM_AT = re.compile(r"^\s*from\s+(\.*)([\w.]*)\s+import\s+\(?[\w\s,]*$")
+_WORD = re.compile(r"[^\W\d][\w$]*")
+#: Words in a type annotation that name no project class.
+_WRAPPERS = frozenset(
+    ("t", "typing", "Optional", "Union", "List", "Dict", "Set", "Tuple", "Type", "Sequence",
+     "Iterable", "Mapping", "Any", "None", "list", "dict", "set", "tuple", "type", "Callable",
+     "Awaitable", "Iterator", "Final", "ClassVar")
+)  # fmt: skip
+
+
+def _assigned(name: str) -> re.Pattern[str]:
+    """The callee whose result ``name`` holds: ``name = Type(``, ``name: Type = f(``, ``const
+    name = new Type(``, ``name = self.open(``, ``with client.stream(...) as name``; the
+    annotation, when there is one, in group 1."""
+    var = rf"(?<![\w.$]){re.escape(name)}"
+    call = r"(?:await\s+)?(?:new\s+)?([^\W\d][\w$.]*)\s*\("
+    return re.compile(
+        rf"{var}\s*(?::\s*([^=\n]+?))?\s*=\s*{call}"
+        rf"|\bwith\s+{call}[^\n]*\bas\s+{re.escape(name)}\b"
+    )
+
+
+def _annotation(name: str) -> re.Pattern[str]:
+    """``name: Type`` in a function's parameters (Python, TypeScript)."""
+    return re.compile(rf"(?<![\w.$]){re.escape(name)}\s*\??:\s*([^,)=]+)")
+
+
+def _type_words(annotation: str) -> list[str]:
+    """The names in an annotation that may be a project class, outermost wrappers dropped."""
+    words = _WORD.findall(annotation.replace('"', " ").replace("'", " "))
+    return [w for w in words if w not in _WRAPPERS]
+
+
+def _callee_types(
+    request: Request, callee: str, lookup: Callable[[Request, str], list[Definition]]
+) -> list[str]:
+    """Type names a call's result may have: the class called (``Type(``, ``Type.from(``), or
+    the return annotation of the function or method called (``self.open(`` -> ``Stream``)."""
+    parts = callee.split(".")
+    words: list[str] = []
+    for word in dict.fromkeys((parts[-1], parts[0])):
+        for definition in lookup(request, word):
+            if definition.kind in CLASS_KINDS:
+                words.append(word)
+            elif "->" in definition.signature:
+                words += _type_words(definition.signature.rsplit("->", 1)[1])
+    return words
+
+
+def class_of(
+    request: Request, name: str, lookup: Callable[[Request, str], list[Definition]]
+) -> list[Definition]:
+    """The project class the code says ``name`` holds, nearest statement first: an assignment
+    or ``with ... as`` before the cursor in its function (or file), else the function's
+    parameter annotation."""
+    text, offset = request.doc.text, request.offset
+    function = next((s for s in request.scopes if s.kind in ("function", "method")), None)
+    start = function.start if function is not None else 0
+    line_start = text.rfind("\n", 0, offset) + 1
+    candidates: list[str] = []
+    for match in reversed(list(_assigned(name).finditer(text, start, line_start))):
+        annotated, callee, context = match.groups()
+        candidates += _type_words(annotated or "")
+        candidates += _callee_types(request, callee or context, lookup)
+    if function is not None and (found := _annotation(name).search(function.header)):
+        candidates += _type_words(found.group(1))
+    for word in dict.fromkeys(candidates):
+        classes = [d for d in lookup(request, word) if d.kind in CLASS_KINDS]
+        if classes:
+            return classes[:1]
+    return []
+
+
+def _methods(
+    request: Request, cls: Definition, lookup: Callable[[Request, str], list[Definition]]
+) -> list[Definition]:
+    """The class's public methods, then its bases' (one level) that it does not override."""
+    path = request.file_of(cls)
+    if path is None:
+        return []
+    own = [d for d in request.members(path, cls.name) if not d.name.startswith("_")]
+    names = {d.name for d in own}
+    header = cls.signature.split("(", 1)[1] if "(" in cls.signature else ""
+    extends = re.search(r"\bextends\s+([\w$.]+)", cls.signature)
+    bases = _WORD.findall(header) + ([extends.group(1)] if extends else [])
+    for base in dict.fromkeys(bases):
+        for parent in lookup(request, base):
+            parent_path = request.file_of(parent)
+            if parent.kind not in CLASS_KINDS or parent_path is None or parent == cls:
+                continue
+            for d in request.members(parent_path, parent.name):
+                if not d.name.startswith("_") and d.name not in names:
+                    names.add(d.name)
+                    own.append(d)
+    return own
+
+
+def _module_members(request: Request, path: str) -> list[Definition]:
+    named: dict[str, Definition] = {}
+    for definition in request.definitions_in(path):
+        if definition.container is None and not definition.name.startswith("_"):
+            named.setdefault(definition.name, definition)
+    return list(named.values())
+
+
+def members_at_cursor(
+    request: Request, lookup: Callable[[Request, str], list[Definition]]
+) -> tuple[str, str, list[Definition]] | None:
+    """(where, what, members) offered at the cursor: after ``module.``, in ``from module
+    import``, or after a variable of a project class; None elsewhere. ``lookup`` finds a
+    name's definitions the way the file sees them (its imports first)."""
+    text, offset = request.doc.text, request.offset
+    before = text[text.rfind("\n", 0, offset) + 1 : offset]
+    if request.doc.language.id == "python" and (found := _FROM_AT.match(before)):
+        dots, module = found.groups()
+        target = request.index.resolve(request.path, "python", Import("", module, None, len(dots)))
+        if target is None or target.name is not None or target.path == request.path:
+            return None
+        return request.where(target.path), "module", _module_members(request, target.path)
+    member = _MEMBER_AT.search(before)
+    if member is None or member.group(1) in ("self", "this", "cls", "super"):
+        return None  # the enclosing class's own members are in the prompt's head already
+    name = member.group(1)
+    if (path := request.modules.get(name)) is not None and path != request.path:
+        return request.where(path), "module", _module_members(request, path)
+    classes = class_of(request, name, lookup)
+    if not classes or (path := request.file_of(classes[0])) is None:
+        return None
+    return request.where(path), f"class {classes[0].name}", _methods(request, classes[0], lookup)
+
+
+def member_line(
+    where: str, what: str, members: Sequence[Definition], uses: Callable[[str], int]
+) -> str | None:
+    """One fact line naming the members, the most used in the workspace first (``uses``: how
+    many indexed chunks mention a name), within ``MEMBERS_CHARS``; None when there are none."""
+    ranked = sorted(enumerate(members), key=lambda p: (-uses(p[1].name.lower()), p[0]))
+    head = f"{where}: {what} has "
+    names: list[str] = []
+    size = len(head)
+    for _, definition in ranked:
+        if any(n.rstrip("()") == definition.name for n in names):
+            continue  # overloads
+        shown = definition.name + ("()" if definition.kind in ("function", "method") else "")
+        if size + len(shown) + 2 > MEMBERS_CHARS:
+            break
+        names.append(shown)
+        size += len(shown) + 2
+    return head + ", ".join(names) if names else None
