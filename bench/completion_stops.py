@@ -21,6 +21,7 @@ import json
 import statistics
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +36,12 @@ from goldcrest.tasks import confidence as conf
 from goldcrest.tasks import stopping
 from goldcrest.tasks.complete import TASK
 from goldcrest.tasks.completion_prompt import build_request, gather
-from goldcrest.tasks.completion_text import candidates, tidy
+from goldcrest.tasks.completion_text import candidates, stop_test, strip_non_code, tidy
 from goldcrest.tasks.cursor import Cursor, kind
 from goldcrest.validate import check_splice
 
 Row = dict[str, Any]
+SAMPLE_SEED = 7000  # sample k of an item is seeded SAMPLE_SEED + k
 #: Rule variants to compare: the product's, and one statement for a kind instead.
 VARIANTS: dict[str, dict[str, str]] = {
     "rules": {},
@@ -54,9 +56,13 @@ def _doc(item: FimProblem) -> tuple[Document, DocumentStore, int]:
     return doc, store, len(item.prompt)
 
 
-def _items(data: Path, half: str, limit: int | None, seed: int) -> list[tuple[str, FimProblem]]:
+def _items(
+    data: Path, half: str, limit: int | None, seed: int, suites: list[str] | None = None
+) -> list[tuple[str, FimProblem]]:
     chosen = []
     for name, file in FIM_FILES.items():
+        if suites and name not in suites:
+            continue
         items = split(load_fim(data / "humaneval-infilling" / file), half)
         chosen += [(name, item) for item in pick(items, limit, seed)]
     return chosen
@@ -73,7 +79,7 @@ async def collect(args: argparse.Namespace) -> None:
     if args.out.is_file():
         done = {json.loads(line)["id"] for line in args.out.read_text().splitlines()}
     try:
-        for suite, item in _items(args.data, args.split, args.limit, args.seed):
+        for suite, item in _items(args.data, args.split, args.limit, args.seed, args.suite):
             if item.id in done:
                 continue
             doc, store, offset = _doc(item)
@@ -85,7 +91,16 @@ async def collect(args: argparse.Namespace) -> None:
                 "id": item.id,
                 "raw": None if answer is None else answer.text,
                 "logprobs": [] if answer is None else answer.usage.logprobs,
+                "samples": [],
             }
+            stop = stop_test(ctx.cursor, completion.max_lines)
+            for k in range(args.samples):  # the prompt is read already: only the answers cost
+                sampled = replace(request, temperature=args.temperature, seed=SAMPLE_SEED + k)
+                other = await engine.generate(
+                    TASK, sampled, backend=backend, timeout_s=120, stop_when=stop
+                )
+                if other is not None:
+                    record["samples"].append({"raw": other.text, "logprobs": other.usage.logprobs})
             with args.out.open("a", encoding="utf-8") as fh:
                 fh.write(json.dumps(record) + "\n")
             print(suite, item.id, flush=True)
@@ -107,6 +122,10 @@ def replay(record: dict[str, Any], item: FimProblem, scores: dict[tuple[str, str
     ctx = gather(doc, offset, store, 1024)
     row: Row = {"kind": hole_kind(item, ctx.cursor), "candidates": []}
     raw = record["raw"]
+    as_is = None if raw is None else strip_non_code(raw, family("qwen2_5_coder").stop)
+    if as_is is not None and as_is.strip() and (item.id, as_is) not in scores:
+        scores[(item.id, as_is)] = completion_passes(item, as_is, 10).ok
+    row["as_is"] = bool(as_is and as_is.strip()) and scores[(item.id, as_is)]
     text = None if raw is None else tidy(raw, ctx.cursor, family("qwen2_5_coder").stop, 12)
     logprobs = [(t, v) for t, v in record["logprobs"]]
     for candidate in candidates(text, ctx.cursor) if text is not None else []:
@@ -149,8 +168,10 @@ def _figures(
     passed = sum(c["passed"] for c in answered)
     repeats = sum(c["repeats"] for c in answered)
     prec = 100 * passed / len(answered) if answered else 0.0
+    as_is = sum(r["as_is"] for r in rows)
     return (
-        f"n={len(rows):3} pass@1={100 * passed / len(rows):5.1f}% "
+        f"n={len(rows):3} as-is={100 * as_is / len(rows):5.1f}% "
+        f"pass@1={100 * passed / len(rows):5.1f}% "
         f"answered={100 * len(answered) / len(rows):5.1f}% prec={prec:5.1f}% repeats={repeats}"
     )
 
@@ -218,6 +239,75 @@ def kinds(args: argparse.Namespace) -> None:
         print(f"{suite:18} {hole:13}" + "".join(text))
 
 
+def pick_shown(raw: str | None, logprobs: list, item: FimProblem, scores: dict) -> Row | None:
+    """What the product shows for one answer: its first candidate that is likely and valid,
+    with its test verdict and mean log-probability; None when it withholds the answer."""
+    if raw is None:
+        return None
+    doc, store, offset = _doc(item)
+    ctx = gather(doc, offset, store, 1024)
+    text = tidy(raw, ctx.cursor, family("qwen2_5_coder").stop, 12)
+    pairs = [(t, v) for t, v in logprobs]
+    for candidate in candidates(text, ctx.cursor) if text is not None else []:
+        sure = conf.confidence(raw, candidate, pairs)
+        if conf.unlikely(sure):
+            continue
+        if not check_splice(doc, offset, offset, candidate, ctx.block).ok:
+            continue
+        if (item.id, candidate) not in scores:
+            scores[(item.id, candidate)] = completion_passes(item, candidate, 10).ok
+        values = conf.behind(raw, candidate, pairs)
+        mean = statistics.fmean(values) if values else 0.0
+        return {"text": candidate, "passed": scores[(item.id, candidate)], "mean": mean}
+    return None
+
+
+def _vote(first: Row | None, shown: list[Row]) -> Row | None:
+    """The most frequent shown text (blanks aside); the first answer wins a tie."""
+    votes: dict[str, list[Row]] = defaultdict(list)
+    for p in shown:
+        votes[stopping.normalised(p["text"])].append(p)
+    best = max(votes.values(), key=len, default=None)
+    if best is None or (first and len(votes[stopping.normalised(first["text"])]) == len(best)):
+        return first
+    return best[0]
+
+
+def strategies(args: argparse.Namespace) -> None:
+    """pass@1 / answered per suite of ways to use the sampled answers (``collect --samples``):
+    the product's one answer, a retry with the samples when it is withheld, a vote among all,
+    the likeliest (mean log-probability), and the oracle (any that passes: the ceiling)."""
+    records = [json.loads(line) for line in args.records.read_text().splitlines()]
+    by_id = {
+        item.id: item
+        for file in FIM_FILES.values()
+        for item in load_fim(args.data / "humaneval-infilling" / file)
+    }
+    scores: dict[tuple[str, str], bool] = {}
+    table: dict[str, dict[str, list[Row | None]]] = defaultdict(lambda: defaultdict(list))
+    for r in records:
+        item = by_id[r["id"]]
+        first = pick_shown(r["raw"], r["logprobs"], item, scores)
+        others = [pick_shown(s["raw"], s["logprobs"], item, scores) for s in r["samples"]]
+        row = table[r["suite"]]
+        row["one"].append(first)
+        for k in args.k:
+            shown = [p for p in (first, *others[:k]) if p is not None]
+            row[f"retry k={k}"].append(first or next(iter(shown), None))
+            row[f"vote k={k}"].append(_vote(first, shown))
+            row[f"likeliest k={k}"].append(max(shown, key=lambda p: p["mean"], default=None))
+            row[f"oracle k={k}"].append(next((p for p in shown if p["passed"]), first))
+    for suite, rows in sorted(table.items()):
+        for name, chosen in rows.items():
+            answered = [c for c in chosen if c is not None]
+            passed = sum(c["passed"] for c in answered)
+            n = len(chosen)
+            print(
+                f"{suite:8} {name:16} n={n:3} pass@1={100 * passed / n:5.1f}% "
+                f"answered={100 * len(answered) / n:5.1f}%"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=default_data_dir())
@@ -227,15 +317,23 @@ def main() -> None:
     c.add_argument("--limit", type=int, default=40)
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--split", default="tune")
+    c.add_argument("--suite", action="append", choices=list(FIM_FILES), help="only these")
+    c.add_argument("--samples", type=int, default=0, help="more answers per hole, sampled")
+    c.add_argument("--temperature", type=float, default=0.7, help="of the sampled answers")
     s = sub.add_parser("simulate")
     s.add_argument("records", type=Path)
     s.add_argument("--variant", action="append")
     s.add_argument("--cuts", type=float, nargs="*", default=[-8, -6, -5, -4, -3, -2.5, -2, -1.5])
+    st = sub.add_parser("strategies")
+    st.add_argument("records", type=Path)
+    st.add_argument("--k", type=int, nargs="*", default=[1, 2, 4])
     k = sub.add_parser("kinds")
     k.add_argument("folder", type=Path)
     args = parser.parse_args()
     if args.command == "collect":
         asyncio.run(collect(args))
+    elif args.command == "strategies":
+        strategies(args)
     elif args.command == "kinds":
         kinds(args)
     else:
