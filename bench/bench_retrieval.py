@@ -5,10 +5,11 @@
 
 The corpus (the standard library, topped up from site-packages to ``--files``, or a folder you
 name) is copied to a temporary directory and indexed. Cursors are cut as the cross-file suite
-cuts them: after the callee name of a call, the rest of the line gone, and that cut text is both
-the open document and the file on disk. Each retrieval option set of the eval (the defaults and
-``TUNINGS``) is timed on the same cursors: ``retrieve`` (once per prompt window), and with the
-defaults the definition of the name at the cursor (``near``, on every request).
+cuts them: after the callee name of a call or after ``name.``, the rest of the line gone, and
+that cut text is both the open document and the file on disk. Each retrieval option set of the
+eval (the defaults and ``TUNINGS``) is timed on the same cursors: ``retrieve`` (once per prompt
+window), and with the defaults the near fact (``near``, on every request): the definition of
+the name at the cursor, or after ``name.`` the members offered there.
 Wall time and thread CPU time [in brackets].
 """
 
@@ -36,6 +37,7 @@ from goldcrest.workspace.retrieval import RetrievalOptions, as_facts, retrieve
 from goldcrest.workspace.scan import SKIP_DIRS
 
 _CALL = re.compile(r"[A-Za-z_]\w*(?=\()")
+_DOT = re.compile(r"(?<![\w.])[A-Za-z_]\w*\.(?=[A-Za-z_])")  # `name.` starting an attribute
 TARGET_MS = 5.0
 
 
@@ -68,13 +70,15 @@ def copy_corpus(files: list[tuple[Path, Path]], into: Path) -> None:
 
 
 def cursors(root: Path, count: int, rng: random.Random) -> list[tuple[Path, str, str, int]]:
-    """(file, original text, cut text, cursor offset) after a callee name, the line's rest cut."""
+    """(file, original text, cut text, cursor offset) after a callee name or, every other one,
+    after ``name.`` (where the member list is looked up), the line's rest cut."""
     files = sorted(root.rglob("*.py"))
     found: list[tuple[Path, str, str, int]] = []
     while len(found) < count:
         path = rng.choice(files)
         text = path.read_text("utf-8", "replace")
-        calls = [m for m in _CALL.finditer(text) if not text[: m.start()].endswith("def ")]
+        pattern = _DOT if len(found) % 2 else _CALL
+        calls = [m for m in pattern.finditer(text) if not text[: m.start()].endswith("def ")]
         if not calls:
             continue
         call = rng.choice(calls)
@@ -107,7 +111,7 @@ async def main() -> None:
         near = {"default near": RetrievalOptions()}
         timings: dict[str, list[float]] = {name: [] for name in (*options, *near)}
         cpu: dict[str, list[float]] = {name: [] for name in (*options, *near)}
-        with_facts = with_near = 0
+        with_facts = with_near = members = 0
         for path, original, cut, offset in cursors(root, args.samples, rng):
             path.write_text(cut, encoding="utf-8")
             await ws.update([path.as_posix()])
@@ -120,7 +124,9 @@ async def main() -> None:
             for name, chosen in order:
                 start, thread = time.perf_counter(), time.thread_time()
                 if name in near:
-                    with_near += bool(near_facts(ws, doc, offset, [doc], visible, chosen))
+                    lines = near_facts(ws, doc, offset, [doc], visible, chosen)
+                    with_near += bool(lines)
+                    members += any(" has " in line for line in lines)
                 else:
                     found = retrieve(ws, doc, offset, [doc], visible, chosen)
                     with_facts += name == "default" and bool(as_facts(found, 900))
@@ -128,8 +134,8 @@ async def main() -> None:
                 cpu[name].append(time.thread_time() - thread)
             path.write_text(original, encoding="utf-8")
             await ws.update([path.as_posix()])
-        print(f"{args.samples} cursors after a callee name; {with_facts} got workspace facts, "
-              f"{with_near} the definition of the name at the cursor")  # fmt: skip
+        print(f"{args.samples} cursors after a callee name or `name.`; {with_facts} got workspace "
+              f"facts, {with_near} a near fact ({members} a member list)")  # fmt: skip
         for name in timings:
             p50, p99 = (1e3 * (percentile(timings[name], q) or 0) for q in (0.5, 0.99))
             c50, c99 = (1e3 * (percentile(cpu[name], q) or 0) for q in (0.5, 0.99))
