@@ -81,7 +81,8 @@ async def test_a_variable_of_a_project_class_offers_its_methods_and_its_bases(
     """The most used first (``balance`` is called in two functions, ``post_entry`` in one);
     private methods and ``__init__`` left out; a base's method once, overridden or not."""
     found = await _near(tmp_path, SHOP, "shop/pay.py", text, RetrievalOptions())
-    assert found == ("shop/ledger.py: class Ledger has balance(), post_entry(), close(), connect()",)
+    expected = "shop/ledger.py: class Ledger has balance(), post_entry(), close(), connect()"
+    assert found == (expected,)
 
 
 @pytest.mark.asyncio

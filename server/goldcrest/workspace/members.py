@@ -7,6 +7,7 @@ head holds were chosen when the line began, and a big class or module (click's `
 axios's ``utils``) has more members than the head has places, so the cross-file tune project
 showed the model neither list at most of its ``name.`` holes. This module writes the list as one
 fact line above the cursor's line (``near``): the most used names first, as many as fit.
+``lookup`` (how the file sees a name: its imports, its own, a safe guess) serves ``near`` too.
 """
 
 from __future__ import annotations
@@ -16,15 +17,14 @@ from collections.abc import Callable, Sequence
 
 from goldcrest.context.symbols import Definition
 
-from .imports import Import
 from .lookup import Request
+from .retrieval import guess, module_at_cursor
 
 MEMBERS_CHARS = 320
 """Most characters of the member list line: about 90 tokens, a few seconds of reading on a
 2-core CPU, so only where the list decides the answer."""
 CLASS_KINDS = {"class", "struct", "interface", "trait"}
 _MEMBER_AT = re.compile(r"(?<![\w.$])([^\W\d][\w$]*)\.$")  # `ctx.`, not `a.ctx.`
-_FROM_AT = re.compile(r"^\s*from\s+(\.*)([\w.]*)\s+import\s+\(?[\w\s,]*$")
 _WORD = re.compile(r"[^\W\d][\w$]*")
 #: Words in a type annotation that name no project class.
 _WRAPPERS = frozenset(
@@ -32,6 +32,21 @@ _WRAPPERS = frozenset(
      "Iterable", "Mapping", "Any", "None", "list", "dict", "set", "tuple", "type", "Callable",
      "Awaitable", "Iterator", "Final", "ClassVar")
 )  # fmt: skip
+
+
+def lookup(request: Request, name: str) -> list[Definition]:
+    """The definitions of ``name`` as the request's file sees it: through its imports, its
+    own, then by name as retrieval guesses."""
+    if name in request.bound:
+        return request.follow(request.bound[name])
+    own = [d for d in request.definitions_in(request.path) if d.name == name]
+    others = request.named(name)
+    imported = [d for d in others if request.file_of(d) in request.imported]
+    found = own + (imported or guess(request, others, request.doc.language.id))
+    classes = [d for d in others if d.kind in CLASS_KINDS]
+    if not found and len({request.file_of(d) for d in classes}) == 1:
+        return classes  # one class of that name (imported inside a function, say)
+    return found
 
 
 def _assigned(name: str) -> re.Pattern[str]:
@@ -57,9 +72,7 @@ def _type_words(annotation: str) -> list[str]:
     return [w for w in words if w not in _WRAPPERS]
 
 
-def _callee_types(
-    request: Request, callee: str, lookup: Callable[[Request, str], list[Definition]]
-) -> list[str]:
+def _callee_types(request: Request, callee: str) -> list[str]:
     """Type names a call's result may have: the class called (``Type(``, ``Type.from(``), or
     the return annotation of the function or method called (``self.open(`` -> ``Stream``)."""
     parts = callee.split(".")
@@ -73,9 +86,7 @@ def _callee_types(
     return words
 
 
-def class_of(
-    request: Request, name: str, lookup: Callable[[Request, str], list[Definition]]
-) -> list[Definition]:
+def class_of(request: Request, name: str) -> list[Definition]:
     """The project class the code says ``name`` holds, nearest statement first: an assignment
     or ``with ... as`` before the cursor in its function (or file), else the function's
     parameter annotation."""
@@ -87,7 +98,7 @@ def class_of(
     for match in reversed(list(_assigned(name).finditer(text, start, line_start))):
         annotated, callee, context = match.groups()
         candidates += _type_words(annotated or "")
-        candidates += _callee_types(request, callee or context, lookup)
+        candidates += _callee_types(request, callee or context)
     if function is not None and (found := _annotation(name).search(function.header)):
         candidates += _type_words(found.group(1))
     for word in dict.fromkeys(candidates):
@@ -97,9 +108,7 @@ def class_of(
     return []
 
 
-def _methods(
-    request: Request, cls: Definition, lookup: Callable[[Request, str], list[Definition]]
-) -> list[Definition]:
+def _methods(request: Request, cls: Definition) -> list[Definition]:
     """The class's public methods, then its bases' (one level) that it does not override."""
     path = request.file_of(cls)
     if path is None:
@@ -129,30 +138,19 @@ def _module_members(request: Request, path: str) -> list[Definition]:
     return list(named.values())
 
 
-def members_at_cursor(
-    request: Request, lookup: Callable[[Request, str], list[Definition]]
-) -> tuple[str, str, list[Definition]] | None:
+def members_at_cursor(request: Request) -> tuple[str, str, list[Definition]] | None:
     """(where, what, members) offered at the cursor: after ``module.``, in ``from module
-    import``, or after a variable of a project class; None elsewhere. ``lookup`` finds a
-    name's definitions the way the file sees them (its imports first)."""
+    import``, or after a variable of a project class; None elsewhere."""
+    if (path := module_at_cursor(request)) is not None:
+        return request.where(path), "module", _module_members(request, path)
     text, offset = request.doc.text, request.offset
-    before = text[text.rfind("\n", 0, offset) + 1 : offset]
-    if request.doc.language.id == "python" and (found := _FROM_AT.match(before)):
-        dots, module = found.groups()
-        target = request.index.resolve(request.path, "python", Import("", module, None, len(dots)))
-        if target is None or target.name is not None or target.path == request.path:
-            return None
-        return request.where(target.path), "module", _module_members(request, target.path)
-    member = _MEMBER_AT.search(before)
+    member = _MEMBER_AT.search(text[text.rfind("\n", 0, offset) + 1 : offset])
     if member is None or member.group(1) in ("self", "this", "cls", "super"):
         return None  # the enclosing class's own members are in the prompt's head already
-    name = member.group(1)
-    if (path := request.modules.get(name)) is not None and path != request.path:
-        return request.where(path), "module", _module_members(request, path)
-    classes = class_of(request, name, lookup)
+    classes = class_of(request, member.group(1))
     if not classes or (path := request.file_of(classes[0])) is None:
         return None
-    return request.where(path), f"class {classes[0].name}", _methods(request, classes[0], lookup)
+    return request.where(path), f"class {classes[0].name}", _methods(request, classes[0])
 
 
 def member_line(

@@ -17,31 +17,15 @@ from goldcrest.context.symbols import Definition
 from goldcrest.documents import Document
 
 from .lookup import Request, path_of_uri
-from .members import CLASS_KINDS, member_line, members_at_cursor
+from .members import lookup, member_line, members_at_cursor
 from .retrieval import (
     RetrievalOptions,
     Workspace,
-    guess,
     name_at_cursor,
     with_constructor,
 )
 
 MAX_NEAR_DEFINITIONS = 2  # a class and its constructor
-
-
-def lookup(request: Request, name: str) -> list[Definition]:
-    """The definitions of ``name`` as the request's file sees it: through its imports, its
-    own, then by name as retrieval guesses."""
-    if name in request.bound:
-        return request.follow(request.bound[name])
-    own = [d for d in request.definitions_in(request.path) if d.name == name]
-    others = request.named(name)
-    imported = [d for d in others if request.file_of(d) in request.imported]
-    found = own + (imported or guess(request, others, request.doc.language.id))
-    classes = [d for d in others if d.kind in CLASS_KINDS]
-    if not found and len({request.file_of(d) for d in classes}) == 1:
-        return classes  # one class of that name (imported inside a function, say)
-    return found
 
 
 def definition_at_cursor(
@@ -80,7 +64,7 @@ def near_facts(
     request = Request(ws, doc, min(max(offset, 0), len(doc.text)), path, open_docs)
     if options.near_definition and (found := definition_at_cursor(request, visible_lines)):
         return tuple(f"{where}: {d.signature}" for where, d in found)  # a 2nd "#" invites more
-    if options.members_at_cursor and (offered := members_at_cursor(request, lookup)):
+    if options.members_at_cursor and (offered := members_at_cursor(request)):
         line = member_line(*offered, ws.index.mentions)
         return (line,) if line else ()
     return ()

@@ -240,11 +240,9 @@ def _used(
     return found
 
 
-def _module_at_cursor(request: Request) -> list[tuple[int, int, Definition]]:
-    """The top-level definitions of the workspace module the cursor is reading from: after
-    ``name.`` where the file imports ``name`` as a module, or in ``from module import``. The
-    answer is one of them: public ones first, functions and classes before variables, each
-    name once, in the module's order."""
+def module_at_cursor(request: Request) -> str | None:
+    """The path of the workspace module the cursor is reading from: after ``name.`` where the
+    file imports ``name`` as a module, or in ``from module import``; None elsewhere."""
     text, offset = request.doc.text, request.offset
     before = text[text.rfind("\n", 0, offset) + 1 : offset]
     path = None
@@ -254,7 +252,14 @@ def _module_at_cursor(request: Request) -> list[tuple[int, int, Definition]]:
         dots, module = found.groups()
         target = request.index.resolve(request.path, "python", Import("", module, None, len(dots)))
         path = target.path if target is not None and target.name is None else None
-    if path is None or path == request.path:
+    return None if path == request.path else path
+
+
+def _module_at_cursor(request: Request) -> list[tuple[int, int, Definition]]:
+    """The top-level definitions of the module the cursor is reading from
+    (``module_at_cursor``). The answer is one of them: public ones first, functions and classes
+    before variables, each name once, in the module's order."""
+    if (path := module_at_cursor(request)) is None:
         return []
     named: dict[str, Definition] = {}
     for definition in request.definitions_in(path):
