@@ -8,8 +8,8 @@ name) is copied to a temporary directory and indexed. Cursors are cut as the cro
 cuts them: after the callee name of a call or after ``name.``, the rest of the line gone, and
 that cut text is both the open document and the file on disk. Each retrieval option set of the
 eval (the defaults and ``TUNINGS``) is timed on the same cursors: ``retrieve`` (once per prompt
-window), and with the defaults the near fact (``near``, on every request): the definition of
-the name at the cursor, or after ``name.`` the members offered there.
+window), and the near fact (``near``, on every request): the definition of the name at the
+cursor, and with ``[index] member_list`` after ``name.`` the members offered there.
 Wall time and thread CPU time [in brackets].
 """
 
@@ -108,7 +108,10 @@ async def main() -> None:
         print(f"project: {files} files, {definitions} definitions, {chunks} chunks "
               f"(indexed in {built.seconds:.1f} s)")  # fmt: skip
         options = {"default": RetrievalOptions(), **TUNINGS}
-        near = {"default near": RetrievalOptions()}
+        near = {
+            "default near": RetrievalOptions(),
+            "near, member list": RetrievalOptions(members_at_cursor=True),
+        }
         timings: dict[str, list[float]] = {name: [] for name in (*options, *near)}
         cpu: dict[str, list[float]] = {name: [] for name in (*options, *near)}
         with_facts = with_near = members = 0
@@ -125,7 +128,7 @@ async def main() -> None:
                 start, thread = time.perf_counter(), time.thread_time()
                 if name in near:
                     lines = near_facts(ws, doc, offset, [doc], visible, chosen)
-                    with_near += bool(lines)
+                    with_near += name == "default near" and bool(lines)
                     members += any(" has " in line for line in lines)
                 else:
                     found = retrieve(ws, doc, offset, [doc], visible, chosen)

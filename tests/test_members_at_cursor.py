@@ -7,12 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from goldcrest.config import Settings
 from goldcrest.documents import Document
 from goldcrest.languages import language_for
 from goldcrest.workspace.indexer import IndexOptions, WorkspaceIndex
 from goldcrest.workspace.members import MEMBERS_CHARS
 from goldcrest.workspace.near import near_facts
 from goldcrest.workspace.retrieval import RetrievalOptions
+
+ON = RetrievalOptions(members_at_cursor=True)  # ``[index] member_list``; off by default
 
 SHOP = {
     "shop/__init__.py": "",
@@ -80,7 +83,7 @@ async def test_a_variable_of_a_project_class_offers_its_methods_and_its_bases(
 ):
     """The most used first (``balance`` is called in two functions, ``post_entry`` in one);
     private methods and ``__init__`` left out; a base's method once, overridden or not."""
-    found = await _near(tmp_path, SHOP, "shop/pay.py", text, RetrievalOptions())
+    found = await _near(tmp_path, SHOP, "shop/pay.py", text, ON)
     expected = "shop/ledger.py: class Ledger has balance(), post_entry(), close(), connect()"
     assert found == (expected,)
 
@@ -88,10 +91,10 @@ async def test_a_variable_of_a_project_class_offers_its_methods_and_its_bases(
 @pytest.mark.asyncio
 async def test_a_module_offers_its_top_level_names(tmp_path: Path):
     text = "from . import ledger\n\n\ndef pay():\n    return ledger."
-    found = await _near(tmp_path / "a", SHOP, "shop/pay.py", text, RetrievalOptions())
+    found = await _near(tmp_path / "a", SHOP, "shop/pay.py", text, ON)
     assert found == ("shop/ledger.py: module has Ledger, open_ledger(), reconcile(), RATE",)
     text = "from .ledger import "
-    found = await _near(tmp_path / "b", SHOP, "shop/pay.py", text, RetrievalOptions())
+    found = await _near(tmp_path / "b", SHOP, "shop/pay.py", text, ON)
     assert found == ("shop/ledger.py: module has Ledger, open_ledger(), reconcile(), RATE",)
 
 
@@ -105,7 +108,7 @@ async def test_a_javascript_default_import_offers_the_module_s_functions(tmp_pat
         ),
     }
     text = "import utils from './utils.js';\n\nexport function f(v) {\n  return utils."
-    found = await _near(tmp_path, files, "lib/use.js", text, RetrievalOptions())
+    found = await _near(tmp_path, files, "lib/use.js", text, ON)
     assert len(found) == 1 and found[0].startswith("lib/utils.js: module has ")
     assert "isString()" in found[0] and "toArray" in found[0]
 
@@ -124,7 +127,7 @@ async def test_a_javascript_default_import_offers_the_module_s_functions(tmp_pat
 async def test_no_member_list_where_the_code_does_not_say_what_is_offered(
     tmp_path: Path, text: str
 ):
-    found = await _near(tmp_path, SHOP, "shop/pay.py", text, RetrievalOptions())
+    found = await _near(tmp_path, SHOP, "shop/pay.py", text, ON)
     assert not any(" has " in line for line in found)
 
 
@@ -133,8 +136,30 @@ async def test_the_member_list_is_one_line_within_its_size_and_can_be_turned_off
     methods = "".join(f"    def method_number_{i}(self) -> None: ...\n" for i in range(80))
     files = {"big/__init__.py": "", "big/wide.py": f"class Wide:\n{methods}"}
     text = "from .wide import Wide\n\n\ndef f(w: Wide):\n    w."
-    found = await _near(tmp_path / "a", files, "big/use.py", text, RetrievalOptions())
+    found = await _near(tmp_path / "a", files, "big/use.py", text, ON)
     assert len(found) == 1 and len(found[0]) <= MEMBERS_CHARS
     assert found[0].startswith("big/wide.py: class Wide has method_number_0(), method_number_1()")
-    off = RetrievalOptions(members_at_cursor=False)
-    assert await _near(tmp_path / "b", files, "big/use.py", text, off) == ()
+    assert await _near(tmp_path / "b", files, "big/use.py", text, RetrievalOptions()) == ()
+
+
+@pytest.mark.asyncio
+async def test_the_index_writes_the_member_list_only_when_the_settings_ask(tmp_path: Path):
+    """``[index] member_list`` reaches the index's near facts; off by default."""
+    root = tmp_path / "project"
+    for rel, body in SHOP.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(body)
+    text = "from .ledger import Ledger\n\n\ndef pay(book: Ledger):\n    book."
+    path = root / "shop" / "pay.py"
+    path.write_text(text)
+    doc = Document(path.as_uri(), language_for(None, path.name), 1, text)
+    for member_list in (False, True):
+        settings = Settings.model_validate({"index": {"member_list": member_list}})
+        options = IndexOptions.from_settings(settings)
+        ws = WorkspaceIndex([root], tmp_path / f"index-{member_list}.sqlite", options)
+        await ws.build()
+        try:
+            found = ws.near(doc, len(text), [doc], (0, 0))
+        finally:
+            await ws.aclose()
+        assert bool(found) is member_list

@@ -113,6 +113,12 @@ class IndexSettings(_Section):
     exclude: list[str] = Field(
         default_factory=list, description="Extra gitignore-style patterns to leave out."
     )
+    member_list: bool = Field(
+        False,
+        description="After `name.` or in `from module import`, write the members offered there "
+        "(a module's names, a typed variable's methods) above the cursor's line for the model "
+        "(off: on the cross-file tune project it tied on exact match and lost edit similarity).",
+    )
 
 
 class EmbeddingSettings(_Section):

@@ -27,7 +27,7 @@ from .embeddings import Embedder
 from .extract import FileFacts, extract
 from .index import FileRecord, SymbolIndex
 from .near import near_facts
-from .retrieval import DEFAULT_OPTIONS, Rerank, Retrieved, retrieve
+from .retrieval import Rerank, RetrievalOptions, Retrieved, retrieve
 from .scan import FileStat, read_source, scan, wanted
 from .storage import Storage
 from .store import Store, content_hash
@@ -54,12 +54,19 @@ class IndexOptions:
     max_files: int = 20_000
     max_file_kb: int = 512
     exclude: tuple[str, ...] = ()
+    member_list: bool = False  # the members offered at ``name.`` as a near fact
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IndexOptions:
         """The ``index`` section of the settings."""
         section = settings.index
-        return cls(section.enabled, section.max_files, section.max_file_kb, tuple(section.exclude))
+        return cls(
+            section.enabled,
+            section.max_files,
+            section.max_file_kb,
+            tuple(section.exclude),
+            section.member_list,
+        )
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,7 @@ class WorkspaceIndex:
         self.roots = [Path(os.path.abspath(r)) for r in roots]
         self.db_path = db_path
         self.options = options
+        self._near_options = RetrievalOptions(members_at_cursor=options.member_list)
         self.index = SymbolIndex()
         self.embedder = embedder
         self.ready = False
@@ -126,7 +134,7 @@ class WorkspaceIndex:
         visible_lines: tuple[int, int],
     ) -> tuple[str, ...]:
         try:
-            return near_facts(self, doc, offset, open_docs, visible_lines, DEFAULT_OPTIONS)
+            return near_facts(self, doc, offset, open_docs, visible_lines, self._near_options)
         except Exception:  # an aid, like retrieval: a fault must not cost the suggestion
             log.exception("facts for the cursor's line failed for %s", doc.uri)
             return ()

@@ -61,7 +61,9 @@ class RetrievalOptions:
     snippets: int = SNIPPETS
     near_definition: bool = True  # the cursor name's definition just above its line (``near``)
     #: after ``name.`` or ``from module import``, the members offered there, above the line
-    members_at_cursor: bool = True
+    #: (``[index] member_list``; off: on the tune project it tied on exact match and lost
+    #: edit similarity)
+    members_at_cursor: bool = False
 
 
 DEFAULT_OPTIONS = RetrievalOptions()

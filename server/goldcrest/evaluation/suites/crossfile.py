@@ -56,7 +56,7 @@ TUNINGS = {
     "snippets-0": RetrievalOptions(snippets=0),
     "no-members": RetrievalOptions(class_members=False),
     "no-near-def": RetrievalOptions(near_definition=False),
-    "no-members-at-cursor": RetrievalOptions(members_at_cursor=False),
+    "members-at-cursor": RetrievalOptions(members_at_cursor=True),
 }
 #: Completion settings measured against the defaults, the same way.
 SETTING_TUNINGS = {"repo-prompt": {"repo_prompt": True}}
