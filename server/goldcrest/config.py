@@ -119,6 +119,12 @@ class IndexSettings(_Section):
         "(a module's names, a typed variable's methods) above the cursor's line for the model "
         "(off: on the cross-file tune project it tied on exact match and lost edit similarity).",
     )
+    member_check: bool = Field(
+        True,
+        description="After `name.` or in `from module import`, withhold a completion whose "
+        "first name the object or module lacks, when the workspace knows all it has, and ask "
+        "the embedded model once more for one of those names.",
+    )
 
 
 class EmbeddingSettings(_Section):

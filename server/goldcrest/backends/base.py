@@ -57,6 +57,9 @@ class GenerationRequest:
     #: the complete lines (llama.cpp's ``t_max_predict_ms``, which llama.vscode sends): while
     #: the user types, a line shown within the pause beats a block shown after it
     predict_s: float | None = None
+    #: a GBNF grammar (llama.cpp's) the answer must follow, for backends with ``grammar``:
+    #: the names an object offers after ``name.`` (``workspace.offer``)
+    grammar: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -122,6 +125,8 @@ class Backend(ABC):
     #: True when the model runs inside this process: a slow answer then means a busy machine,
     #: not a server that is down, so a timeout does not make the next requests back off.
     in_process: bool = False
+    #: True when FIM requests may carry a GBNF ``grammar`` that the model's tokens must follow
+    grammar: bool = False
 
     @abstractmethod
     def stream(self, request: GenerationRequest, usage: Usage | None = None) -> AsyncIterator[str]:

@@ -90,6 +90,7 @@ class EmbeddedBackend(Backend):
 
     name = "embedded"
     in_process = True
+    grammar = True
 
     def __init__(self, settings: EmbeddedSettings, models_dir: Path) -> None:
         self._settings = settings
@@ -190,6 +191,10 @@ class EmbeddedBackend(Backend):
         if request.is_fim:
             if not request.fim_template:
                 raise BackendError(f"Model family '{self.family}' has no FIM template.")
+            if request.grammar is not None:
+                from llama_cpp import LlamaGrammar
+
+                common["grammar"] = LlamaGrammar.from_string(request.grammar, verbose=False)
             prompt = fim_prompt(request)
             tokens = llama.tokenize(prompt.encode(), special=True)
             if usage is not None:

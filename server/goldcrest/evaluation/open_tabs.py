@@ -16,6 +16,7 @@ from ..documents import Document
 from ..workspace.extract import tokens
 from ..workspace.imports import imports_of
 from ..workspace.index import SymbolIndex
+from ..workspace.offer import Offered
 from ..workspace.retrieval import Retrieved, Snippet, path_of_uri
 
 TABS = 3
@@ -87,3 +88,7 @@ class OpenTabs:
     ) -> tuple[str, ...]:
         """Nothing: the baseline has only the tabs' windows, ranked as a whole."""
         return ()
+
+    def offered(self, doc: Document, offset: int, open_docs: Iterable[Document]) -> Offered | None:
+        """Nothing: knowing an object's names takes the index."""
+        return None

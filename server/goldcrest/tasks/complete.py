@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..backends.base import Backend, GenerationRequest
 from ..config import CompletionSettings
 from ..documents import Document
 from ..engine import Answer, Engine
 from ..prompts import family
-from ..routing.cascade import Checked
+from ..routing.cascade import Caller, Checked
 from ..routing.features import measure
 from ..stats import Timing
 from ..validate import check_splice
@@ -29,6 +30,7 @@ from .typeahead import TypeAhead
 log = logging.getLogger(__name__)
 
 TASK = "complete"
+_NAME = re.compile(r"[\w$]*")
 
 
 @dataclass(frozen=True)
@@ -120,14 +122,28 @@ async def complete(
         if text is None:
             engine.stats.add(backend.model, TASK, "empty")
             return None
+        if ctx.offered is not None and not ctx.offered.allows(text):
+            engine.stats.add(backend.model, TASK, "unoffered")
+            return None
         with timing.span("validate"):
             return _first_valid(view, offset, text, ctx, backend, engine, answer)
 
-    routed = await engine.answer(
+    async def attempt(call: Caller) -> Checked[Suggestion] | None:
+        """One answer from the tier, and where it named what the object at ``name.`` lacks,
+        one more that the backend's grammar keeps to the names it has."""
+        request = await build(call.backend)
+        answer = await call(request)
+        checked = None if answer is None else validate(answer, call.backend)
+        if checked is None and (again := _offered_only(request, ctx, answer, call.backend)):
+            engine.stats.add(call.backend.model, TASK, "constrained")
+            answer = await call(again)
+            checked = None if answer is None else validate(_forced(answer), call.backend)
+        return checked
+
+    routed = await engine.run(
         TASK,
-        build,
         features,
-        validate=validate,
+        attempt,
         budget_s=settings.timeout_s,
         stop_when=stop_test(ctx.cursor, settings.max_lines),
     )
@@ -191,3 +207,29 @@ def _first_valid(
             return Checked(shown, 1.0 if rank == 0 else 0.5)
         engine.stats.add(backend.model, TASK, "rejections")
     return None
+
+
+def _offered_only(
+    request: GenerationRequest, ctx: CompletionContext, answer: Answer | None, backend: Backend
+) -> GenerationRequest | None:
+    """The request again, its answer held by a grammar to the names offered at the cursor,
+    when ``answer`` began with another name and the backend can follow a grammar."""
+    offered = ctx.offered
+    if answer is None or offered is None or not backend.grammar or not request.is_fim:
+        return None
+    if offered.allows(answer.text) or (grammar := offered.grammar()) is None:
+        return None
+    return replace(request, grammar=grammar)
+
+
+def _forced(answer: Answer) -> Answer:
+    """``answer`` without the log-probabilities of its first name's tokens: the grammar chose
+    among the offered names, so the model's doubt about them unconstrained says nothing of the
+    suggestion (its confidence is the rest's)."""
+    name = len(_NAME.match(answer.text).group(0))  # type: ignore[union-attr]  # matches ""
+    kept, seen = [], 0
+    for token, logprob in answer.usage.logprobs:
+        kept.append((token, 0.0 if seen < name else logprob))
+        seen += len(token)
+    usage = replace(answer.usage, logprobs=kept)
+    return replace(answer, usage=usage)

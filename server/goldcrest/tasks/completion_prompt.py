@@ -12,6 +12,7 @@ from ..context.scope import Scope, enclosing_scopes, used_definitions
 from ..documents import Document
 from ..languages import language_for
 from ..prompts import Family, fill, load
+from ..workspace.offer import Offered
 from ..workspace.retrieval import Chunk, Retrieved, Retriever, choose, describe
 from .cursor import Cursor, mode
 from .repo_context import repo_context
@@ -45,6 +46,8 @@ class CompletionContext:
     repo: str = ""  # the workspace folder's name
     near: tuple[str, ...] = ()  # about the name being typed, written just above its line
     middle: int = 0  # the prefix's last characters, since the split (``middle_start``)
+    #: the names the answer may begin with, when the workspace knows them all
+    offered: Offered | None = None
 
 
 _FACTS: dict[str, tuple[tuple[object, ...], tuple[str, ...], tuple[Chunk, ...], Retrieved]] = {}
@@ -114,9 +117,11 @@ def gather(
     visible_from = window_start(text, offset, prefix_budget)[1]
     kept = [f"inside {s.kind} {s.name}: {s.header}" for s in scopes if s.start < visible_from]
     near: tuple[str, ...] = ()
+    offered = None
     if with_facts and retriever is not None:
         visible = (doc.position_at(visible_from)[0], doc.position_at(offset + len(suffix))[0])
         near = retriever.near(doc, offset, open_docs, visible)
+        offered = retriever.offered(doc, offset, open_docs)
     block = next(((s.start, s.end) for s in scopes if s.kind not in _GROUPING), (0, len(text)))
     split = max(middle_start(doc, offset, middle_lines), visible_from)
     return CompletionContext(
@@ -133,6 +138,7 @@ def gather(
         found.repo,
         near,
         offset - split,
+        offered,
     )
 
 

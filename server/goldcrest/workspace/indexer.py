@@ -27,6 +27,8 @@ from .embeddings import Embedder
 from .extract import FileFacts, extract
 from .index import FileRecord, SymbolIndex
 from .near import near_facts
+from .offer import Offered
+from .offered import offered
 from .retrieval import Rerank, RetrievalOptions, Retrieved, retrieve
 from .scan import FileStat, read_source, scan, wanted
 from .storage import Storage
@@ -55,6 +57,7 @@ class IndexOptions:
     max_file_kb: int = 512
     exclude: tuple[str, ...] = ()
     member_list: bool = False  # the members offered at ``name.`` as a near fact
+    member_check: bool = True  # an answer's first name checked against those members
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IndexOptions:
@@ -66,6 +69,7 @@ class IndexOptions:
             section.max_file_kb,
             tuple(section.exclude),
             section.member_list,
+            section.member_check,
         )
 
 
@@ -92,7 +96,9 @@ class WorkspaceIndex:
         self.roots = [Path(os.path.abspath(r)) for r in roots]
         self.db_path = db_path
         self.options = options
-        self._near_options = RetrievalOptions(members_at_cursor=options.member_list)
+        self._near_options = RetrievalOptions(
+            members_at_cursor=options.member_list, member_check=options.member_check
+        )
         self.index = SymbolIndex()
         self.embedder = embedder
         self.ready = False
@@ -138,6 +144,15 @@ class WorkspaceIndex:
         except Exception:  # an aid, like retrieval: a fault must not cost the suggestion
             log.exception("facts for the cursor's line failed for %s", doc.uri)
             return ()
+
+    def offered(self, doc: Document, offset: int, open_docs: Iterable[Document]) -> Offered | None:
+        if not self._near_options.member_check:
+            return None
+        try:
+            return offered(self, doc, offset, open_docs)
+        except Exception:  # an aid: a fault means no check, not a lost suggestion
+            log.exception("the names offered at the cursor failed for %s", doc.uri)
+            return None
 
     def texts(self, chunk_ids: Sequence[int]) -> dict[int, str]:
         return self._read(lambda reader: reader.texts(chunk_ids))

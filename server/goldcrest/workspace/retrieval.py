@@ -24,6 +24,7 @@ from .extract import tokens
 from .imports import RESOLVED_LANGUAGES, Import
 from .index import ChunkRef, SymbolIndex
 from .lookup import Request, path_of_uri
+from .offer import Offered
 
 MAX_NAMES = 40
 MAX_DEFINITIONS = 12
@@ -64,6 +65,9 @@ class RetrievalOptions:
     #: (``[index] member_list``; off: on the tune project it tied on exact match and lost
     #: edit similarity)
     members_at_cursor: bool = False
+    #: withhold an answer whose first name the object at ``name.`` lacks, and ask again for
+    #: one of its names (``workspace.offered``, ``[index] member_check``)
+    member_check: bool = True
 
 
 DEFAULT_OPTIONS = RetrievalOptions()
@@ -91,7 +95,8 @@ class Retrieved:
 class Retriever(Protocol):
     """What tasks call: ``visible_lines`` (first, last) of ``doc`` are already in the prompt.
     ``retrieve`` is asked once per prompt window (its facts head the prompt); ``near`` on
-    every request, for the line being typed (fact lines written just above it)."""
+    every request, for the line being typed (fact lines written just above it); ``offered``
+    on every request too, for the check of the answer's first name (``workspace.offered``)."""
 
     def retrieve(
         self,
@@ -108,6 +113,10 @@ class Retriever(Protocol):
         open_docs: Iterable[Document],
         visible_lines: tuple[int, int],
     ) -> tuple[str, ...]: ...
+
+    def offered(
+        self, doc: Document, offset: int, open_docs: Iterable[Document]
+    ) -> Offered | None: ...
 
 
 Rerank = Callable[[str, list[tuple[float, int]]], list[tuple[float, int]]]

@@ -34,6 +34,8 @@ from ...tasks.typeahead import TypeAhead
 from ...tasks.windows import prefix_window, suffix_window
 from ...workspace.indexer import IndexOptions, WorkspaceIndex
 from ...workspace.near import near_facts
+from ...workspace.offer import Offered
+from ...workspace.offered import offered
 from ...workspace.retrieval import RetrievalOptions, Retrieved, Retriever, retrieve
 from ..crossfile_items import CROSS, EXTENSIONS, IN_FILE, CrossfileItem, build_items
 from ..crossfile_score import score_line
@@ -57,6 +59,7 @@ TUNINGS = {
     "no-members": RetrievalOptions(class_members=False),
     "no-near-def": RetrievalOptions(near_definition=False),
     "members-at-cursor": RetrievalOptions(members_at_cursor=True),
+    "no-member-check": RetrievalOptions(member_check=False),
 }
 #: Completion settings measured against the defaults, the same way.
 SETTING_TUNINGS = {"repo-prompt": {"repo_prompt": True}}
@@ -87,6 +90,9 @@ class _Tuned:
         visible_lines: tuple[int, int],
     ) -> tuple[str, ...]:
         return near_facts(self.ws, doc, offset, open_docs, visible_lines, self.options)
+
+    def offered(self, doc: Document, offset: int, open_docs: Iterable[Document]) -> Offered | None:
+        return offered(self.ws, doc, offset, open_docs) if self.options.member_check else None
 
 
 def _prime(

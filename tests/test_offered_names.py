@@ -1,0 +1,161 @@
+"""The names an answer may begin with after ``name.`` or in ``from module import``
+(``workspace.offered``), given only when the workspace knows them all, and the check and
+grammar built from them (``workspace.offer``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from goldcrest.documents import Document
+from goldcrest.languages import language_for
+from goldcrest.workspace.indexer import IndexOptions, WorkspaceIndex
+from goldcrest.workspace.offer import Offered
+
+SHOP = {
+    "shop/__init__.py": "from .ledger import Ledger\n",
+    "shop/base.py": (
+        "class Store:\n"
+        "    kind = 'store'\n"
+        "    def connect(self, url: str) -> None:\n"
+        "        self.url = url\n"
+        "    def close(self) -> None: ...\n"
+    ),
+    "shop/ledger.py": (
+        "from .base import Store\n"
+        "import os\n\n\n"
+        "class Ledger(Store):\n"
+        "    rate: float = 0.2\n\n"
+        "    def __init__(self, name: str) -> None:\n"
+        "        self.name = name\n"
+        "        self._entries = []\n"
+        "    def post_entry(self, amount: float) -> None:\n"
+        "        total = amount\n"
+        "        self._entries.append(total)\n"
+        "    def balance(self) -> float: ...\n\n\n"
+        "class Lazy:\n"
+        "    def __getattr__(self, name): ...\n\n\n"
+        "class Remote(SomeClient):\n"
+        "    def fetch(self): ...\n\n\n"
+        "class Failure(ValueError):\n"
+        "    def explain(self): ...\n\n\n"
+        "class Patched:\n"
+        "    def one(self): ...\n\n\n"
+        "Patched.two = lambda self: 2\n\n\n"
+        "def open_ledger(name: str) -> 'Ledger':\n"
+        "    return Ledger(name)\n\n\n"
+        "RATE = 0.2\n"
+    ),
+    "web/lib/headers.js": (
+        "class Headers {\n"
+        "  count = 0;\n"
+        "  constructor(init) {\n    this.map = init;\n  }\n"
+        "  get(name) {\n    return this.map[name];\n  }\n"
+        "}\n\n"
+        "export default Headers;\n"
+    ),
+    "web/lib/accessors.js": (
+        "class Accessors {\n  get(name) {\n    return 1;\n  }\n}\n\n"
+        "Accessors.accessor(['Content-Type']);\n\nexport default Accessors;\n"
+    ),
+}
+
+
+async def _offered(tmp_path: Path, name: str, text: str) -> Offered | None:
+    """What is offered at the end of ``text``, written as file ``name`` of the project."""
+    root = tmp_path / "project"
+    for rel, body in {**SHOP, name: text}.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(body)
+    ws = WorkspaceIndex([root], tmp_path / "index.sqlite", IndexOptions())
+    await ws.build()
+    try:
+        path = root / name
+        doc = Document(path.as_uri(), language_for(None, path.name), 1, text)
+        return ws.offered(doc, len(text), [doc])
+    finally:
+        await ws.aclose()
+
+
+@pytest.mark.asyncio
+async def test_a_class_offers_its_methods_attributes_and_bases(tmp_path: Path) -> None:
+    found = await _offered(
+        tmp_path, "shop/use.py", "from .ledger import Ledger\n\n\ndef pay(book: Ledger):\n    book."
+    )
+    assert found is not None and found.what == "class Ledger"
+    # methods, attributes set on self, class-level names, and the base's the same way
+    for name in ("post_entry", "balance", "name", "_entries", "rate", "connect", "url", "kind"):
+        assert name in found.names, name
+    assert "total" not in found.names  # a method's local variable is not an attribute
+    assert found.allows("balance()") and found.allows("name\n")
+    assert not found.allows("balanse()") and not found.allows("post(1)")
+    assert found.allows("__class__")  # dunders are never judged
+
+
+@pytest.mark.asyncio
+async def test_the_part_typed_counts(tmp_path: Path) -> None:
+    text = "from .ledger import Ledger\n\n\ndef pay(book: Ledger):\n    book.po"
+    found = await _offered(tmp_path, "shop/use.py", text)
+    assert found is not None and found.typed == "po"
+    assert found.allows("st_entry(1)") and not found.allows("ster()")
+    grammar = found.grammar()
+    assert grammar is not None and '"st_entry"' in grammar and '"balance"' not in grammar
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from .ledger import Lazy\n\n\ndef f(x: Lazy):\n    x.",  # __getattr__: any name
+        "from .ledger import Remote\n\n\ndef f(x: Remote):\n    x.",  # base not in the workspace
+        "from .ledger import Patched\n\n\ndef f(x: Patched):\n    x.",  # Patched.two = ...
+        "def f(x):\n    x.",  # nothing says what x is
+        "class A:\n    def f(self):\n        self.",  # the class's own: in the prompt already
+    ],
+    ids=["getattr", "unknown-base", "patched", "untyped", "self"],
+)
+async def test_nothing_is_offered_where_a_name_could_be_missing(tmp_path: Path, text: str) -> None:
+    assert await _offered(tmp_path, "shop/use.py", text) is None
+
+
+@pytest.mark.asyncio
+async def test_a_builtin_base_adds_its_names(tmp_path: Path) -> None:
+    found = await _offered(
+        tmp_path, "shop/use.py", "from .ledger import Failure\n\n\ndef f(e: Failure):\n    e."
+    )
+    assert found is not None and {"explain", "args", "with_traceback"} <= found.names
+
+
+@pytest.mark.asyncio
+async def test_a_module_offers_its_names_and_imports(tmp_path: Path) -> None:
+    found = await _offered(tmp_path, "shop/use.py", "from .ledger import ")
+    assert found is not None and found.import_list
+    assert {"Ledger", "open_ledger", "RATE", "Store", "os"} <= found.names
+    assert found.allows("Ledger, open_ledger") and found.allows("RATE as rate  # noqa")
+    assert not found.allows("Ledger, Journal")  # every name in the list must exist
+    package = await _offered(tmp_path, "shop/use.py", "from . import ")
+    assert package is not None and {"ledger", "base", "Ledger"} <= package.names
+    dotted = await _offered(tmp_path, "shop/use.py", "from . import ledger\n\nledger.")
+    assert dotted is not None and "open_ledger" in dotted.names and not dotted.import_list
+
+
+@pytest.mark.asyncio
+async def test_javascript_classes_and_their_fields(tmp_path: Path) -> None:
+    text = "import Headers from './headers.js';\n\nconst h = new Headers({});\nh."
+    found = await _offered(tmp_path, "web/lib/use.js", text)
+    assert found is not None and {"get", "map", "count"} <= found.names
+    text = "import Accessors from './accessors.js';\n\nconst h = new Accessors();\nh."
+    assert await _offered(tmp_path, "web/lib/use.js", text) is None  # built outside its body
+
+
+def test_the_grammar_keeps_to_the_names_and_a_word_boundary() -> None:
+    offered = Offered("", frozenset({"read", "read_all", "__enter__"}), "class Stream")
+    grammar = offered.grammar()
+    assert grammar is not None
+    assert grammar.startswith('root ::= ("read" | "read_all") rest')
+    assert "__enter__" not in grammar
+    assert Offered("read", frozenset({"read", "read_all"}), "x").grammar() == (
+        'root ::= ("_all")? rest\nrest ::= ([^a-zA-Z0-9_$\\x00] [^\\x00]*)?\n'
+    )
+    assert Offered("zz", frozenset({"read"}), "x").grammar() is None
