@@ -40,6 +40,8 @@ SHOP = {
         "    def fetch(self): ...\n\n\n"
         "class Failure(ValueError):\n"
         "    def explain(self): ...\n\n\n"
+        "class TextWrapper(textwrap.TextWrapper):\n"
+        "    def extra_indent(self): ...\n\n\n"
         "class Patched:\n"
         "    def one(self): ...\n\n\n"
         "Patched.two = lambda self: 2\n\n\n"
@@ -110,10 +112,12 @@ async def test_the_part_typed_counts(tmp_path: Path) -> None:
         "from .ledger import Lazy\n\n\ndef f(x: Lazy):\n    x.",  # __getattr__: any name
         "from .ledger import Remote\n\n\ndef f(x: Remote):\n    x.",  # base not in the workspace
         "from .ledger import Patched\n\n\ndef f(x: Patched):\n    x.",  # Patched.two = ...
+        # another module's class of the same name as its own: not itself
+        "from .ledger import TextWrapper\n\n\ndef f(x: TextWrapper):\n    x.",
         "def f(x):\n    x.",  # nothing says what x is
         "class A:\n    def f(self):\n        self.",  # the class's own: in the prompt already
     ],
-    ids=["getattr", "unknown-base", "patched", "untyped", "self"],
+    ids=["getattr", "unknown-base", "patched", "dotted-base", "untyped", "self"],
 )
 async def test_nothing_is_offered_where_a_name_could_be_missing(tmp_path: Path, text: str) -> None:
     assert await _offered(tmp_path, "shop/use.py", text) is None

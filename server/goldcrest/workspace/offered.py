@@ -130,7 +130,7 @@ def _class_names(request: Request, cls: Definition, depth: int, seen: set[str]) 
     names.update(_SELF_ATTR[language].findall(source))
     names.update(_class_level(source))
     for base in _bases(cls.signature, language):
-        inherited = _base_names(request, base, language, depth, seen)
+        inherited = _base_names(request, cls, base, depth, seen)
         if inherited is None:
             return None
         names |= inherited
@@ -138,18 +138,23 @@ def _class_names(request: Request, cls: Definition, depth: int, seen: set[str]) 
 
 
 def _base_names(
-    request: Request, base: str, language: str, depth: int, seen: set[str]
+    request: Request, cls: Definition, base: str, depth: int, seen: set[str]
 ) -> set[str] | None:
-    word = base.rsplit(".", 1)[-1]
-    parents = [d for d in lookup(request, word) if d.kind in CLASS_KINDS]
+    """The names ``cls`` inherits from ``base``; None when they are not all known. A dotted
+    base (``textwrap.TextWrapper``) is another module's: looked up by its last word it could
+    be the wrong class, even ``cls`` itself."""
+    word, language = base.rsplit(".", 1)[-1], request.doc.language.id
+    if word in _NO_MEMBERS:
+        return set()
+    if "." in base:
+        return None
+    parents = [d for d in lookup(request, word) if d.kind in CLASS_KINDS and d != cls]
     if parents:
         return _class_names(request, parents[0], depth + 1, seen)
     if language == "javascript":
         known = _JS_BUILTIN_BASES.get(word)
         return set(known) if known is not None else None
-    if word in _NO_MEMBERS:
-        return set()
-    builtin = getattr(builtins, word, None) if base == word else None
+    builtin = getattr(builtins, word, None)
     if isinstance(builtin, type):
         return {n for n in dir(builtin) if not n.startswith("__")}
     return None
