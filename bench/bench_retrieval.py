@@ -9,7 +9,8 @@ cuts them: after the callee name of a call or after ``name.``, the rest of the l
 that cut text is both the open document and the file on disk. Each retrieval option set of the
 eval (the defaults and ``TUNINGS``) is timed on the same cursors: ``retrieve`` (once per prompt
 window), and the near fact (``near``, on every request): the definition of the name at the
-cursor, and with ``[index] member_list`` after ``name.`` the members offered there.
+cursor, and with ``[index] member_list`` after ``name.`` the members offered there; and the
+names an answer there is checked against (``offered``, on every request at ``name.``).
 Wall time and thread CPU time [in brackets].
 """
 
@@ -33,12 +34,16 @@ from goldcrest.languages import language_for
 from goldcrest.stats import percentile
 from goldcrest.workspace.indexer import IndexOptions, WorkspaceIndex
 from goldcrest.workspace.near import near_facts
+from goldcrest.workspace.offered import offered
 from goldcrest.workspace.retrieval import RetrievalOptions, as_facts, retrieve
 from goldcrest.workspace.scan import SKIP_DIRS
 
 _CALL = re.compile(r"[A-Za-z_]\w*(?=\()")
 _DOT = re.compile(r"(?<![\w.])[A-Za-z_]\w*\.(?=[A-Za-z_])")  # `name.` starting an attribute
 TARGET_MS = 5.0
+
+
+OFFERED = "offered names"  # the set an answer after `name.` is checked against
 
 
 def corpus_files(folder: Path | None, count: int) -> list[tuple[Path, Path]]:
@@ -112,9 +117,10 @@ async def main() -> None:
             "default near": RetrievalOptions(),
             "near, member list": RetrievalOptions(members_at_cursor=True),
         }
-        timings: dict[str, list[float]] = {name: [] for name in (*options, *near)}
-        cpu: dict[str, list[float]] = {name: [] for name in (*options, *near)}
-        with_facts = with_near = members = 0
+        names = (*options, *near, OFFERED)
+        timings: dict[str, list[float]] = {name: [] for name in names}
+        cpu: dict[str, list[float]] = {name: [] for name in names}
+        with_facts = with_near = members = checked = 0
         for path, original, cut, offset in cursors(root, args.samples, rng):
             path.write_text(cut, encoding="utf-8")
             await ws.update([path.as_posix()])
@@ -122,11 +128,13 @@ async def main() -> None:
             definitions_of(doc)  # a completion has computed it before retrieval
             line = doc.position_at(offset)[0]
             visible = (max(line - 60, 0), line + 10)
-            order = list(options.items()) + list(near.items())
+            order = [*options.items(), *near.items(), (OFFERED, RetrievalOptions())]
             rng.shuffle(order)  # no option always pays for warming the caches
             for name, chosen in order:
                 start, thread = time.perf_counter(), time.thread_time()
-                if name in near:
+                if name == OFFERED:
+                    checked += offered(ws, doc, offset, [doc]) is not None
+                elif name in near:
                     lines = near_facts(ws, doc, offset, [doc], visible, chosen)
                     with_near += name == "default near" and bool(lines)
                     members += any(" has " in line for line in lines)
@@ -138,7 +146,8 @@ async def main() -> None:
             path.write_text(original, encoding="utf-8")
             await ws.update([path.as_posix()])
         print(f"{args.samples} cursors after a callee name or `name.`; {with_facts} got workspace "
-              f"facts, {with_near} a near fact ({members} a member list)")  # fmt: skip
+              f"facts, {with_near} a near fact ({members} a member list), {checked} a set of "
+              "names to check the answer against")  # fmt: skip
         for name in timings:
             p50, p99 = (1e3 * (percentile(timings[name], q) or 0) for q in (0.5, 0.99))
             c50, c99 = (1e3 * (percentile(cpu[name], q) or 0) for q in (0.5, 0.99))
