@@ -1,0 +1,94 @@
+"""The completion task's second ask after ``name.``: an answer beginning with a name the object
+lacks is withheld, and a backend that follows grammars is asked once more under the grammar of
+the names it has; a backend that does not is not asked again. (The embedded model's own
+following of the grammar is in test_offered_completion_lsp.py.)"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from goldcrest.backends.base import Backend, BackendStatus, GenerationRequest, Usage
+from goldcrest.config import Settings
+from goldcrest.documents import Document
+from goldcrest.engine import Engine
+from goldcrest.languages import language_for
+from goldcrest.tasks.complete import complete
+from goldcrest.tasks.typeahead import TypeAhead
+from goldcrest.workspace.indexer import IndexOptions, WorkspaceIndex
+from test_engine_timeouts import Recorder
+from test_offered_completion_lsp import CLIENT, TRANSPORT
+
+
+class Constrained(Backend):
+    """Answers ``free`` to a request without a grammar and ``held`` to one with it."""
+
+    family = "qwen2_5_coder"
+
+    def __init__(self, grammar: bool, free: str, held: str) -> None:
+        self.name, self.model, self.grammar = "embedded", "m", grammar  # as "auto" chooses
+        self.free, self.held = free, held
+        self.grammars: list[str | None] = []
+
+    async def stream(self, request: GenerationRequest, usage: Usage | None = None):
+        self.grammars.append(request.grammar)
+        yield self.held if request.grammar else self.free
+
+    async def status(self) -> BackendStatus:
+        return BackendStatus(self.name, True, self.model, "scripted")
+
+    async def supports_fim(self) -> bool:
+        return True  # a grammar holds a FIM answer: a chat answer has its own shape
+
+
+async def _complete(tmp_path: Path, backend: Constrained, index: dict | None = None) -> str | None:
+    root = tmp_path / "proj"
+    for name, text in {"net/__init__.py": "", "net/transport.py": TRANSPORT}.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    options = IndexOptions(**(index or {}))
+    ws = WorkspaceIndex([root], tmp_path / "index.sqlite", options)
+    await ws.build()
+    try:
+        settings = Settings.model_validate({"cache": {"enabled": False}})
+        engine = Engine(settings, Recorder(), backends={backend.name: backend})
+        path = root / "net" / "client.py"
+        doc = Document(path.as_uri(), language_for(None, path.name), 1, CLIENT)
+        offset = CLIENT.index("transport.\n") + len("transport.")
+        shown = await complete(doc, offset, [doc], engine, TypeAhead(), ws)
+        return shown.text if shown is not None else None
+    finally:
+        await ws.aclose()
+
+
+@pytest.mark.asyncio
+async def test_a_grammar_backend_is_asked_again_for_one_of_the_names(tmp_path: Path) -> None:
+    backend = Constrained(True, "request(request)", "handle_request(request)")
+    assert await _complete(tmp_path, backend) == "handle_request(request)"
+    assert backend.grammars[0] is None and len(backend.grammars) == 2
+    assert '"handle_request"' in backend.grammars[1] and '"retries"' in backend.grammars[1]
+
+
+@pytest.mark.asyncio
+async def test_a_second_wrong_name_is_withheld_too(tmp_path: Path) -> None:
+    backend = Constrained(True, "request(request)", "send(request)")  # ignores the grammar
+    assert await _complete(tmp_path, backend) is None
+    assert len(backend.grammars) == 2
+
+
+@pytest.mark.asyncio
+async def test_without_grammars_the_answer_is_withheld_and_not_asked_again(tmp_path: Path) -> None:
+    backend = Constrained(False, "request(request)", "handle_request(request)")
+    assert await _complete(tmp_path, backend) is None
+    assert backend.grammars == [None]
+
+
+@pytest.mark.asyncio
+async def test_a_right_name_is_asked_once_and_the_check_can_be_off(tmp_path: Path) -> None:
+    backend = Constrained(True, "close()", "handle_request(request)")
+    assert await _complete(tmp_path, backend) == "close()"
+    assert backend.grammars == [None]
+    off = Constrained(True, "request(request)", "handle_request(request)")
+    assert await _complete(tmp_path, off, {"member_check": False}) == "request(request)"
+    assert off.grammars == [None]
