@@ -14,6 +14,7 @@ from goldcrest.workspace.indexer import IndexOptions, WorkspaceIndex
 from goldcrest.workspace.members import MEMBERS_CHARS
 from goldcrest.workspace.near import near_facts
 from goldcrest.workspace.retrieval import RetrievalOptions
+from index_support import indexed_at
 
 ON = RetrievalOptions(members_at_cursor=True)  # ``[index] member_list``; off by default
 
@@ -49,18 +50,8 @@ async def _near(
     tmp_path: Path, files: dict[str, str], name: str, text: str, options: RetrievalOptions
 ) -> tuple[str, ...]:
     """Near facts at the end of ``text``, written as file ``name`` of the project."""
-    root = tmp_path / "project"
-    for rel, body in {**files, name: text}.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(body)
-    ws = WorkspaceIndex([root], tmp_path / "index.sqlite", IndexOptions())
-    await ws.build()
-    try:
-        path = root / name
-        doc = Document(path.as_uri(), language_for(None, path.name), 1, text)
+    async with indexed_at(tmp_path, files, name, text) as (ws, doc):
         return near_facts(ws, doc, len(text), [doc], (0, 0), options)
-    finally:
-        await ws.aclose()
 
 
 @pytest.mark.asyncio

@@ -8,10 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from goldcrest.documents import Document
-from goldcrest.languages import language_for
-from goldcrest.workspace.indexer import IndexOptions, WorkspaceIndex
 from goldcrest.workspace.offer import Offered
+from index_support import indexed_at
 
 SHOP = {
     "shop/__init__.py": "from .ledger import Ledger\n",
@@ -66,18 +64,8 @@ SHOP = {
 
 async def _offered(tmp_path: Path, name: str, text: str) -> Offered | None:
     """What is offered at the end of ``text``, written as file ``name`` of the project."""
-    root = tmp_path / "project"
-    for rel, body in {**SHOP, name: text}.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(body)
-    ws = WorkspaceIndex([root], tmp_path / "index.sqlite", IndexOptions())
-    await ws.build()
-    try:
-        path = root / name
-        doc = Document(path.as_uri(), language_for(None, path.name), 1, text)
+    async with indexed_at(tmp_path, SHOP, name, text) as (ws, doc):
         return ws.offered(doc, len(text), [doc])
-    finally:
-        await ws.aclose()
 
 
 @pytest.mark.asyncio
