@@ -74,6 +74,13 @@ async def test_a_class_offers_its_methods_attributes_and_bases(tmp_path: Path) -
         tmp_path, "shop/use.py", "from .ledger import Ledger\n\n\ndef pay(book: Ledger):\n    book."
     )
     assert found is not None and found.what == "class Ledger"
+    for text in (
+        "from .ledger import open_ledger\n\n\ndef f():\n    book = open_ledger('x')\n    book.",
+        "from .ledger import Ledger\n\n\ndef f(b: 't.Optional[Ledger]' = None):\n    b.",
+        "from .ledger import Ledger\n\n\ndef f():\n    b: Ledger | None = find()\n    b.",
+    ):
+        also = await _offered(tmp_path, "shop/use.py", text)
+        assert also is not None and also.names == found.names, text
     # methods, attributes set on self, class-level names, and the base's the same way
     for name in ("post_entry", "balance", "name", "_entries", "rate", "connect", "url", "kind"):
         assert name in found.names, name
@@ -103,9 +110,23 @@ async def test_the_part_typed_counts(tmp_path: Path) -> None:
         # another module's class of the same name as its own: not itself
         "from .ledger import TextWrapper\n\n\ndef f(x: TextWrapper):\n    x.",
         "def f(x):\n    x.",  # nothing says what x is
+        # a list of them, not one (httpx: `history: list[Response] = []`, `history.append(`)
+        "from .ledger import Ledger\n\n\ndef f():\n    xs: list[Ledger] = []\n    xs.",
+        "from .ledger import Ledger\n\n\ndef f(x: Ledger):\n    x = load()\n    x.",  # rebound
+        "from .ledger import open_ledger\n\n\ndef f():\n    with open_ledger() as x:\n        x.",
         "class A:\n    def f(self):\n        self.",  # the class's own: in the prompt already
     ],
-    ids=["getattr", "unknown-base", "patched", "dotted-base", "untyped", "self"],
+    ids=[
+        "getattr",
+        "unknown-base",
+        "patched",
+        "dotted-base",
+        "untyped",
+        "list-of",
+        "rebound",
+        "with-as",
+        "self",
+    ],
 )
 async def test_nothing_is_offered_where_a_name_could_be_missing(tmp_path: Path, text: str) -> None:
     assert await _offered(tmp_path, "shop/use.py", text) is None

@@ -66,41 +66,67 @@ def _annotation(name: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w.$]){re.escape(name)}\s*\??:\s*([^,)=]+)")
 
 
-def _type_words(annotation: str) -> list[str]:
-    """The names in an annotation that may be a project class, outermost wrappers dropped."""
+def _type_words(annotation: str, strict: bool = False) -> list[str]:
+    """The names in an annotation that may be a project class, outermost wrappers dropped;
+    ``strict``: the one class it names (``_plain_class``)."""
+    if strict:
+        return _plain_class(annotation)
     words = _WORD.findall(annotation.replace('"', " ").replace("'", " "))
     return [w for w in words if w not in _WRAPPERS]
 
 
-def _callee_types(request: Request, callee: str) -> list[str]:
+def _plain_class(annotation: str) -> list[str]:
+    """The one class an annotation says a value is, ``Optional``, ``| None`` and quotes
+    unwrapped; none for a container (``list[Response]``), a union of classes or a generic."""
+    text = re.sub(r"\b(?:t|typing)\.", "", annotation.replace('"', "").replace("'", ""))
+    text = text.strip().rstrip(":{").strip()  # a signature's end
+    while found := re.fullmatch(r"(?:Optional|Final|ClassVar)\[(.*)\]", text):
+        text = found.group(1).strip()
+    union = re.fullmatch(r"Union\[(.*)\]", text)
+    parts = union.group(1).split(",") if union else text.split("|")
+    names = [p.strip() for p in parts if p.strip() != "None"]
+    if len(names) != 1 or not re.fullmatch(r"[^\W\d][\w.]*", names[0]):
+        return []
+    return [names[0].rsplit(".", 1)[-1]]
+
+
+def _callee_types(request: Request, callee: str, strict: bool = False) -> list[str]:
     """Type names a call's result may have: the class called (``Type(``, ``Type.from(``), or
-    the return annotation of the function or method called (``self.open(`` -> ``Stream``)."""
+    the return annotation of the function or method called (``self.open(`` -> ``Stream``).
+    ``strict``: only a class called by its name, or a plain class as the return annotation."""
     parts = callee.split(".")
     words: list[str] = []
     for word in dict.fromkeys((parts[-1], parts[0])):
         for definition in lookup(request, word):
-            if definition.kind in CLASS_KINDS:
+            if definition.kind in CLASS_KINDS and (not strict or len(parts) == 1):
                 words.append(word)
-            elif "->" in definition.signature:
-                words += _type_words(definition.signature.rsplit("->", 1)[1])
+            elif "->" in definition.signature and (not strict or word == parts[-1]):
+                words += _type_words(definition.signature.rsplit("->", 1)[1], strict)
     return words
 
 
-def class_of(request: Request, name: str) -> list[Definition]:
+def class_of(request: Request, name: str, strict: bool = False) -> list[Definition]:
     """The project class the code says ``name`` holds, nearest statement first: an assignment
     or ``with ... as`` before the cursor in its function (or file), else the function's
-    parameter annotation."""
+    parameter annotation. ``strict``: only where it says so plainly (an instance of it, not a
+    list of them: ``_plain_class``), for the check that withholds answers."""
     text, offset = request.doc.text, request.offset
     function = next((s for s in request.scopes if s.kind in ("function", "method")), None)
     start = function.start if function is not None else 0
     line_start = text.rfind("\n", 0, offset) + 1
     candidates: list[str] = []
-    for match in reversed(list(_assigned(name).finditer(text, start, line_start))):
+    assigned = list(_assigned(name).finditer(text, start, line_start))
+    # strict: the nearest assignment alone decides (an earlier one may be stale)
+    for match in reversed(assigned[-1:] if strict else assigned):
         annotated, callee, context = match.groups()
-        candidates += _type_words(annotated or "")
-        candidates += _callee_types(request, callee or context)
-    if function is not None and (found := _annotation(name).search(function.header)):
-        candidates += _type_words(found.group(1))
+        candidates += _type_words(annotated or "", strict)
+        if not strict:
+            candidates += _callee_types(request, callee or context)
+        elif not (annotated or context):  # ``with`` gives what ``__enter__`` returns
+            candidates += _callee_types(request, callee, strict)
+    stale = strict and assigned  # then the parameter's annotation may no longer say it
+    if function is not None and not stale and (found := _annotation(name).search(function.header)):
+        candidates += _type_words(found.group(1), strict)
     for word in dict.fromkeys(candidates):
         classes = [d for d in lookup(request, word) if d.kind in CLASS_KINDS]
         if classes:

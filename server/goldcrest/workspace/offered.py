@@ -75,7 +75,7 @@ def offered_at_cursor(request: Request) -> Offered | None:
         return Offered(typed, names, "module", in_import) if names else None
     if member is None or member.group(1) in ("self", "this", "cls", "super"):
         return None
-    classes = class_of(at, member.group(1))
+    classes = class_of(at, member.group(1), strict=True)
     if not classes or (names := _class_names(request, classes[0], 0, set())) is None:
         return None
     return Offered(typed, frozenset(names), f"class {classes[0].name}")
