@@ -123,16 +123,18 @@ def test_every_text_field_of_a_request_is_redacted() -> None:
         stop=("\n\n", key),
         json_schema={"description": f"uses {key}", "items": [key]},
         extra={"note": key},
+        grammar=f'root ::= "{key}" rest',
     )
     # A new text field must be added here (and is then covered by the walk over all fields).
     assert {f.name for f in fields(GenerationRequest)} == {
         *("messages", "prefix", "suffix", "fim_template", "temperature", "max_tokens", "stop"),
         *("json_schema", "seed", "extra", "logprobs", "predict_s", "fim_context", "middle"),
+        "grammar",
     }
     sent = redact_request(request)
     assert key not in json.dumps(asdict(sent.request))
-    assert json.dumps(asdict(sent.request)).count("<secret:github_token#1>") == 12
-    assert sent.counts == {"github_token": 12}
+    assert json.dumps(asdict(sent.request)).count("<secret:github_token#1>") == 13
+    assert sent.counts == {"github_token": 13}
     assert sent.request.fim_template == "<<secret:github_token#1>>{prefix}{suffix}"
 
 
