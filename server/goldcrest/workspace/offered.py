@@ -18,6 +18,7 @@ import builtins
 import copy
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 
 from goldcrest.context.symbols import Definition
@@ -41,6 +42,7 @@ _NO_MEMBERS = frozenset(("object", "ABC", "Generic", "Protocol", "Any"))
 _JS_BUILTIN_BASES = {"Error": ("message", "name", "stack", "cause"), "Object": ()}
 _NOT_BODY = ("#", "//", "@")
 MAX_DEPTH = 4  # bases followed
+MAX_FILE_BYTES = 2 * 1024 * 1024  # past the index's largest file (``[index] max_file_kb``)
 
 
 def offered(
@@ -183,15 +185,30 @@ def _class_source(request: Request, path: str, cls: Definition) -> tuple[str, st
     else from disk."""
     doc = request.doc if path == request.path else request.live.get(path)
     if doc is not None:
-        text = doc.text
+        text: str | None = doc.text
     else:
         try:
-            text = Path(path).read_text(encoding="utf-8", errors="replace")
+            found = Path(path).stat()
         except OSError:
             return None
+        text = _disk_text(path, found.st_mtime_ns, found.st_size)
+    if text is None:
+        return None
     lines = text.split("\n")
     inside = lines[cls.start_line : cls.end_line + 1]
     return "\n".join(inside), "\n".join(lines[: cls.start_line] + lines[cls.end_line + 1 :])
+
+
+@lru_cache(maxsize=32)
+def _disk_text(path: str, mtime_ns: int, size: int) -> str | None:
+    """A file's text, read once per version (the check runs on every request at ``name.``);
+    None for one too large to have been indexed or unreadable."""
+    if size > MAX_FILE_BYTES:
+        return None
+    try:
+        return Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
 
 
 def _changed_elsewhere(name: str, outside: str, language: str) -> bool:
