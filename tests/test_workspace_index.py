@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 from types import SimpleNamespace
@@ -280,9 +279,27 @@ async def test_embeddings_rerank_once_the_query_vector_is_known(project, tmp_pat
     await index.build()
     assert await index.embed_chunks() > 0
     scored = [(1.0, cid) for cid in sorted(index.index._chunks)]
-    assert index.rerank("merge sort", scored) == scored  # vector asked for, lexical meanwhile
-    await asyncio.sleep(0.05)
+    assert index.rerank("merge sort", scored) is None  # vector asked for: order provisional
+    await index.embedder.settled()
     reranked = index.rerank("merge sort", scored)
     assert index.index.chunk(reranked[0][1]).name == "merge_sorted_lists"
     assert FakeClient.calls == 2  # the chunks in one batch, then the query
+    await index.aclose()
+
+
+async def test_a_failed_embedding_model_leaves_the_lexical_order_final(project, tmp_path):
+    class DownClient:
+        async def embed(self, model: str = "", input=()):
+            raise ConnectionError("no embedding server")
+
+    index = WorkspaceIndex([project], tmp_path / "index.sqlite", IndexOptions())
+    embedder = Embedder(DownClient(), "fake", index.vectors)
+    index.embedder = embedder
+    await index.build()
+    scored = [(1.0, cid) for cid in sorted(index.index._chunks)]
+    assert embedder.rerank("merge sort", scored) is None
+    await embedder.settled()
+    assert embedder.failed
+    assert embedder.rerank("merge sort", scored) == scored  # final: the prompt may keep it
+    assert index.rerank is None
     await index.aclose()

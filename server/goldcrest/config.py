@@ -128,8 +128,17 @@ class IndexSettings(_Section):
 
 
 class EmbeddingSettings(_Section):
-    enabled: bool = Field(False, description="Also rank context semantically (Ollama embed API).")
-    model: str = Field("nomic-embed-text", description="Ollama embedding model.")
+    enabled: bool = Field(False, description="Also rank similar code semantically.")
+    provider: Literal["ollama", "sentence-transformers"] = Field(
+        "ollama",
+        description="'ollama': its embed API; 'sentence-transformers': a small model in the "
+        'server\'s process (pip install "goldcrest[embeddings-local]").',
+    )
+    model: str | None = Field(
+        None,
+        description="Embedding model; unset: nomic-embed-text (ollama) or all-MiniLM-L6-v2 "
+        "(sentence-transformers, a hub name or a folder).",
+    )
     host: str | None = Field(None, description="Ollama address; unset: ollama.host.")
 
 

@@ -8,12 +8,12 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import ollama
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from ..context.symbols import Definition
 from ..privacy.ignore import IGNORE_FILES
+from ..workspace.embed_clients import embed_client, embedding_model
 from ..workspace.embeddings import Embedder
 from ..workspace.indexer import IndexOptions, WorkspaceIndex
 from ..workspace.retrieval import path_of_uri
@@ -48,8 +48,7 @@ def _embedder(ls: GoldcrestServer, index: WorkspaceIndex) -> Embedder | None:
     section = ls.settings.embeddings
     if not section.enabled:
         return None
-    host = section.host or ls.settings.ollama.host
-    return Embedder(ollama.AsyncClient(host=host), section.model, index.vectors)
+    return Embedder(embed_client(ls.settings), embedding_model(section), index.vectors)
 
 
 def start_indexing(ls: GoldcrestServer) -> None:

@@ -94,7 +94,8 @@ def gather(
 
     The facts are kept until the prefix's window moves (see ``window_start``): they are the
     head of the prompt, and a head that changed as the user types (a new name used, a new
-    function begun) would make the model read the whole prompt again.
+    function begun) would make the model read the whole prompt again. Facts whose semantic
+    order waits on an embedding (``Retrieved.provisional``) are not kept.
     """
     text, open_docs = doc.text, list(open_docs)
     budget = int(budget_tokens * CHARS_PER_TOKEN)
@@ -111,7 +112,10 @@ def gather(
         )
         if len(_FACTS) > 64:
             _FACTS.clear()
-        _FACTS[doc.uri] = (anchor, facts, workspace, found)
+        if found.provisional:  # the semantic order comes with a later keystroke
+            _FACTS.pop(doc.uri, None)
+        else:
+            _FACTS[doc.uri] = (anchor, facts, workspace, found)
     prefix_budget = base_budget - sum(len(f) + 1 for c in workspace for f in c.lines)
     prefix = prefix_window(text, offset, prefix_budget, doc.language.line_comment)
     visible_from = window_start(text, offset, prefix_budget)[1]

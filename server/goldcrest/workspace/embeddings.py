@@ -1,12 +1,14 @@
-"""Optional semantic ranking with an embedding model served by Ollama (e.g. nomic-embed-text).
+"""Optional semantic ranking with an embedding model (Ollama's, or one in process:
+``embed_clients``).
 
 Off by default, never required. Chunks are embedded in the background after indexing; their
 vectors live beside the chunks in the index's SQLite file, keyed by the chunk's content hash so
 unchanged code is never embedded twice. No separate vector store: retrieval only re-ranks the
 few dozen candidates lexical search found, which needs no nearest-neighbour index, and one
 file keeps chunks and vectors consistent. The query's vector is computed in the background as
-well: the request path never waits for the model, so the first request in a function gets
-lexical ranking and the following ones (the user typing on) the blend.
+well: the request path never waits for the model, so the first request at a new line gets
+lexical ranking, marked provisional so that the prompt does not keep it, and the following
+ones (the user typing on) the blend.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ class Embedder:
         self._client = client
         self._vectors = vectors
         self._queries: OrderedDict[str, array[float]] = OrderedDict()
-        self._pending: set[str] = set()
+        self._pending: dict[str, asyncio.Task[None]] = {}
         self.failed = False
 
     async def embed(self, texts: Sequence[str]) -> list[bytes]:
@@ -75,20 +77,27 @@ class Embedder:
             self.failed = True
             return
         finally:
-            self._pending.discard(text)
+            self._pending.pop(text, None)
         self._queries[text] = unpack(vector)
         while len(self._queries) > _QUERY_CACHE:
             self._queries.popitem(last=False)
 
-    def rerank(self, query: str, scored: list[tuple[float, int]]) -> list[tuple[float, int]]:
+    async def settled(self) -> None:
+        """Wait for the query vectors being computed (the eval's stand-in for a user's pause)."""
+        await asyncio.gather(*self._pending.values())
+
+    def rerank(self, query: str, scored: list[tuple[float, int]]) -> list[tuple[float, int]] | None:
         """``scored`` re-ordered by a blend of lexical score and cosine similarity, when the
-        query's vector is known; otherwise unchanged, and the vector is asked for."""
+        query's vector is known; otherwise None, and the vector is asked for."""
         vector = self._queries.get(query)
         if vector is None:
-            if not self.failed and query not in self._pending:
-                self._pending.add(query)
-                asyncio.get_running_loop().create_task(self._embed_query(query))
-            return scored
+            if self.failed:
+                return scored
+            if query not in self._pending:
+                self._pending[query] = asyncio.get_running_loop().create_task(
+                    self._embed_query(query)
+                )
+            return None
         self._queries.move_to_end(query)
         stored = self._vectors([chunk_id for _, chunk_id in scored])
         top = max(score for score, _ in scored) or 1.0

@@ -90,6 +90,9 @@ class Retrieved:
     snippets: tuple[Snippet, ...] = ()
     here: str = ""
     repo: str = ""
+    #: The snippets were ranked lexically only because the query's vector was not known yet:
+    #: worth asking again once it is (``tasks.completion_prompt.gather`` does not keep these).
+    provisional: bool = False
 
 
 class Retriever(Protocol):
@@ -119,7 +122,8 @@ class Retriever(Protocol):
     ) -> Offered | None: ...
 
 
-Rerank = Callable[[str, list[tuple[float, int]]], list[tuple[float, int]]]
+#: Re-orders scored chunks for a query; None while the query's vector is being computed.
+Rerank = Callable[[str, list[tuple[float, int]]], list[tuple[float, int]] | None]
 
 
 def describe(where: str, definition: Definition) -> str:
@@ -321,9 +325,10 @@ def _snippets(
     shown: set[tuple[str | None, int]],
     rerank: Rerank | None,
     count: int,
-) -> list[tuple[int, ChunkRef]]:
+) -> tuple[list[tuple[int, ChunkRef]], bool]:
     """Chunks most like the code around the cursor, its own function and what is in view
-    excluded. The line being typed is left out of the query, so results hold while typing."""
+    excluded, and whether their order waits on the query's vector. The line being typed is
+    left out of the query, so results hold while typing."""
     doc, text, offset = request.doc, request.doc.text, request.offset
     line_start = text.rfind("\n", 0, offset) + 1
     line_end = text.find("\n", offset)
@@ -353,14 +358,17 @@ def _snippets(
         )
 
     scored = request.index.similar(tokens(query_text), skip, count * 4)
+    provisional = False
     if rerank is not None and scored:
-        scored = rerank(query_text, scored)
+        reranked = rerank(query_text, scored)
+        provisional = reranked is None
+        scored = scored if reranked is None else reranked
     picked = []
     for _, chunk_id in scored[:count]:
         ref = request.index.chunk(chunk_id)
         if ref is not None:
             picked.append((chunk_id, ref))
-    return picked
+    return picked, provisional
 
 
 def retrieve(
@@ -395,9 +403,9 @@ def retrieve(
         if len(definitions) >= options.max_definitions:
             break
     shown = {(request.file_of(d), d.start_line) for d in definitions}
-    picked = []
+    picked, provisional = [], False
     if options.snippets > 0:
-        picked = _snippets(request, visible_lines, shown, ws.rerank, options.snippets)
+        picked, provisional = _snippets(request, visible_lines, shown, ws.rerank, options.snippets)
     texts = ws.texts([chunk_id for chunk_id, _ in picked]) if picked else {}
     snippets = tuple(
         Snippet(request.where(ref.path), ref.name, ref.start_line, texts[chunk_id])
@@ -405,5 +413,9 @@ def retrieve(
         if chunk_id in texts
     )
     return Retrieved(
-        tuple((w, d) for d, w in definitions.items()), snippets, request.where(path), request.repo()
+        tuple((w, d) for d, w in definitions.items()),
+        snippets,
+        request.where(path),
+        request.repo(),
+        provisional,
     )

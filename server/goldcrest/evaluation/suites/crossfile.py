@@ -8,6 +8,7 @@ be while the user types, so no index entry holds the answer. Variants, one engin
 
 - ``goldcrest``: ``tasks.complete.complete`` with the workspace index as retriever;
 - ``goldcrest+<tuning>``: the same with other retrieval options (``TUNINGS``);
+- ``goldcrest+embeddings``: the same with similar code ranked by ``[embeddings]``'s model too;
 - ``no-context``: no facts at all (no index, no in-file facts);
 - ``open-tabs``: Goldcrest's prompt whose workspace facts come from the open tabs' text instead
   of the index (``open_tabs``), the same share of the budget;
@@ -32,6 +33,8 @@ from ...tasks.complete import TASK, complete
 from ...tasks.completion_prompt import CHARS_PER_TOKEN, gather
 from ...tasks.typeahead import TypeAhead
 from ...tasks.windows import prefix_window, suffix_window
+from ...workspace.embed_clients import embed_client, embedding_model
+from ...workspace.embeddings import Embedder
 from ...workspace.indexer import IndexOptions, WorkspaceIndex
 from ...workspace.near import near_facts
 from ...workspace.offer import Offered
@@ -63,6 +66,8 @@ TUNINGS = {
 }
 #: Completion settings measured against the defaults, the same way.
 SETTING_TUNINGS = {"repo-prompt": {"repo_prompt": True}}
+#: The variant with semantic ranking by the model ``[embeddings]`` names (enabled or not).
+EMBEDDINGS = f"{GOLDCREST}+embeddings"
 _EVAL_DATA = ("humaneval-infilling", "quixbugs")  # a folder with these is eval data, not a project
 
 
@@ -116,6 +121,7 @@ class Project:
         self._root: Path | None = None
         self._copy: Path | None = None
         self._ws: WorkspaceIndex | None = None
+        self._embedder: Embedder | None = None
         self._lock = asyncio.Lock()
 
     @property
@@ -140,6 +146,23 @@ class Project:
                 await self._ws.build()
             return self._ws, self._copy
 
+    async def embedder(self, engine: ObservedEngine) -> Embedder:
+        """The ``[embeddings]`` model over the index's chunks, embedded on first use;
+        ``failed`` when the model cannot be had."""
+        ws, _ = await self.workspace()
+        async with self._lock:
+            if self._embedder is None:
+                section = engine.settings.embeddings
+                self._embedder = Embedder(
+                    embed_client(engine.settings), embedding_model(section), ws.vectors
+                )
+                ws.embedder = self._embedder
+                try:
+                    await ws.embed_chunks()
+                finally:
+                    ws.embedder = None
+            return self._embedder
+
 
 @dataclass
 class CrossfileSuite:
@@ -153,6 +176,7 @@ class CrossfileSuite:
             OPEN_TABS,
             FIM_RAW,
             *(f"{GOLDCREST}+{t}" for t in (*TUNINGS, *SETTING_TUNINGS)),
+            EMBEDDINGS,
         )
     )
     needs: tuple[str, ...] = ()  # scored in process (rapidfuzz), no tests to run
@@ -164,6 +188,8 @@ class CrossfileSuite:
         if (reason := await completion_unsupported(variant, engine)) is not None:
             return reason
         await self.project.workspace()  # the index is built before the clock runs
+        if variant == EMBEDDINGS and (await self.project.embedder(engine)).failed:
+            return "the [embeddings] model could not be had (see the log)"
         return None
 
     async def attempt(self, item: CrossfileItem, variant: str, engine: ObservedEngine) -> Attempt:
@@ -172,9 +198,13 @@ class CrossfileSuite:
         original = path.read_text(encoding="utf-8", errors="replace")
         path.write_text(item.text, encoding="utf-8")  # the file as it is while being typed
         await ws.update([path.as_posix()])
+        if variant == EMBEDDINGS:
+            ws.embedder = await self.project.embedder(engine)
+            await ws.embed_chunks()  # the cut file's chunks, as the server embeds after a save
         try:
             return await self._attempt(item, variant, engine, ws, copy)
         finally:
+            ws.embedder = None
             path.write_text(original, encoding="utf-8")
             await ws.update([path.as_posix()])
 
@@ -209,10 +239,19 @@ class CrossfileSuite:
                 )
             elif (tuning := variant.removeprefix(f"{GOLDCREST}+")) in SETTING_TUNINGS:
                 settings = settings.model_copy(update=SETTING_TUNINGS[tuning])
-            elif variant.startswith(f"{GOLDCREST}+"):
+            elif variant.startswith(f"{GOLDCREST}+") and variant != EMBEDDINGS:
                 retriever = _Tuned(ws, TUNINGS[tuning])
             if PRIMED:
                 _prime(item, doc, retriever, settings)
+            if ws.embedder is not None:
+                # The line's first request asked for the query's vector (the query leaves the
+                # line out, so it is the same all along the line); the user's next keystroke,
+                # once it is known, gathers the head again: provisional facts are not kept.
+                if not PRIMED:
+                    gather(doc, offset, [doc], settings.context_tokens, retriever)
+                await ws.embedder.settled()
+                if PRIMED:
+                    _prime(item, doc, retriever, settings)
             suggestion = await complete(
                 doc, offset, store, engine, TypeAhead(), retriever, settings
             )
