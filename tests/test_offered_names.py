@@ -59,6 +59,23 @@ SHOP = {
         "class Accessors {\n  get(name) {\n    return 1;\n  }\n}\n\n"
         "Accessors.accessor(['Content-Type']);\n\nexport default Accessors;\n"
     ),
+    # helper bags: an object literal exported whole (axios' utils), or built up, or spread
+    "web/lib/utils.js": (
+        "function isString(v) {\n  return typeof v === 'string';\n}\n"
+        "const trim = (s) => s.trim();\n\n"
+        "export default {\n  isString,\n  trim,\n  hasOwnProp: Object.hasOwn, // alias\n"
+        "  'kind-of': 1,\n  merge() {},\n};\n"
+    ),
+    "web/lib/helpers.js": (
+        "const helpers = { twice: (v) => v * 2 };\nhelpers.thrice = (v) => v * 3;\n\n"
+        "module.exports = helpers;\n"
+    ),
+    "web/lib/spread.js": (
+        "import base from './utils.js';\n\nexport default { ...base, extra() {} };\n"
+    ),
+    "web/lib/assigned.js": (
+        "const bag = { one: 1 };\nObject.assign(bag, more);\n\nexport default bag;\n"
+    ),
 }
 
 
@@ -160,6 +177,35 @@ async def test_javascript_classes_and_their_fields(tmp_path: Path) -> None:
     assert found is not None and {"get", "map", "count"} <= found.names
     text = "import Accessors from './accessors.js';\n\nconst h = new Accessors();\nh."
     assert await _offered(tmp_path, "web/lib/use.js", text) is None  # built outside its body
+
+
+@pytest.mark.asyncio
+async def test_javascript_modules_exporting_an_object_offer_its_keys(tmp_path: Path) -> None:
+    text = "import utils from './utils.js';\n\nexport const f = (v) => utils."
+    found = await _offered(tmp_path, "web/lib/use.js", text)
+    assert found is not None and found.what == "module"
+    assert found.names == {"isString", "trim", "hasOwnProp", "kind-of", "merge"}
+    assert found.allows("isString(v)") and not found.allows("isArray(v)")
+    text = "const helpers = require('./helpers');\n\nmodule.exports = (v) => helpers."
+    found = await _offered(tmp_path, "web/lib/use.js", text)
+    assert found is not None and found.names == {"twice", "thrice"}  # and what it assigns
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "text",
+    [
+        "import base from './spread.js';\n\nbase.",  # spread: the other object's keys too
+        "import bag from './assigned.js';\n\nbag.",  # Object.assign: any name
+        "import * as utils from './utils.js';\n\nutils.",  # named exports: not read
+        "import utils from './utils.js';\n\nutils.later = 1;\nutils.",  # given more here
+    ],
+    ids=["spread", "assign", "namespace", "assigned-here"],
+)
+async def test_no_javascript_object_keys_where_one_could_be_missing(
+    tmp_path: Path, text: str
+) -> None:
+    assert await _offered(tmp_path, "web/lib/use.js", text) is None
 
 
 def test_the_grammar_keeps_to_the_names_and_a_word_boundary() -> None:

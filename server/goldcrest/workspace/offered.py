@@ -27,6 +27,7 @@ from goldcrest.documents import Document
 from .lookup import Request, path_of_uri
 from .members import CLASS_KINDS, class_of, lookup
 from .offer import Offered
+from .offered_js import binding_kind, exported_object_names
 from .retrieval import Workspace, module_at_cursor
 
 _TYPED = re.compile(r"[\w$]*$")
@@ -73,7 +74,10 @@ def offered_at_cursor(request: Request) -> Offered | None:
     at = copy.copy(request)
     at.offset = offset - len(typed)
     if (path := module_at_cursor(at)) is not None:
-        names = _module_names(request, path) if request.doc.language.id == "python" else None
+        if request.doc.language.id == "python":
+            names = _module_names(request, path)
+        else:
+            names = _object_module_names(request, member.group(1), path) if member else None
         return Offered(typed, names, "module", in_import) if names else None
     if member is None or member.group(1) in ("self", "this", "cls", "super"):
         return None
@@ -97,6 +101,19 @@ def _module_names(request: Request, path: str) -> frozenset[str] | None:
     if path.endswith("/__init__.py"):
         names.update(_package_modules(Path(path).parent))
     return frozenset(names)
+
+
+def _object_module_names(request: Request, name: str, path: str) -> frozenset[str] | None:
+    """The keys of the object a JavaScript module exports, for ``name`` bound to it by a
+    default import or ``require`` (``offered_js``), unless this file gives ``name`` more."""
+    text = request.doc.text
+    kind = binding_kind(text, name)
+    if kind is None or re.search(rf"(?<![\w$.]){re.escape(name)}\.[\w$]+\s*=(?!=)", text):
+        return None
+    source = _file_text(request, path)
+    if source is None:
+        return None
+    return exported_object_names(source, request.doc.language, kind)
 
 
 def _package_modules(folder: Path) -> set[str]:
@@ -181,22 +198,25 @@ def _bases(signature: str, language: str) -> list[str]:
 
 
 def _class_source(request: Request, path: str, cls: Definition) -> tuple[str, str] | None:
-    """The class's lines and the rest of its file, from the editor when the file is open,
-    else from disk."""
-    doc = request.doc if path == request.path else request.live.get(path)
-    if doc is not None:
-        text: str | None = doc.text
-    else:
-        try:
-            found = Path(path).stat()
-        except OSError:
-            return None
-        text = _disk_text(path, found.st_mtime_ns, found.st_size)
+    """The class's lines and the rest of its file."""
+    text = _file_text(request, path)
     if text is None:
         return None
     lines = text.split("\n")
     inside = lines[cls.start_line : cls.end_line + 1]
     return "\n".join(inside), "\n".join(lines[: cls.start_line] + lines[cls.end_line + 1 :])
+
+
+def _file_text(request: Request, path: str) -> str | None:
+    """A file's text, from the editor when it is open, else from disk."""
+    doc = request.doc if path == request.path else request.live.get(path)
+    if doc is not None:
+        return doc.text
+    try:
+        found = Path(path).stat()
+    except OSError:
+        return None
+    return _disk_text(path, found.st_mtime_ns, found.st_size)
 
 
 @lru_cache(maxsize=32)
