@@ -5,12 +5,17 @@ keeps it. A scripted embedding client stands in for the model here (the real one
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
+from goldcrest.config import Settings
 from goldcrest.documents import Document
 from goldcrest.languages import language_for
 from goldcrest.tasks.completion_prompt import gather
+from goldcrest.workspace.embed_clients import LocalEmbedClient, embed_client, embedding_model
 from goldcrest.workspace.embeddings import Embedder
 from goldcrest.workspace.indexer import IndexOptions, WorkspaceIndex
 
@@ -75,3 +80,15 @@ async def test_the_head_waits_for_the_query_vector_then_keeps_the_blend(tmp_path
     index.embedder.failed = True  # were the head gathered again, the lexical order would return
     assert similar() == blended
     await index.aclose()
+
+
+async def test_the_local_provider_without_its_library_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)  # as if not installed
+    settings = Settings.model_validate(
+        {"embeddings": {"enabled": True, "provider": "sentence-transformers"}}
+    )
+    client = embed_client(settings)
+    assert isinstance(client, LocalEmbedClient) and client.model == "all-MiniLM-L6-v2"
+    with pytest.raises(RuntimeError, match=r"goldcrest\[embeddings-local\]"):
+        await client.embed(input=["x"])
+    assert embedding_model(Settings().embeddings) == "nomic-embed-text"
