@@ -26,6 +26,7 @@ from pathlib import Path
 from goldcrest.context.scope import definitions_of
 from goldcrest.documents import Document
 from goldcrest.languages import language_for
+from goldcrest.stats import percentile
 from goldcrest.workspace.indexer import IndexOptions, WorkspaceIndex
 from goldcrest.workspace.retrieval import as_facts
 from goldcrest.workspace.scan import SKIP_DIRS
@@ -36,11 +37,6 @@ def rss_mb() -> float:
     with open("/proc/self/statm") as fh:
         pages = int(fh.read().split()[1])
     return pages * 4096 / 2**20
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def loop_lag(stop: asyncio.Event, lags: list[float]) -> None:
@@ -99,8 +95,8 @@ async def main() -> None:
         print(f"cold build: {cold.seconds:.2f} s [{cold_cpu:.2f} s CPU] ({cold.parsed} parsed)")
         print(f"memory: +{rss_mb() - before:.0f} MB RSS; store {db.stat().st_size / 2**20:.0f} MB")
         print(
-            f"event loop lag during build: p50 {percentile(lags, 0.5) * 1e3:.1f} ms, "
-            f"p99 {percentile(lags, 0.99) * 1e3:.1f} ms, max {max(lags) * 1e3:.1f} ms"
+            f"event loop lag during build: p50 {percentile(lags, 50) * 1e3:.1f} ms, "
+            f"p99 {percentile(lags, 99) * 1e3:.1f} ms, max {max(lags) * 1e3:.1f} ms"
         )
         await ws.aclose()
 
@@ -119,8 +115,8 @@ async def main() -> None:
             timings.append(time.perf_counter() - start)
             cpu_timings.append(time.thread_time() - cpu)
             facts += bool(as_facts(found, 900))
-        p50, p99 = (percentile(timings, q) * 1e3 for q in (0.5, 0.99))
-        c50, c99 = (percentile(cpu_timings, q) * 1e3 for q in (0.5, 0.99))
+        p50, p99 = (percentile(timings, q) * 1e3 for q in (50, 99))
+        c50, c99 = (percentile(cpu_timings, q) * 1e3 for q in (50, 99))
         print(
             f"retrieval ({len(samples)} cursors): p50 {p50:.2f} ms [{c50:.2f}], "
             f"p99 {p99:.2f} ms [{c99:.2f}]; {facts} had facts"

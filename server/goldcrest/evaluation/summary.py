@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from ..stats import percentile
 from .results import ItemResult
 from .suites.base import GOLDCREST, is_goldcrest
 
@@ -35,16 +35,6 @@ class Row:
     #: what withholding the least confident answers would give: (confidence cut, answered,
     #: precision), most answered last; empty when the answers carry no confidence
     curve: tuple[tuple[float, float, float], ...] = ()
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """The ``q`` quantile (0–1) by linear interpolation; None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = q * (len(ordered) - 1)
-    low, high = math.floor(position), math.ceil(position)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def _share(flags: Sequence[bool | None]) -> float | None:
@@ -97,8 +87,8 @@ def _row(group: list[ItemResult]) -> Row:
         precision=_share([r.passed for r in shown]),
         raw_ok=_share([r.raw_ok for r in group]),
         shown_valid=_share([r.shown_ok for r in shown]),
-        latency_p50=percentile(latencies, 0.5),
-        latency_p95=percentile(latencies, 0.95),
+        latency_p50=percentile(latencies, 50) if latencies else None,
+        latency_p95=percentile(latencies, 95) if latencies else None,
         prompt_tokens=sum(r.prompt_tokens for r in group) / n,
         completion_tokens=sum(r.completion_tokens for r in group) / n,
         tiers={k: v / served.total() for k, v in sorted(served.items())},
