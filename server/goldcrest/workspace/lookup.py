@@ -90,16 +90,23 @@ class Request:
         """Definitions of ``name`` in other files, open ones as the editor has them. A name
         defined everywhere (``__init__``, ``get``) is looked for only in the files this one
         imports and in its own directory."""
-        common = self.index.count(name) > _COMMON
-        here = posixpath.dirname(self.path)
+        live = self.live_named.get(name, [])
+        if self.index.count(name) > _COMMON:
+            here = posixpath.dirname(self.path)
+            folders = [here, *(posixpath.dirname(p) for p in self.imported)]
+            return [
+                Definition(*row)
+                for folder, path, row in self.index.in_directories(name, folders)
+                if (folder == here or path in self.imported)
+                and path != self.path
+                and path not in self.live
+            ] + live
 
         def wanted(uri: str) -> bool:
             path = self.index.path_of(uri)
-            if path is None or path == self.path or path in self.live:
-                return False
-            return not common or path in self.imported or posixpath.dirname(path) == here
+            return path is not None and path != self.path and path not in self.live
 
-        return self.index.definitions(name, wanted) + self.live_named.get(name, [])
+        return self.index.definitions(name, wanted) + live
 
     def defined(self, path: str, name: str) -> list[Definition]:
         """Top-level definitions of ``name`` in one file (without building all of its)."""

@@ -1,0 +1,41 @@
+"""A name defined in many files (``setup``, ``run``) is looked for only in the files this one
+imports and in its own folder, found through the index's per-folder grouping, in the index's
+order, and the grouping follows edits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from goldcrest.workspace.index import FileRecord
+from goldcrest.workspace.lookup import _COMMON, Request
+from index_support import indexed_at
+
+FILES = {
+    **{f"plugins/p{n:02d}.py": f"def setup():\n    return {n}\n" for n in range(_COMMON + 5)},
+    "app/helpers.py": "def setup():\n    return 'helpers'\n",
+    "app/other.py": "def setup():\n    return 'other'\n",
+    "lib/extra.py": "def setup():\n    return 'extra'\n",
+    "lib/unrelated.py": "def setup():\n    return 'unrelated'\n",
+}
+MAIN = "from lib import extra\n\n\ndef main():\n    setup\n"
+
+
+async def test_a_common_name_is_found_beside_the_file_and_in_its_imports(tmp_path: Path):
+    async with indexed_at(tmp_path, FILES, "app/main.py", MAIN) as (ws, doc):
+        request = Request(ws, doc, len(MAIN) - 1, str(Path(doc.uri[7:])), [doc])
+        assert ws.index.count("setup") > _COMMON
+        found = [request.where(request.file_of(d)) for d in request.named("setup")]
+        order = [request.where(ws.index.path_of(row[4])) for row in ws.index._by_name["setup"]]
+        expected = ["app/helpers.py", "app/other.py", "lib/extra.py"]
+        assert found == [w for w in order if w in expected]  # the index's order
+        assert sorted(found) == expected
+        # an edit that removes one is seen: the grouping is made again
+        helpers = ws.index.files[str(ws.roots[0] / "app/helpers.py")]
+        ws.index.add(
+            FileRecord(str(ws.roots[0] / "app/helpers.py"), helpers._replace(definitions=()), ())
+        )
+        again = Request(ws, doc, len(MAIN) - 1, str(Path(doc.uri[7:])), [doc])
+        assert sorted(again.where(again.file_of(d)) for d in again.named("setup")) == [
+            "app/other.py",
+            "lib/extra.py",
+        ]
