@@ -212,7 +212,7 @@ class SymbolIndex:
                 self._by_dir.clear()
             grouped = {}
             for position, row in enumerate(self._by_name.get(name, ())):
-                if (path := self._paths.get(row[4])) is not None:  # dirname, several × faster
+                if (path := self._paths.get(row[4])) is not None:  # rpartition: dirname, faster
                     grouped.setdefault(path.rpartition("/")[0], []).append((position, path, row))
             self._by_dir[name] = grouped
         found = sorted((*entry, d) for d in set(directories) for entry in grouped.get(d, ()))
