@@ -373,6 +373,25 @@ def test_identifiers_near_without_a_grammar_uses_a_line_window() -> None:
     assert names == ["name_50", "name_49", "name_51", "name_48"]
 
 
+def test_the_nearest_names_of_a_long_function_are_those_a_full_scan_ranks_first() -> None:
+    """With a limit the scan starts around the cursor and widens: the same names, in the same
+    order, as the head of the whole function's list, whether or not the window is widened."""
+    for language, filename, line in (
+        ("python", "long.py", "    value_{i} = helper_{j}(value_{k}, shared_{m})\n"),
+        ("javascript", "long.js", "  const value_{i} = helper_{j}(value_{k}, obj.field_{m});\n"),
+    ):
+        body = "".join(line.format(i=i, j=i % 7, k=max(i - 1, 0), m=i % 3) for i in range(400))
+        head = "def work(arg):\n" if language == "python" else "function work(arg) {\n"
+        text = head + body + ("    return arg\n" if language == "python" else "  return arg;\n}\n")
+        doc = make(filename, text)
+        for line_number in (1, 5, 200, 399):
+            offset = doc.offset_at(line_number, 6)
+            full = identifiers_near(doc, offset)
+            assert len(full) > 400
+            for limit in (1, 10, 40, 500, 2000):
+                assert identifiers_near(doc, offset, limit=limit) == full[:limit], (language, limit)
+
+
 def test_used_definitions_across_open_documents() -> None:
     helpers = make(
         "helpers.py",

@@ -39,3 +39,41 @@ async def test_a_common_name_is_found_beside_the_file_and_in_its_imports(tmp_pat
             "app/other.py",
             "lib/extra.py",
         ]
+
+
+def _grouped_afresh(index, name: str, folders: list[str]) -> list[tuple[str, str]]:
+    index._by_dir.pop(name, None)
+    return [(folder, path) for folder, path, _ in index.in_directories(name, folders)]
+
+
+async def test_the_grouping_follows_edits_without_being_made_again(tmp_path: Path):
+    """Files changed, added and emptied after the grouping was made: what it answers is what
+    a grouping made afresh answers, in the index's order, and it was not made again."""
+    async with indexed_at(tmp_path, FILES, "app/main.py", MAIN) as (ws, _):
+        index, root = ws.index, ws.roots[0].as_posix()
+        folders = [f"{root}/app", f"{root}/lib", f"{root}/plugins"]
+        index.in_directories("setup", folders)
+        grouping = index._by_dir["setup"]
+        template = index.files[f"{root}/app/other.py"]
+        row = template.definitions[0]
+
+        def put(relative: str, count: int) -> None:
+            uri = f"file://{root}/{relative}"
+            rows = tuple((*row[:4], uri, 3 * n, 3 * n + 1, *row[7:]) for n in range(count))
+            entry = template._replace(uri=uri, definitions=rows, chunk_ids=())
+            index.add(FileRecord(f"{root}/{relative}", entry, ()))
+
+        put("app/helpers.py", 0)  # emptied
+        put("plugins/p03.py", 2)  # changed: now two
+        put("app/zeta.py", 1)  # a new file
+        put("app/helpers.py", 1)  # back, now last in the index's order
+        index.remove(f"{root}/lib/unrelated.py")
+        assert index._by_dir["setup"] is grouping  # kept in step, not made again
+        kept = [(f, p) for f, p, _ in index.in_directories("setup", folders)]
+        assert kept == _grouped_afresh(index, "setup", folders)
+        assert [p.rsplit("/", 1)[1] for f, p in kept if f.endswith("app")] == [
+            "other.py",
+            "zeta.py",
+            "helpers.py",
+        ]
+        assert sum(p.endswith("p03.py") for _, p in kept) == 2

@@ -8,9 +8,9 @@ statement of a Python function, though tree-sitter ends the function at the last
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import chain
 from weakref import WeakKeyDictionary
 
@@ -38,6 +38,7 @@ class Scope:
 _FUNCTION_KINDS = {"function", "method"}
 _GROUPING_KINDS = {"namespace", "module"}
 _WORD = re.compile(r"[^\W\d]\w*")
+_WINDOW = 2048  # bytes either side of the cursor a limited scan of names starts with
 _definitions_cache: WeakKeyDictionary[Document, tuple[str, list[Definition]]] = WeakKeyDictionary()
 _names_cache: WeakKeyDictionary[Document, tuple[list[Definition], dict[str, list[Definition]]]] = (
     WeakKeyDictionary()
@@ -132,14 +133,43 @@ def _is_keyword(language: tree_sitter.Language, word: str) -> bool:
     return bool(language.id_for_node_kind(word, False))
 
 
-def _is_declared_name(node: Node, declarations: Collection[str]) -> bool:
-    """The name a function or class is declared with is not a use of that name."""
-    parent = node.parent
-    return (
-        parent is not None
-        and parent.type in declarations
-        and parent.child_by_field_name("name") == node
+@cache
+def _identifier_queries(
+    language: tree_sitter.Language, parser_name: str
+) -> tuple[tree_sitter.Query, tree_sitter.Query | None]:
+    """Queries for a grammar's identifier nodes and for the names declarations are made with
+    (``def name``: not a use of the name); tree-sitter runs them in C, where a walk of a long
+    function's nodes in Python cost milliseconds (bench/bench_retrieval.py)."""
+    kinds = sorted(
+        {
+            kind
+            for i in range(language.node_kind_count)
+            if (kind := language.node_kind_for_id(i))
+            and kind.endswith("identifier")
+            and kind != "statement_identifier"
+            and language.node_kind_is_named(i)
+            and language.node_kind_is_visible(i)
+        }
     )
+    identifiers = tree_sitter.Query(language, f"[{' '.join(f'({k})' for k in kinds)}] @name")
+    patterns = []
+    for kind in declaration_types(parser_name):
+        pattern = f"({kind} name: (_) @name)"
+        try:
+            tree_sitter.Query(language, pattern)
+        except (tree_sitter.QueryError, ValueError):
+            continue  # a declaration without a "name" field
+        patterns.append(pattern)
+    declared = tree_sitter.Query(language, "\n".join(patterns)) if patterns else None
+    return identifiers, declared
+
+
+def _captured(query: tree_sitter.Query, root: Node, lo: int, hi: int) -> list[Node]:
+    cursor = tree_sitter.QueryCursor(query)
+    cursor.set_byte_range(lo, hi)
+    found = cursor.captures(root).get("name", [])
+    found.sort(key=lambda n: (n.start_byte, -n.end_byte))  # captures come grouped by pattern
+    return found
 
 
 def _tree_identifiers(
@@ -147,40 +177,60 @@ def _tree_identifiers(
 ) -> list[tuple[int, int, str]]:
     """(distance to cursor, start, name) of identifier nodes within the byte range."""
     language = ts_language(doc.language)
-    declarations = declaration_types(doc.language.parser_name or "")
+    if language is None:
+        return []
+    identifiers, declared = _identifier_queries(language, doc.language.parser_name or "")
+    root = tree.root_node
+    skip = {}
+    for node in _captured(declared, root, lo, hi) if declared is not None else ():
+        skip[node.start_byte, node.end_byte] = node.type
     source = doc.source
     found = []
-    stack = [tree.root_node]
-    while stack:
-        node = stack.pop()
-        if node.end_byte <= lo or node.start_byte >= hi:
+    outer = -1  # the end of the last identifier seen: ``a::b`` is one name, not three
+    for node in _captured(identifiers, root, lo, hi):
+        start, end = node.start_byte, node.end_byte
+        if start < outer or end <= lo or start >= hi:
             continue
-        if node.type.endswith("identifier") and node.type != "statement_identifier":
-            if _is_declared_name(node, declarations):
-                continue
-            name = source[node.start_byte : node.end_byte].decode("utf-8", "replace")
-            if language is None or not _is_keyword(language, name):
-                start, end = node.start_byte, node.end_byte
-                distance = (
-                    0 if start <= cursor <= end else min(abs(cursor - start), abs(cursor - end))
-                )
-                found.append((distance, start, name))
-        else:
-            stack.extend(node.named_children)
+        outer = end
+        if skip and skip.get((start, end)) == node.type:
+            continue  # the name a declaration is made with
+        name = source[start:end].decode("utf-8", "replace")
+        if not _is_keyword(language, name):
+            distance = 0 if start <= cursor <= end else min(abs(cursor - start), abs(cursor - end))
+            found.append((distance, start, name))
     return found
 
 
 def identifiers_near(
-    doc: Document, offset: int, lines_before: int = 30, lines_after: int = 5
+    doc: Document,
+    offset: int,
+    lines_before: int = 30,
+    lines_after: int = 5,
+    *,
+    scopes: list[Scope] | None = None,
+    limit: int | None = None,
 ) -> list[str]:
-    """Names used in the enclosing function (else in a window of lines), nearest first."""
+    """Names used in the enclosing function (else in a window of lines), nearest first.
+    ``scopes``: ``enclosing_scopes(doc, offset)`` when the caller has them already; with
+    ``limit``, only the nearest ``limit`` names (the same ones: see ``_identifiers_near``)."""
     offset = min(max(offset, 0), len(doc.text))
-    return _identifiers_near(doc, offset, enclosing_scopes(doc, offset), lines_before, lines_after)
+    if scopes is None:
+        scopes = enclosing_scopes(doc, offset)
+    return _identifiers_near(doc, offset, scopes, lines_before, lines_after, limit)
 
 
 def _identifiers_near(
-    doc: Document, offset: int, scopes: list[Scope], lines_before: int, lines_after: int
+    doc: Document,
+    offset: int,
+    scopes: list[Scope],
+    lines_before: int,
+    lines_after: int,
+    limit: int | None = None,
 ) -> list[str]:
+    """With ``limit``, the scan starts in a window around the cursor and widens until it holds
+    ``limit`` names: a name found there is nearer than any outside it, so they are the names a
+    scan of the whole function ranks first, and a 300-line function costs what a short one
+    does (bench/bench_retrieval.py)."""
     function = next((s for s in scopes if s.kind in _FUNCTION_KINDS), None)
     if function is not None:
         lo, hi = function.start, function.end
@@ -188,17 +238,32 @@ def _identifiers_near(
         line = doc.position_at(offset)[0]
         lo = doc.offset_at(max(line - lines_before, 0), 0)
         hi = doc.offset_at(line + lines_after + 1, 0)
-    if doc.tree is not None:
-        span = doc.byte_at(lo), doc.byte_at(hi), doc.byte_at(offset)
-        found = _tree_identifiers(doc, doc.tree, *span)
+    tree = doc.tree
+    if tree is not None:
+        lo, hi, cursor = doc.byte_at(lo), doc.byte_at(hi), doc.byte_at(offset)
     else:
-        found = []
-        for match in _WORD.finditer(doc.text, lo, hi):
-            start, end = match.span()
-            distance = 0 if start <= offset <= end else min(abs(offset - start), abs(offset - end))
-            found.append((distance, start, match.group()))
-    found.sort()
-    return list(dict.fromkeys(name for _, _, name in found))
+        cursor = offset
+    width = _WINDOW if limit is not None else max(cursor - lo, hi - cursor)
+    while True:
+        start, end = max(lo, cursor - width), min(hi, cursor + width)
+        if tree is not None:
+            found = _tree_identifiers(doc, tree, start, end, cursor)
+        else:
+            found = _word_identifiers(doc.text, start, end, cursor)
+        names = list(dict.fromkeys(name for _, _, name in sorted(found)))
+        if limit is None or len(names) >= limit or (start, end) == (lo, hi):
+            return names if limit is None else names[:limit]
+        width *= 4
+
+
+def _word_identifiers(text: str, lo: int, hi: int, cursor: int) -> list[tuple[int, int, str]]:
+    """``_tree_identifiers`` for text without a syntax tree: every word."""
+    found = []
+    for match in _WORD.finditer(text, lo, hi):
+        start, end = match.span()
+        distance = 0 if start <= cursor <= end else min(abs(cursor - start), abs(cursor - end))
+        found.append((distance, start, match.group()))
+    return found
 
 
 def definitions_of(doc: Document, *, allow_stale: bool = False) -> list[Definition]:

@@ -25,6 +25,7 @@ from .imports import Binding, Import, resolve
 _K1, _B = 1.2, 0.75
 _RESOLVED_CACHE = 20_000
 _BY_DIR_NAMES = 2_000  # common names whose rows are kept grouped by directory
+_FILE_DEFINITIONS = 512  # files whose definitions are kept as objects (``file_definitions``)
 MAX_POSTINGS = 5_000
 """Most posting entries one similarity query visits: rare terms first, common ones dropped."""
 MIN_SHARE = 0.2
@@ -86,8 +87,11 @@ class SymbolIndex:
         self._by_name: dict[str, tuple[Row, ...]] = {}
         self._by_basename: dict[str, list[str]] = {}
         self._resolved: dict[tuple[str, str, Import], Binding | None] = {}
-        # A common name's rows by directory, made when first asked for (``in_directories``)
+        # A common name's rows by directory, made when first asked for and kept in step with
+        # each file's changes (``in_directories``); ``_serial`` orders rows added after that.
         self._by_dir: dict[str, dict[str, list[tuple[int, str, Row]]]] = {}
+        self._serial = 0
+        self._file_definitions: dict[str, list[Definition]] = {}
         self._chunks: dict[int, tuple[str, str, int, int, int]] = {}  # ChunkRef fields
         # Postings: one chunk id, a tuple of a few, or an array of many.
         self._postings: dict[str, int | tuple[int, ...] | array[int]] = {}
@@ -106,9 +110,12 @@ class SymbolIndex:
         self.files[path] = entry
         self._paths[entry.uri] = path
         self._by_basename.setdefault(posixpath.basename(path), []).append(path)
+        folder = path.rpartition("/")[0]
         for row in entry.definitions:
             self._by_name[row[0]] = (*self._by_name.get(row[0], ()), row)
-            self._by_dir.pop(row[0], None)
+            self._serial += 1
+            if (grouped := self._by_dir.get(row[0])) is not None:
+                grouped.setdefault(folder, []).append((self._serial, path, row))
         postings = self._postings
         for chunk_id, ref, chunk_tokens in record.chunks:
             self._chunks[chunk_id] = tuple(ref)
@@ -139,13 +146,22 @@ class SymbolIndex:
         same_base.remove(path)
         if not same_base:
             del self._by_basename[posixpath.basename(path)]
+        self._file_definitions.pop(path, None)
+        folder = path.rpartition("/")[0]
         for name in {row[0] for row in entry.definitions}:
-            self._by_dir.pop(name, None)
+            grouped = self._by_dir.get(name, {})
+            if folder in grouped:
+                kept = [e for e in grouped[folder] if e[1] != path]
+                if kept:
+                    grouped[folder] = kept
+                else:
+                    del grouped[folder]
             named = tuple(row for row in self._by_name[name] if row[4] != entry.uri)
             if named:
                 self._by_name[name] = named
             else:
                 del self._by_name[name]
+                self._by_dir.pop(name, None)
         for chunk_id in entry.chunk_ids:
             size = self._chunks.pop(chunk_id)[4]
             self._total_size -= size
@@ -211,6 +227,7 @@ class SymbolIndex:
             if len(self._by_dir) > _BY_DIR_NAMES:
                 self._by_dir.clear()
             grouped = {}
+            # ``_serial`` counts every row ever added, so it is more than these positions
             for position, row in enumerate(self._by_name.get(name, ())):
                 if (path := self._paths.get(row[4])) is not None:  # rpartition: dirname, faster
                     grouped.setdefault(path.rpartition("/")[0], []).append((position, path, row))
@@ -222,8 +239,19 @@ class SymbolIndex:
         return len(self._by_name.get(name, ()))
 
     def file_definitions(self, path: str) -> list[Definition]:
-        entry = self.files.get(path)
-        return [Definition(*row) for row in entry.definitions] if entry else []
+        """A file's definitions as objects, kept for the files asked for lately: a request
+        looks into the same few files again and again, and a long file's thousands of objects
+        cost milliseconds to make (bench/bench_retrieval.py). Callers must not change the list."""
+        found = self._file_definitions.pop(path, None)  # put back last: least recent first
+        if found is None:
+            entry = self.files.get(path)
+            if entry is None:
+                return []
+            if len(self._file_definitions) >= _FILE_DEFINITIONS:
+                del self._file_definitions[next(iter(self._file_definitions))]
+            found = [Definition(*row) for row in entry.definitions]
+        self._file_definitions[path] = found
+        return found
 
     def mentions(self, token: str) -> int:
         """How many chunks hold ``token`` (lower case, see ``extract.tokens``): how much the

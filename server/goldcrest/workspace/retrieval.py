@@ -386,7 +386,7 @@ def retrieve(
         return Retrieved()
     offset = min(max(offset, 0), len(doc.text))
     request = Request(ws, doc, offset, path, open_docs)
-    names = identifiers_near(doc, offset)[:MAX_NAMES]
+    names = identifiers_near(doc, offset, scopes=request.scopes, limit=MAX_NAMES)
     ranked = _module_at_cursor(request) if options.module_members else []
     used = _used(request, names, options)
     if options.cursor_first and (at := name_at_cursor(request)) is not None:
