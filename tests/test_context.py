@@ -375,21 +375,29 @@ def test_identifiers_near_without_a_grammar_uses_a_line_window() -> None:
 
 def test_the_nearest_names_of_a_long_function_are_those_a_full_scan_ranks_first() -> None:
     """With a limit the scan starts around the cursor and widens: the same names, in the same
-    order, as the head of the whole function's list, whether or not the window is widened."""
-    for language, filename, line in (
-        ("python", "long.py", "    value_{i} = helper_{j}(value_{k}, shared_{m})\n"),
-        ("javascript", "long.js", "  const value_{i} = helper_{j}(value_{k}, obj.field_{m});\n"),
+    order, as the head of the whole function's list, whether or not the window is widened
+    (and in text without a grammar, where a word must not be cut at the window's edge)."""
+    python = "    value_{i} = helper_{j}(value_{k}, shared_{m})\n"
+    javascript = "  const value_{i} = helper_{j}(value_{k}, obj.field_{m});\n"
+    for filename, line, span in (
+        ("long.py", python, {}),
+        ("long.js", javascript, {}),
+        ("long.txt", python, {"lines_before": 500, "lines_after": 500}),
     ):
         body = "".join(line.format(i=i, j=i % 7, k=max(i - 1, 0), m=i % 3) for i in range(400))
-        head = "def work(arg):\n" if language == "python" else "function work(arg) {\n"
-        text = head + body + ("    return arg\n" if language == "python" else "  return arg;\n}\n")
+        if filename.endswith(".js"):
+            text = "function work(arg) {\n" + body + "  return arg;\n}\n"
+        else:
+            text = "def work(arg):\n" + body + "    return arg\n"
         doc = make(filename, text)
         for line_number in (1, 5, 200, 399):
-            offset = doc.offset_at(line_number, 6)
-            full = identifiers_near(doc, offset)
-            assert len(full) > 400
-            for limit in (1, 10, 40, 500, 2000):
-                assert identifiers_near(doc, offset, limit=limit) == full[:limit], (language, limit)
+            for column in (6, 8):  # 8: inside the word ``value_...``
+                offset = doc.offset_at(line_number, column)
+                full = identifiers_near(doc, offset, **span)
+                assert len(full) > 400
+                for limit in (1, 10, 40, 500, 2000):
+                    limited = identifiers_near(doc, offset, **span, limit=limit)
+                    assert limited == full[:limit], (filename, line_number, column, limit)
 
 
 def test_used_definitions_across_open_documents() -> None:

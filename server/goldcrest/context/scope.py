@@ -244,20 +244,34 @@ def _identifiers_near(
     else:
         cursor = offset
     width = _WINDOW if limit is not None else max(cursor - lo, hi - cursor)
+    found: dict[int, tuple[int, int, str]] = {}  # by start: a node across two scans is one
+    start = end = cursor
     while True:
-        start, end = max(lo, cursor - width), min(hi, cursor + width)
-        if tree is not None:
-            found = _tree_identifiers(doc, tree, start, end, cursor)
-        else:
-            found = _word_identifiers(doc.text, start, end, cursor)
-        names = list(dict.fromkeys(name for _, _, name in sorted(found)))
+        # each widening scans only the bytes the last scan did not
+        wider = max(lo, cursor - width), min(hi, cursor + width)
+        for a, b in ((wider[0], start), (end, wider[1])):
+            if a < b:
+                if tree is not None:
+                    scanned = _tree_identifiers(doc, tree, a, b, cursor)
+                else:
+                    scanned = _word_identifiers(doc.text, a, b, cursor, (lo, hi))
+                found.update((item[1], item) for item in scanned)
+        start, end = wider
+        names = list(dict.fromkeys(name for _, _, name in sorted(found.values())))
         if limit is None or len(names) >= limit or (start, end) == (lo, hi):
             return names if limit is None else names[:limit]
         width *= 4
 
 
-def _word_identifiers(text: str, lo: int, hi: int, cursor: int) -> list[tuple[int, int, str]]:
-    """``_tree_identifiers`` for text without a syntax tree: every word."""
+def _word_identifiers(
+    text: str, lo: int, hi: int, cursor: int, bounds: tuple[int, int]
+) -> list[tuple[int, int, str]]:
+    """``_tree_identifiers`` for text without a syntax tree: every word; one across the
+    range's ends is taken whole (within ``bounds``), as a scan of the wider range finds it."""
+    while lo > bounds[0] and (text[lo - 1].isalnum() or text[lo - 1] == "_"):
+        lo -= 1
+    while hi < bounds[1] and (text[hi].isalnum() or text[hi] == "_"):
+        hi += 1
     found = []
     for match in _WORD.finditer(text, lo, hi):
         start, end = match.span()

@@ -87,9 +87,9 @@ class SymbolIndex:
         self._by_name: dict[str, tuple[Row, ...]] = {}
         self._by_basename: dict[str, list[str]] = {}
         self._resolved: dict[tuple[str, str, Import], Binding | None] = {}
-        # A common name's rows by directory, made when first asked for and kept in step with
-        # each file's changes (``in_directories``); ``_serial`` orders rows added after that.
-        self._by_dir: dict[str, dict[str, list[tuple[int, str, Row]]]] = {}
+        # A common name's definitions by directory, made when first asked for and kept in step
+        # with each file's changes (``in_directories``); ``_serial`` orders those added later.
+        self._by_dir: dict[str, dict[str, list[tuple[int, str, Definition]]]] = {}
         self._serial = 0
         self._file_definitions: dict[str, list[Definition]] = {}
         self._chunks: dict[int, tuple[str, str, int, int, int]] = {}  # ChunkRef fields
@@ -115,7 +115,7 @@ class SymbolIndex:
             self._by_name[row[0]] = (*self._by_name.get(row[0], ()), row)
             self._serial += 1
             if (grouped := self._by_dir.get(row[0])) is not None:
-                grouped.setdefault(folder, []).append((self._serial, path, row))
+                grouped.setdefault(folder, []).append((self._serial, path, Definition(*row)))
         postings = self._postings
         for chunk_id, ref, chunk_tokens in record.chunks:
             self._chunks[chunk_id] = tuple(ref)
@@ -218,10 +218,13 @@ class SymbolIndex:
         rows = self._by_name.get(name, ())
         return [Definition(*row) for row in rows if in_file is None or in_file(row[4])]
 
-    def in_directories(self, name: str, directories: Iterable[str]) -> list[tuple[str, str, Row]]:
-        """(folder, path, row) of the definitions of ``name`` in files directly in
+    def in_directories(
+        self, name: str, directories: Iterable[str]
+    ) -> list[tuple[str, str, Definition]]:
+        """(folder, path, definition) of the definitions of ``name`` in files directly in
         ``directories``, in ``definitions``' order: a name defined in hundreds of files is
-        looked for in a few folders without testing every row (bench/bench_retrieval.py)."""
+        looked for in a few folders without testing every row, and its objects are made once,
+        not per request (bench/bench_retrieval.py)."""
         grouped = self._by_dir.get(name)
         if grouped is None:
             if len(self._by_dir) > _BY_DIR_NAMES:
@@ -230,10 +233,11 @@ class SymbolIndex:
             # ``_serial`` counts every row ever added, so it is more than these positions
             for position, row in enumerate(self._by_name.get(name, ())):
                 if (path := self._paths.get(row[4])) is not None:  # rpartition: dirname, faster
-                    grouped.setdefault(path.rpartition("/")[0], []).append((position, path, row))
+                    entry = (position, path, Definition(*row))
+                    grouped.setdefault(path.rpartition("/")[0], []).append(entry)
             self._by_dir[name] = grouped
         found = sorted((*entry, d) for d in set(directories) for entry in grouped.get(d, ()))
-        return [(folder, path, row) for _, path, row, folder in found]
+        return [(folder, path, definition) for _, path, definition, folder in found]
 
     def count(self, name: str) -> int:
         return len(self._by_name.get(name, ()))

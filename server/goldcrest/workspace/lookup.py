@@ -95,8 +95,8 @@ class Request:
             here = posixpath.dirname(self.path)
             folders = [here, *(posixpath.dirname(p) for p in self.imported)]
             return [
-                Definition(*row)
-                for folder, path, row in self.index.in_directories(name, folders)
+                definition
+                for folder, path, definition in self.index.in_directories(name, folders)
                 if (folder == here or path in self.imported)
                 and path != self.path
                 and path not in self.live
