@@ -40,6 +40,10 @@ _GROUPING_KINDS = {"namespace", "module"}
 _WORD = re.compile(r"[^\W\d]\w*")
 _WINDOW = 2048  # bytes either side of the cursor a limited scan of names starts with
 _definitions_cache: WeakKeyDictionary[Document, tuple[str, list[Definition]]] = WeakKeyDictionary()
+# The last answer per document: a completion's prompt, retrieval, the line's facts and the
+# answer's check each ask for the cursor's scopes, and a file that does not parse there is
+# parsed again to find them (milliseconds in a long file).
+_scopes_cache: WeakKeyDictionary[Document, tuple[str, int, list[Scope]]] = WeakKeyDictionary()
 _names_cache: WeakKeyDictionary[Document, tuple[list[Definition], dict[str, list[Definition]]]] = (
     WeakKeyDictionary()
 )
@@ -66,6 +70,15 @@ def enclosing_scopes(doc: Document, offset: int) -> list[Scope]:
     if tree is None:
         return []
     offset = min(max(offset, 0), len(doc.text))
+    cached = _scopes_cache.get(doc)
+    if cached is not None and cached[0] is doc.text and cached[1] == offset:
+        return list(cached[2])
+    scopes = _found_scopes(doc, tree, offset)
+    _scopes_cache[doc] = (doc.text, offset, scopes)
+    return list(scopes)
+
+
+def _found_scopes(doc: Document, tree: tree_sitter.Tree, offset: int) -> list[Scope]:
     scopes = _scopes_in(doc, tree, offset, blank_line=False)
     if not scopes and _inside_error(tree, doc.byte_at(offset)):
         text, source = doc.text, doc.source

@@ -48,7 +48,7 @@ def tokens(text: str, limit: int = MAX_TOKENS) -> tuple[str, ...]:
     """Distinct lower-case identifiers, plus the words of compound ones (``parse_header``,
     ``parseHeader`` also give ``parse`` and ``header``), in order of appearance."""
     seen: dict[str, None] = {}
-    for word in _WORD.findall(text):
+    for word in dict.fromkeys(_WORD.findall(text)):  # each word once: a repeat adds nothing
         if len(word) < 2:
             continue
         seen[word.lower()] = None
