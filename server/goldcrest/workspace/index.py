@@ -71,6 +71,18 @@ class FileRecord(NamedTuple):
 _FEW = 8
 
 
+class _Folder:
+    """One folder's definitions of a common name: (position, path, row) in the index's order,
+    and the objects made from them when the folder is first asked for (only the folders near
+    a request are, so a name in a thousand files costs a request what its folder holds)."""
+
+    __slots__ = ("made", "rows")
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, str, Row]] = []
+        self.made: list[Definition] | None = None
+
+
 def _packed(ids: tuple[int, ...]) -> int | tuple[int, ...] | array[int]:
     """The most compact (and least GC-visible) form of a postings list."""
     if len(ids) == 1:
@@ -89,7 +101,7 @@ class SymbolIndex:
         self._resolved: dict[tuple[str, str, Import], Binding | None] = {}
         # A common name's definitions by directory, made when first asked for and kept in step
         # with each file's changes (``in_directories``); ``_serial`` orders those added later.
-        self._by_dir: dict[str, dict[str, list[tuple[int, str, Definition]]]] = {}
+        self._by_dir: dict[str, dict[str, _Folder]] = {}
         self._serial = 0
         self._file_definitions: dict[str, list[Definition]] = {}
         self._chunks: dict[int, tuple[str, str, int, int, int]] = {}  # ChunkRef fields
@@ -115,7 +127,10 @@ class SymbolIndex:
             self._by_name[row[0]] = (*self._by_name.get(row[0], ()), row)
             self._serial += 1
             if (grouped := self._by_dir.get(row[0])) is not None:
-                grouped.setdefault(folder, []).append((self._serial, path, Definition(*row)))
+                group = grouped.setdefault(folder, _Folder())
+                group.rows.append((self._serial, path, row))
+                if group.made is not None:
+                    group.made.append(Definition(*row))
         postings = self._postings
         for chunk_id, ref, chunk_tokens in record.chunks:
             self._chunks[chunk_id] = tuple(ref)
@@ -150,11 +165,10 @@ class SymbolIndex:
         folder = path.rpartition("/")[0]
         for name in {row[0] for row in entry.definitions}:
             grouped = self._by_dir.get(name, {})
-            if folder in grouped:
-                kept = [e for e in grouped[folder] if e[1] != path]
-                if kept:
-                    grouped[folder] = kept
-                else:
+            if (group := grouped.get(folder)) is not None:
+                group.rows = [e for e in group.rows if e[1] != path]
+                group.made = None  # made again from the rows when next asked for
+                if not group.rows:
                     del grouped[folder]
             named = tuple(row for row in self._by_name[name] if row[4] != entry.uri)
             if named:
@@ -233,10 +247,18 @@ class SymbolIndex:
             # ``_serial`` counts every row ever added, so it is more than these positions
             for position, row in enumerate(self._by_name.get(name, ())):
                 if (path := self._paths.get(row[4])) is not None:  # rpartition: dirname, faster
-                    entry = (position, path, Definition(*row))
-                    grouped.setdefault(path.rpartition("/")[0], []).append(entry)
+                    group = grouped.setdefault(path.rpartition("/")[0], _Folder())
+                    group.rows.append((position, path, row))
             self._by_dir[name] = grouped
-        found = sorted((*entry, d) for d in set(directories) for entry in grouped.get(d, ()))
+        found: list[tuple[int, str, Definition, str]] = []
+        for directory in set(directories):
+            if (group := grouped.get(directory)) is None:
+                continue
+            if group.made is None:
+                group.made = [Definition(*row) for _, _, row in group.rows]
+            for (position, path, _), definition in zip(group.rows, group.made, strict=True):
+                found.append((position, path, definition, directory))
+        found.sort(key=lambda entry: entry[0])
         return [(folder, path, definition) for _, path, definition, folder in found]
 
     def count(self, name: str) -> int:
