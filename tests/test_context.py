@@ -337,6 +337,27 @@ def test_scopes_found_in_half_typed_code() -> None:
     ]
 
 
+def test_half_typed_code_is_parsed_again_once_per_text_and_cursor(monkeypatch) -> None:
+    """The prompt, retrieval, the line's facts and the answer's check each ask for the scopes;
+    a line that breaks the parse costs one more parse per text and cursor, not one per asker."""
+    text, offset = at("class A {\n  void m() {\n    int x = foo.|\n  }\n}\n")
+    doc = make("A.java", text)
+    parses = []
+    parse_ranges = Document.parse_ranges
+    monkeypatch.setattr(
+        Document, "parse_ranges", lambda self, *a: parses.append(1) or parse_ranges(self, *a)
+    )
+    first = enclosing_scopes(doc, offset)
+    assert [s.name for s in first] == ["m", "A"] and len(parses) == 1
+    first.clear()  # a caller's list is its own
+    assert [s.name for s in enclosing_scopes(doc, offset)] == ["m", "A"] and len(parses) == 1
+    enclosing_scopes(doc, offset - 1)
+    assert len(parses) == 2  # another cursor
+    doc.apply_change((2, 8), (2, 9), "y")  # ``int y = foo.``: still broken
+    assert [s.name for s in enclosing_scopes(doc, offset)] == ["m", "A"]
+    assert len(parses) == 3  # another text
+
+
 def test_rust_impl_and_arrow_function_scopes() -> None:
     text, offset = at("impl Stack {\n    pub fn push(&mut self, v: i32) {\n        |\n    }\n}\n")
     scopes = enclosing_scopes(make("s.rs", text), offset)
