@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from itertools import chain
 from weakref import WeakKeyDictionary
 
@@ -141,18 +141,21 @@ def enclosing_block_range(doc: Document, offset: int) -> tuple[int, int]:
     return 0, len(doc.text)
 
 
-@lru_cache(maxsize=8192)
-def _is_keyword(language: tree_sitter.Language, word: str) -> bool:
-    return bool(language.id_for_node_kind(word, False))
-
-
 @cache
 def _identifier_queries(
     language: tree_sitter.Language, parser_name: str
-) -> tuple[tree_sitter.Query, tree_sitter.Query | None]:
+) -> tuple[tree_sitter.Query, tree_sitter.Query | None, frozenset[str]]:
     """Queries for a grammar's identifier nodes and for the names declarations are made with
-    (``def name``: not a use of the name); tree-sitter runs them in C, where a walk of a long
+    (``def name``: not a use of the name), and its keywords (the words of its anonymous
+    nodes: ``print`` in Python's); tree-sitter runs the queries in C, where a walk of a long
     function's nodes in Python cost milliseconds (bench/bench_retrieval.py)."""
+    keywords = frozenset(
+        kind
+        for i in range(1, language.node_kind_count)
+        if (kind := language.node_kind_for_id(i))
+        and not language.node_kind_is_named(i)
+        and language.node_kind_is_visible(i)
+    )
     kinds = sorted(
         {
             kind
@@ -174,7 +177,7 @@ def _identifier_queries(
             continue  # a declaration without a "name" field
         patterns.append(pattern)
     declared = tree_sitter.Query(language, "\n".join(patterns)) if patterns else None
-    return identifiers, declared
+    return identifiers, declared, keywords
 
 
 def _captured(query: tree_sitter.Query, root: Node, lo: int, hi: int) -> list[Node]:
@@ -192,7 +195,8 @@ def _tree_identifiers(
     language = ts_language(doc.language)
     if language is None:
         return []
-    identifiers, declared = _identifier_queries(language, doc.language.parser_name or "")
+    parser_name = doc.language.parser_name or ""
+    identifiers, declared, keywords = _identifier_queries(language, parser_name)
     root = tree.root_node
     skip = {}
     for node in _captured(declared, root, lo, hi) if declared is not None else ():
@@ -208,7 +212,7 @@ def _tree_identifiers(
         if skip and skip.get((start, end)) == node.type:
             continue  # the name a declaration is made with
         name = source[start:end].decode("utf-8", "replace")
-        if not _is_keyword(language, name):
+        if name not in keywords:
             distance = 0 if start <= cursor <= end else min(abs(cursor - start), abs(cursor - end))
             found.append((distance, start, name))
     return found
