@@ -9,7 +9,6 @@ shows at once. Only lookups happen here; all parsing was done by the indexer bef
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -204,13 +203,18 @@ def guess(request: Request, candidates: list[Definition], language: str) -> list
     (reached through an attribute), and only when few files, or the nearest ones, define it."""
     if language in RESOLVED_LANGUAGES:
         candidates = [d for d in candidates if d.kind == "method"]
-    files = {request.file_of(d) for d in candidates}
-    if len(files) > AMBIGUOUS:
-        here = posixpath.dirname(request.path)
-        candidates = [d for d in candidates if posixpath.dirname(request.file_of(d) or "") == here]
-        if len({request.file_of(d) for d in candidates}) > AMBIGUOUS:
+    paths = [request.file_of(d) or "" for d in candidates]  # looked up once: names repeat
+    if len(set(paths)) > AMBIGUOUS:
+        here = _folder(request.path)
+        near = [(d, p) for d, p in zip(candidates, paths, strict=True) if p and _folder(p) == here]
+        if len({p for _, p in near}) > AMBIGUOUS:
             return []
+        candidates = [d for d, _ in near]
     return candidates
+
+
+def _folder(path: str) -> str:
+    return path.rpartition("/")[0]  # ``posixpath.dirname`` without its checks: in a loop
 
 
 def with_constructor(request: Request, definition: Definition) -> list[Definition]:
