@@ -149,24 +149,17 @@ def _identifier_queries(
     (``def name``: not a use of the name), and its keywords (the words of its anonymous
     nodes: ``print`` in Python's); tree-sitter runs the queries in C, where a walk of a long
     function's nodes in Python cost milliseconds (bench/bench_retrieval.py)."""
-    keywords = frozenset(
-        kind
-        for i in range(1, language.node_kind_count)
-        if (kind := language.node_kind_for_id(i))
-        and not language.node_kind_is_named(i)
-        and language.node_kind_is_visible(i)
-    )
-    kinds = sorted(
-        {
-            kind
-            for i in range(language.node_kind_count)
-            if (kind := language.node_kind_for_id(i))
-            and kind.endswith("identifier")
-            and kind != "statement_identifier"
-            and language.node_kind_is_named(i)
-            and language.node_kind_is_visible(i)
-        }
-    )
+    keywords: set[str] = set()
+    kinds: list[str] = []
+    for i in range(1, language.node_kind_count):
+        kind = language.node_kind_for_id(i)
+        if not kind or not language.node_kind_is_visible(i):
+            continue
+        if not language.node_kind_is_named(i):
+            keywords.add(kind)
+        elif kind.endswith("identifier") and kind != "statement_identifier":
+            kinds.append(kind)
+    kinds = sorted(set(kinds))
     identifiers = tree_sitter.Query(language, f"[{' '.join(f'({k})' for k in kinds)}] @name")
     patterns = []
     for kind in declaration_types(parser_name):
@@ -177,7 +170,7 @@ def _identifier_queries(
             continue  # a declaration without a "name" field
         patterns.append(pattern)
     declared = tree_sitter.Query(language, "\n".join(patterns)) if patterns else None
-    return identifiers, declared, keywords
+    return identifiers, declared, frozenset(keywords)
 
 
 def _captured(query: tree_sitter.Query, root: Node, lo: int, hi: int) -> list[Node]:

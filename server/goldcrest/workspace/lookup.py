@@ -20,6 +20,7 @@ from goldcrest.documents import Document
 from goldcrest.languages import language_for
 
 from .imports import STAR, Binding, Import, imports_of
+from .index import folder_of
 
 if TYPE_CHECKING:
     from .retrieval import Workspace
@@ -53,7 +54,6 @@ class Request:
             for definition in definitions_of(other):
                 self.live_named.setdefault(definition.name, []).append(definition)
         self.roots = [r.as_posix().rstrip("/") + "/" for r in ws.roots]
-        self._files: dict[str, list[Definition]] = {}
         self.bound, self.imported, self.modules = bindings(self)
 
     def where(self, path: str) -> str:
@@ -72,9 +72,7 @@ class Request:
         doc = self.doc if path == self.path else self.live.get(path)
         if doc is not None:
             return definitions_of(doc)
-        if path not in self._files:
-            self._files[path] = self.index.file_definitions(path)
-        return self._files[path]
+        return self.index.file_definitions(path)  # kept by the index across requests
 
     def imports_in(self, path: str) -> tuple[str, Sequence[Import]]:
         """(language id, imports) of a file, live when it is open."""
@@ -92,8 +90,8 @@ class Request:
         imports and in its own directory."""
         live = self.live_named.get(name, [])
         if self.index.count(name) > _COMMON:
-            here = posixpath.dirname(self.path)
-            folders = [here, *(posixpath.dirname(p) for p in self.imported)]
+            here = folder_of(self.path)
+            folders = [here, *(folder_of(p) for p in self.imported)]
             return [
                 definition
                 for folder, path, definition in self.index.in_directories(name, folders)

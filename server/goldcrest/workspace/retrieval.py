@@ -21,7 +21,7 @@ from goldcrest.documents import Document
 
 from .extract import tokens
 from .imports import RESOLVED_LANGUAGES, Import
-from .index import ChunkRef, SymbolIndex
+from .index import ChunkRef, SymbolIndex, folder_of
 from .lookup import Request, path_of_uri
 from .offer import Offered
 
@@ -205,16 +205,14 @@ def guess(request: Request, candidates: list[Definition], language: str) -> list
         candidates = [d for d in candidates if d.kind == "method"]
     paths = [request.file_of(d) or "" for d in candidates]  # looked up once: names repeat
     if len(set(paths)) > AMBIGUOUS:
-        here = _folder(request.path)
-        near = [(d, p) for d, p in zip(candidates, paths, strict=True) if p and _folder(p) == here]
+        here = folder_of(request.path)
+        near = [
+            (d, p) for d, p in zip(candidates, paths, strict=True) if p and folder_of(p) == here
+        ]
         if len({p for _, p in near}) > AMBIGUOUS:
             return []
         candidates = [d for d, _ in near]
     return candidates
-
-
-def _folder(path: str) -> str:
-    return path.rpartition("/")[0]  # ``posixpath.dirname`` without its checks: in a loop
 
 
 def with_constructor(request: Request, definition: Definition) -> list[Definition]:
