@@ -24,7 +24,7 @@ async def test_a_common_name_is_found_beside_the_file_and_in_its_imports(tmp_pat
     async with indexed_at(tmp_path, FILES, "app/main.py", MAIN) as (ws, doc):
         request = Request(ws, doc, len(MAIN) - 1, str(Path(doc.uri[7:])), [doc])
         assert ws.index.count("setup") > _COMMON
-        found = [request.where(request.file_of(d)) for d in request.named("setup")]
+        found = [request.where(path) for _, path in request.located("setup")]
         order = [request.where(ws.index.path_of(row[4])) for row in ws.index._by_name["setup"]]
         expected = ["app/helpers.py", "app/other.py", "lib/extra.py"]
         assert found == [w for w in order if w in expected]  # the index's order
@@ -35,7 +35,7 @@ async def test_a_common_name_is_found_beside_the_file_and_in_its_imports(tmp_pat
             FileRecord(str(ws.roots[0] / "app/helpers.py"), helpers._replace(definitions=()), ())
         )
         again = Request(ws, doc, len(MAIN) - 1, str(Path(doc.uri[7:])), [doc])
-        assert sorted(again.where(again.file_of(d)) for d in again.named("setup")) == [
+        assert sorted(again.where(path) for _, path in again.located("setup")) == [
             "app/other.py",
             "lib/extra.py",
         ]
@@ -77,3 +77,38 @@ async def test_the_grouping_follows_edits_without_being_made_again(tmp_path: Pat
             "helpers.py",
         ]
         assert sum(p.endswith("p03.py") for _, p in kept) == 2
+
+
+async def test_a_names_kept_definitions_follow_edits(tmp_path: Path):
+    """``located`` keeps a name's objects across requests: an unrelated edit keeps them, and
+    an edit to a file defining the name (changed, added, removed) is seen, in the index's
+    order, as a lookup made afresh sees it."""
+    files = {"app/a.py": "def tool():\n    pass\n", "lib/b.py": "def tool(x):\n    pass\n"}
+    async with indexed_at(tmp_path, files, "app/main.py", MAIN) as (ws, _):
+        index, root = ws.index, ws.roots[0].as_posix()
+        template = index.files[f"{root}/app/a.py"]
+
+        def put(relative: str, count: int) -> None:
+            uri = f"file://{root}/{relative}"
+            rows = tuple((*template.definitions[0][:4], uri, 3 * n, 3 * n + 1,
+                          *template.definitions[0][7:]) for n in range(count))  # fmt: skip
+            entry = template._replace(uri=uri, definitions=rows)
+            index.add(FileRecord(f"{root}/{relative}", entry, ()))
+
+        def afresh() -> list[tuple[str, int]]:
+            index._located.clear()
+            return [(path, d.start_line) for d, path in index.located("tool")]
+
+        kept = index.located("tool")
+        put("other/unrelated.py", 0)
+        assert index.located("tool") is kept  # nothing of ``tool`` changed
+        for change in (lambda: put("lib/b.py", 2), lambda: put("app/new.py", 1),
+                       lambda: index.remove(f"{root}/app/a.py")):  # fmt: skip
+            change()
+            now = [(path, d.start_line) for d, path in index.located("tool")]
+            assert now == afresh()
+        assert [(p.removeprefix(root + "/"), line) for p, line in now] == [
+            ("lib/b.py", 0),
+            ("lib/b.py", 3),
+            ("app/new.py", 0),
+        ]

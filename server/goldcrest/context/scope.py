@@ -142,13 +142,14 @@ def enclosing_block_range(doc: Document, offset: int) -> tuple[int, int]:
 
 
 @cache
-def _identifier_queries(
+def _identifier_query(
     language: tree_sitter.Language, parser_name: str
-) -> tuple[tree_sitter.Query, tree_sitter.Query | None, frozenset[str]]:
-    """Queries for a grammar's identifier nodes and for the names declarations are made with
-    (``def name``: not a use of the name), and its keywords (the words of its anonymous
-    nodes: ``print`` in Python's); tree-sitter runs the queries in C, where a walk of a long
-    function's nodes in Python cost milliseconds (bench/bench_retrieval.py)."""
+) -> tuple[tree_sitter.Query, frozenset[str]]:
+    """One query for a grammar's identifier nodes (``@name``) and for the names declarations
+    are made with (``@declared``: ``def name`` is not a use of the name), and its keywords (the
+    words of its anonymous nodes: ``print`` in Python's). tree-sitter runs it in C, where a walk
+    of a long function's nodes in Python cost milliseconds; one query walks the range once, where
+    two walked it twice (bench/bench_retrieval.py)."""
     keywords: set[str] = set()
     kinds: list[str] = []
     for i in range(1, language.node_kind_count):
@@ -159,26 +160,15 @@ def _identifier_queries(
             keywords.add(kind)
         elif kind.endswith("identifier") and kind != "statement_identifier":
             kinds.append(kind)
-    kinds = sorted(set(kinds))
-    identifiers = tree_sitter.Query(language, f"[{' '.join(f'({k})' for k in kinds)}] @name")
-    patterns = []
+    patterns = [f"[{' '.join(f'({k})' for k in sorted(set(kinds)))}] @name"]
     for kind in declaration_types(parser_name):
-        pattern = f"({kind} name: (_) @name)"
+        pattern = f"({kind} name: (_) @declared)"
         try:
             tree_sitter.Query(language, pattern)
         except (tree_sitter.QueryError, ValueError):
             continue  # a declaration without a "name" field
         patterns.append(pattern)
-    declared = tree_sitter.Query(language, "\n".join(patterns)) if patterns else None
-    return identifiers, declared, frozenset(keywords)
-
-
-def _captured(query: tree_sitter.Query, root: Node, lo: int, hi: int) -> list[Node]:
-    cursor = tree_sitter.QueryCursor(query)
-    cursor.set_byte_range(lo, hi)
-    found = cursor.captures(root).get("name", [])
-    found.sort(key=lambda n: (n.start_byte, -n.end_byte))  # captures come grouped by pattern
-    return found
+    return tree_sitter.Query(language, "\n".join(patterns)), frozenset(keywords)
 
 
 def _tree_identifiers(
@@ -188,16 +178,17 @@ def _tree_identifiers(
     language = ts_language(doc.language)
     if language is None:
         return []
-    parser_name = doc.language.parser_name or ""
-    identifiers, declared, keywords = _identifier_queries(language, parser_name)
-    root = tree.root_node
-    skip = {}
-    for node in _captured(declared, root, lo, hi) if declared is not None else ():
-        skip[node.start_byte, node.end_byte] = node.type
+    query, keywords = _identifier_query(language, doc.language.parser_name or "")
+    query_cursor = tree_sitter.QueryCursor(query)
+    query_cursor.set_byte_range(lo, hi)
+    captured = query_cursor.captures(tree.root_node)
+    skip = {(node.start_byte, node.end_byte): node.type for node in captured.get("declared", ())}
+    identifiers = captured.get("name", [])
+    identifiers.sort(key=lambda n: (n.start_byte, -n.end_byte))  # grouped by pattern, not sorted
     source = doc.source
     found = []
     outer = -1  # the end of the last identifier seen: ``a::b`` is one name, not three
-    for node in _captured(identifiers, root, lo, hi):
+    for node in identifiers:
         start, end = node.start_byte, node.end_byte
         if start < outer or end <= lo or start >= hi:
             continue

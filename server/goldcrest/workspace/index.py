@@ -26,6 +26,7 @@ _K1, _B = 1.2, 0.75
 _RESOLVED_CACHE = 20_000
 _BY_DIR_NAMES = 2_000  # common names whose rows are kept grouped by directory
 _FILE_DEFINITIONS = 512  # files whose definitions are kept as objects (``file_definitions``)
+_LOCATED_NAMES = 4_096  # names whose definitions are kept as objects (``located``)
 MAX_POSTINGS = 5_000
 """Most posting entries one similarity query visits: rare terms first, common ones dropped."""
 MIN_SHARE = 0.2
@@ -110,6 +111,7 @@ class SymbolIndex:
         self._by_dir: dict[str, dict[str, _Folder]] = {}
         self._serial = 0
         self._file_definitions: dict[str, list[Definition]] = {}
+        self._located: dict[str, list[tuple[Definition, str]]] = {}
         self._chunks: dict[int, tuple[str, str, int, int, int]] = {}  # ChunkRef fields
         # Postings: one chunk id, a tuple of a few, or an array of many.
         self._postings: dict[str, int | tuple[int, ...] | array[int]] = {}
@@ -131,6 +133,7 @@ class SymbolIndex:
         folder = folder_of(path)
         for row in entry.definitions:
             self._by_name[row[0]] = (*self._by_name.get(row[0], ()), row)
+            self._located.pop(row[0], None)
             self._serial += 1
             if (grouped := self._by_dir.get(row[0])) is not None:
                 group = grouped.setdefault(folder, _Folder())
@@ -170,6 +173,7 @@ class SymbolIndex:
         self._file_definitions.pop(path, None)
         folder = folder_of(path)
         for name in {row[0] for row in entry.definitions}:
+            self._located.pop(name, None)
             grouped = self._by_dir.get(name, {})
             if (group := grouped.get(folder)) is not None:
                 group.rows = [e for e in group.rows if e[1] != path]
@@ -237,6 +241,22 @@ class SymbolIndex:
         (tested before any object is made: a common name has thousands)."""
         rows = self._by_name.get(name, ())
         return [Definition(*row) for row in rows if in_file is None or in_file(row[4])]
+
+    def located(self, name: str) -> list[tuple[Definition, str]]:
+        """(definition, path) of every definition of ``name``, in ``definitions``' order; the
+        objects kept for the names asked for lately (a request asks for its forty names, and
+        the next request for most of them again). Callers must not change the list."""
+        found = self._located.get(name)
+        if found is None:
+            if len(self._located) >= _LOCATED_NAMES:
+                self._located.clear()
+            paths = self._paths
+            found = self._located[name] = [
+                (Definition(*row), path)
+                for row in self._by_name.get(name, ())
+                if (path := paths.get(row[4])) is not None
+            ]
+        return found
 
     def in_directories(
         self, name: str, directories: Iterable[str]

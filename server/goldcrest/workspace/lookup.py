@@ -84,27 +84,26 @@ class Request:
             return entry.language, [Import._make(i) for i in entry.imports]
         return language_for(None, path).id, ()
 
-    def named(self, name: str) -> list[Definition]:
-        """Definitions of ``name`` in other files, open ones as the editor has them. A name
-        defined everywhere (``__init__``, ``get``) is looked for only in the files this one
-        imports and in its own directory."""
-        live = self.live_named.get(name, [])
+    def located(self, name: str) -> list[tuple[Definition, str | None]]:
+        """(definition, file path) of ``name`` in other files, open ones as the editor has
+        them. A name defined everywhere (``__init__``, ``get``) is looked for only in the files
+        this one imports and in its own directory."""
+        live = [(d, self.file_of(d)) for d in self.live_named.get(name, ())]
         if self.index.count(name) > _COMMON:
             here = folder_of(self.path)
             folders = [here, *(folder_of(p) for p in self.imported)]
             return [
-                definition
+                (definition, path)
                 for folder, path, definition in self.index.in_directories(name, folders)
                 if (folder == here or path in self.imported)
                 and path != self.path
                 and path not in self.live
             ] + live
-
-        def wanted(uri: str) -> bool:
-            path = self.index.path_of(uri)
-            return path is not None and path != self.path and path not in self.live
-
-        return self.index.definitions(name, wanted) + live
+        return [
+            (definition, path)
+            for definition, path in self.index.located(name)
+            if path != self.path and path not in self.live
+        ] + live
 
     def defined(self, path: str, name: str) -> list[Definition]:
         """Top-level definitions of ``name`` in one file (without building all of its)."""

@@ -40,12 +40,12 @@ def lookup(request: Request, name: str) -> list[Definition]:
     if name in request.bound:
         return request.follow(request.bound[name])
     own = [d for d in request.definitions_in(request.path) if d.name == name]
-    others = request.named(name)
-    imported = [d for d in others if request.file_of(d) in request.imported]
+    others = request.located(name)
+    imported = [d for d, path in others if path in request.imported]
     found = own + (imported or guess(request, others, request.doc.language.id))
-    classes = [d for d in others if d.kind in CLASS_KINDS]
-    if not found and len({request.file_of(d) for d in classes}) == 1:
-        return classes  # one class of that name (imported inside a function, say)
+    classes = [(d, path) for d, path in others if d.kind in CLASS_KINDS]
+    if not found and len({path for _, path in classes}) == 1:
+        return [d for d, _ in classes]  # one class of that name (imported inside a function, say)
     return found
 
 

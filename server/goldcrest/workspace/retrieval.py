@@ -198,21 +198,21 @@ class Workspace(Protocol):
     def rerank(self) -> Rerank | None: ...
 
 
-def guess(request: Request, candidates: list[Definition], language: str) -> list[Definition]:
-    """By-name candidates worth showing: in languages with explicit imports only methods
-    (reached through an attribute), and only when few files, or the nearest ones, define it."""
+def guess(
+    request: Request, candidates: list[tuple[Definition, str | None]], language: str
+) -> list[Definition]:
+    """By-name candidates worth showing (``Request.located``): in languages with explicit
+    imports only methods (reached through an attribute), and only when few files, or the
+    nearest ones, define it."""
     if language in RESOLVED_LANGUAGES:
-        candidates = [d for d in candidates if d.kind == "method"]
-    paths = [request.file_of(d) or "" for d in candidates]  # looked up once: names repeat
-    if len(set(paths)) > AMBIGUOUS:
+        candidates = [(d, p) for d, p in candidates if d.kind == "method"]
+    if len({p for _, p in candidates}) > AMBIGUOUS:
         here = folder_of(request.path)
-        near = [
-            (d, p) for d, p in zip(candidates, paths, strict=True) if p and folder_of(p) == here
-        ]
+        near = [(d, p) for d, p in candidates if p and folder_of(p) == here]
         if len({p for _, p in near}) > AMBIGUOUS:
             return []
-        candidates = [d for d, _ in near]
-    return candidates
+        candidates = near
+    return [d for d, _ in candidates]
 
 
 def with_constructor(request: Request, definition: Definition) -> list[Definition]:
@@ -248,8 +248,8 @@ def _used(
     for rank, name in enumerate(names):
         if name in bound:
             continue
-        candidates = request.named(name)
-        direct = [d for d in candidates if request.file_of(d) in imported]
+        candidates = request.located(name)
+        direct = [d for d, path in candidates if path in imported]
         for definition in direct:
             found += [(_USED, rank, d) for d in with_constructor(request, definition)]
         if not direct:
@@ -313,7 +313,7 @@ def _class_members(request: Request, visible: tuple[int, int]) -> list[tuple[int
         if base in bound:
             classes = request.follow(bound[base])
         else:
-            classes = guess(request, request.named(base), "")
+            classes = guess(request, request.located(base), "")
         for definition in classes:
             path = request.file_of(definition)
             if definition.kind == "class" and path:
