@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import random
 import re
 import time
+import weakref
 
 import pytest
 
+from goldcrest.context.scope import definitions_of, enclosing_scopes, identifiers_near
 from goldcrest.documents import (
     MAX_PARSE_BYTES,
     Document,
@@ -378,3 +381,26 @@ def test_edits_are_parsed_once_when_the_tree_is_asked_for() -> None:
     assert not doc._stale and doc.take_sync_seconds() > 0 and doc.take_sync_seconds() == 0
     fresh = new_parser(doc.language).parse(doc.text.encode())
     assert str(tree.root_node) == str(fresh.root_node)
+
+
+def test_a_closed_document_is_freed_at_once_not_by_the_garbage_collector() -> None:
+    """Its tree and text go when the editor closes it (or a request's copy is dropped), not
+    inside whichever later request the collector happens to run in."""
+    store = DocumentStore()
+    text = "class A:\n    def f(self, x):\n        return helper(x)\n" * 40
+    doc = store.open("file:///tmp/freed.py", "python", 1, text)
+    offset = text.index("helper")
+    definitions_of(doc)
+    enclosing_scopes(doc, offset)
+    identifiers_near(doc, offset, limit=10)
+    view, edited = doc.around(offset), doc.edited(offset, offset, "x")
+    assert view.whole is doc and edited.whole is doc and doc.whole is doc
+    definitions_of(view)
+    gone = weakref.ref(doc), weakref.ref(view), weakref.ref(edited)
+    gc.disable()
+    try:
+        store.close("file:///tmp/freed.py")
+        del doc, view, edited
+        assert [ref() for ref in gone] == [None, None, None]
+    finally:
+        gc.enable()

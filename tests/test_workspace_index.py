@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 from types import SimpleNamespace
@@ -303,3 +304,25 @@ async def test_a_failed_embedding_model_leaves_the_lexical_order_final(project, 
     assert embedder.rerank("merge sort", scored) == scored  # final: the prompt may keep it
     assert index.rerank is None
     await index.aclose()
+
+
+async def test_the_index_tables_stay_out_of_the_young_generation(tmp_path: Path):
+    """After a full collection, the big tables stay tracked where they are: an exact dict of
+    untracked tuples would be untracked, and the next file added would track it again in the
+    youngest generation, whose next collection visits every entry (milliseconds, in a request)."""
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "a.py").write_text("def helper(x):\n    return x + 1\n")
+    ws = WorkspaceIndex([root], tmp_path / "index.sqlite", IndexOptions())
+    await ws.build()
+    try:
+        index = ws.index
+        tables = (index.files, index._by_name, index._chunks, index._postings)
+        gc.collect()
+        (root / "b.py").write_text("def other(y):\n    return helper(y)\n")
+        await ws.update([str(root / "b.py")])
+        young = {id(o) for o in gc.get_objects(generation=0)}
+        assert all(gc.is_tracked(t) and id(t) not in young for t in tables)
+        assert index.definitions("other")
+    finally:
+        await ws.aclose()

@@ -69,7 +69,7 @@ class Document:
         self.version = version
         self.too_large = False
         self.binary = False
-        self.whole = self
+        self._whole: Document | None = None  # set on copies; not ``self``: see ``whole``
         self.region: regions.Region | None = None  # set on a copy made by ``around``
         self._tree: tree_sitter.Tree | None = None
         self._stale = False  # ``_tree`` has the edits since its parse applied, not parsed
@@ -77,6 +77,13 @@ class Document:
         self._sync_s = 0.0
         self._parser = new_parser(language)
         self._set_text(text)
+
+    @property
+    def whole(self) -> Document:
+        """The live document behind a copy (itself if it is not one). Not kept as a reference
+        to itself: that cycle left a closed document, tree and all, to the garbage collector,
+        which freed it inside some later request (bench/bench_retrieval.py)."""
+        return self if self._whole is None else self._whole
 
     @property
     def tree(self) -> tree_sitter.Tree | None:
@@ -135,7 +142,7 @@ class Document:
         view._source = source
         self._readers.add(view)  # (the set is the buffer owner's, shared by its copies)
         view._index = self._index.snapshot()
-        view.whole = self.whole
+        view._whole = self.whole
         region = self._region(start, end)
         if region is not None and 2 * region.line_count < self.line_count:
             began = time.perf_counter()
@@ -153,7 +160,8 @@ class Document:
         copy_._source, copy_._readers = None, weakref.WeakSet()  # its own, when needed
         copy_._index = self._index.copy()
         copy_._owned = False  # the tree is shared until the copy's edit copies it
-        copy_.region, copy_._sync_s = None, 0.0  # (``whole`` stays: definitions are shared)
+        copy_.region, copy_._sync_s = None, 0.0
+        copy_._whole = self.whole  # definitions are shared
         first, last = self.position_at(start), self.position_at(end)
         copy_.apply_change(first, last, text)
         return copy_

@@ -97,13 +97,25 @@ def _packed(ids: tuple[int, ...]) -> int | tuple[int, ...] | array[int]:
     return ids if len(ids) <= _FEW else array("i", ids)
 
 
+class _Table(dict):  # type: ignore[type-arg]
+    """A dict the garbage collector never untracks (it untracks only exact dicts).
+
+    A full collection untracks an exact dict whose values are all untracked (tuples of strings
+    and numbers); the next file added puts a new tuple in, which tracks the dict again in the
+    youngest generation, where the next young collection visits every entry: 10 ms for the
+    index's chunks, inside some request (bench/bench_retrieval.py). A table stays tracked in
+    the oldest generation, which only the rare full collections visit."""
+
+    __slots__ = ()
+
+
 class SymbolIndex:
     """Everything retrieval and workspace/symbol look up, kept in step file by file."""
 
     def __init__(self) -> None:
-        self.files: dict[str, FileEntry] = {}
+        self.files: dict[str, FileEntry] = _Table()
         self._paths: dict[str, str] = {}  # uri -> path
-        self._by_name: dict[str, tuple[Row, ...]] = {}
+        self._by_name: dict[str, tuple[Row, ...]] = _Table()
         self._by_basename: dict[str, list[str]] = {}
         self._resolved: dict[tuple[str, str, Import], Binding | None] = {}
         # A common name's definitions by directory, made when first asked for and kept in step
@@ -112,9 +124,9 @@ class SymbolIndex:
         self._serial = 0
         self._file_definitions: dict[str, list[Definition]] = {}
         self._located: dict[str, list[tuple[Definition, str]]] = {}
-        self._chunks: dict[int, tuple[str, str, int, int, int]] = {}  # ChunkRef fields
+        self._chunks: dict[int, tuple[str, str, int, int, int]] = _Table()  # ChunkRef fields
         # Postings: one chunk id, a tuple of a few, or an array of many.
-        self._postings: dict[str, int | tuple[int, ...] | array[int]] = {}
+        self._postings: dict[str, int | tuple[int, ...] | array[int]] = _Table()
         self._total_size = 0
         self._stale = 0  # posting entries of removed chunks, dropped by compact()
 
@@ -387,8 +399,17 @@ class SymbolIndex:
         # milliseconds, and an array per short term a millisecond more (bench_retrieval.py).
         ids = np.concatenate([*arrays, np.array(few, dtype=np.intc)])
         idfs = np.concatenate([np.repeat(array_idfs, array_sizes), np.array(few_idfs)])
-        chunk_ids, where = np.unique(ids, return_inverse=True)
-        weights = np.bincount(where, weights=idfs)
+        # np.unique(ids, return_inverse=True) written out: its checks and wrapping cost more
+        # than the sort itself at these sizes (bench/bench_retrieval.py).
+        order = ids.argsort()
+        ranked = ids[order]
+        first = np.empty(len(ranked), dtype=bool)
+        first[0] = True
+        np.not_equal(ranked[1:], ranked[:-1], out=first[1:])
+        chunk_ids = ranked[first]
+        where = np.empty(len(ranked), dtype=np.intp)
+        where[order] = np.cumsum(first) - 1
+        weights = np.bincount(where, weights=idfs)  # summed in the postings' order
         average = self._total_size / count
         threshold = max(MIN_SHARE * total, heaviest * 1.001)
         heap = []  # (-score, chunk id): popped best first, so ``skip`` sees only the best few
