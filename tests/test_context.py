@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from goldcrest.context.scope import (
+    _REACH,
     definitions_of,
     enclosing_block_range,
     enclosing_scopes,
@@ -397,7 +398,8 @@ def test_identifiers_near_without_a_grammar_uses_a_line_window() -> None:
 def test_the_nearest_names_of_a_long_function_are_those_a_full_scan_ranks_first() -> None:
     """With a limit the scan starts around the cursor and widens: the same names, in the same
     order, as the head of the whole function's list, whether or not the window is widened
-    (and in text without a grammar, where a word must not be cut at the window's edge)."""
+    (and in text without a grammar, where a word must not be cut at the window's edge), up to
+    ``_REACH`` bytes either side."""
     python = "    value_{i} = helper_{j}(value_{k}, shared_{m})\n"
     javascript = "  const value_{i} = helper_{j}(value_{k}, obj.field_{m});\n"
     for filename, line, span in (
@@ -418,7 +420,21 @@ def test_the_nearest_names_of_a_long_function_are_those_a_full_scan_ranks_first(
                 assert len(full) > 400
                 for limit in (1, 10, 40, 500, 2000):
                     limited = identifiers_near(doc, offset, **span, limit=limit)
-                    assert limited == full[:limit], (filename, line_number, column, limit)
+                    where = (filename, line_number, column, limit)
+                    assert limited == full[: len(limited)], where
+                    assert len(limited) == limit if limit <= 40 else len(limited) <= limit, where
+
+
+def test_a_limited_scan_of_names_stops_at_its_reach() -> None:
+    """A name used only farther than ``_REACH`` bytes from the cursor is not near it: the
+    limited scan (retrieval's) leaves it out; the whole function's list has it."""
+    filler = "    total = total + step\n" * (_REACH // 20)
+    text = "def work(step):\n    far_away_name = 1\n" + filler + "    total = st\n" + filler
+    doc = make("far.py", text)
+    offset = text.index("total = st\n") + len("total = st")
+    assert "far_away_name" in identifiers_near(doc, offset)
+    near = identifiers_near(doc, offset, limit=40)
+    assert "far_away_name" not in near and near[:2] == ["st", "total"]
 
 
 def test_used_definitions_across_open_documents() -> None:

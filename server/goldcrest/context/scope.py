@@ -39,6 +39,7 @@ _FUNCTION_KINDS = {"function", "method"}
 _GROUPING_KINDS = {"namespace", "module"}
 _WORD = re.compile(r"[^\W\d]\w*")
 _WINDOW = 2048  # bytes either side of the cursor a limited scan of names starts with
+_REACH = 8192  # and the farthest it widens to
 _definitions_cache: WeakKeyDictionary[Document, tuple[str, list[Definition]]] = WeakKeyDictionary()
 # The last answer per document: a completion's prompt, retrieval, the line's facts and the
 # answer's check each ask for the cursor's scopes, and a file that does not parse there is
@@ -231,7 +232,9 @@ def _identifiers_near(
     """With ``limit``, the scan starts in a window around the cursor and widens until it holds
     ``limit`` names: a name found there is nearer than any outside it, so they are the names a
     scan of the whole function ranks first, and a 300-line function costs what a short one
-    does (bench/bench_retrieval.py)."""
+    does (bench/bench_retrieval.py). It stops at ``_REACH`` bytes either side: a long function
+    with few names was scanned whole (5 ms) for names hundreds of lines away, which changed
+    no fact at any cross-file eval item (1 of the bench's 400 cursors)."""
     function = next((s for s in scopes if s.kind in _FUNCTION_KINDS), None)
     if function is not None:
         lo, hi = function.start, function.end
@@ -259,8 +262,10 @@ def _identifiers_near(
                 found.update((item[1], item) for item in scanned)
         start, end = wider
         names = list(dict.fromkeys(name for _, _, name in sorted(found.values())))
-        if limit is None or len(names) >= limit or (start, end) == (lo, hi):
-            return names if limit is None else names[:limit]
+        if limit is None:
+            return names
+        if len(names) >= limit or (start, end) == (lo, hi) or width >= _REACH:
+            return names[:limit]
         width *= 4
 
 
