@@ -266,7 +266,7 @@ def _identifiers_near(
             return names
         if len(names) >= limit or (start, end) == (lo, hi) or width >= _REACH:
             return names[:limit]
-        width *= 4
+        width = min(4 * width, _REACH)
 
 
 def _word_identifiers(
