@@ -246,13 +246,9 @@ class SymbolIndex:
     def named(self, basename: str) -> Sequence[str]:
         return self._by_basename.get(basename, ())
 
-    def definitions(
-        self, name: str, in_file: Callable[[str], bool] | None = None
-    ) -> list[Definition]:
-        """Definitions of ``name``, optionally only those whose file URI passes ``in_file``
-        (tested before any object is made: a common name has thousands)."""
-        rows = self._by_name.get(name, ())
-        return [Definition(*row) for row in rows if in_file is None or in_file(row[4])]
+    def definitions(self, name: str) -> list[Definition]:
+        """Definitions of ``name``, in the order their files were added."""
+        return [definition for definition, _ in self.located(name)]
 
     def located(self, name: str) -> list[tuple[Definition, str]]:
         """(definition, path) of every definition of ``name``, in ``definitions``' order; the

@@ -111,9 +111,7 @@ class Request:
         if doc is not None:
             found = [d for d in definitions_of(doc) if d.name == name]
         else:
-            entry = self.index.files.get(path)
-            uri = entry.uri if entry else None
-            found = self.index.definitions(name, lambda u: u == uri) if uri else []
+            found = [d for d, where in self.index.located(name) if where == path]
         return [d for d in found if d.container is None]
 
     def follow(self, binding: Binding, depth: int = 3) -> list[Definition]:
