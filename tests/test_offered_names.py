@@ -171,6 +171,30 @@ async def test_a_module_offers_its_names_and_imports(tmp_path: Path) -> None:
 
 
 @pytest.mark.asyncio
+async def test_names_imported_already_from_the_module_are_not_offered_again(
+    tmp_path: Path,
+) -> None:
+    """A module-level ``from m import`` may not repeat a name another module-level statement
+    imports from m (a sorted re-export block, click's ``__init__``): the answer and the grammar
+    lose it. An import inside a function may repeat one made for type checking."""
+    text = (
+        "from .ledger import \n"
+        "from .ledger import Ledger as Ledger\n"
+        "from .ledger import (\n    open_ledger,\n    RATE as rate,\n)\n"
+        "from .base import Store\n\n\n"
+        "def later():\n    from .ledger import Ledger\n"
+    )
+    async with indexed_at(tmp_path, SHOP, "shop/use.py", text) as (ws, doc):
+        found = ws.offered(doc, len("from .ledger import "), [doc])
+        inside = ws.offered(doc, text.rindex("Ledger"), [doc])
+    assert found is not None and found.taken == {"Ledger", "open_ledger", "RATE"}
+    assert not found.allows("Ledger as Ledger") and not found.allows("RATE")
+    assert found.allows("Store") and found.allows("Lazy as Lazy")  # Store: from .base only
+    assert '"Ledger"' not in (found.grammar() or "") and '"Lazy"' in (found.grammar() or "")
+    assert inside is not None and not inside.taken and inside.allows("Ledger")
+
+
+@pytest.mark.asyncio
 async def test_javascript_classes_and_their_fields(tmp_path: Path) -> None:
     text = "import Headers from './headers.js';\n\nconst h = new Headers({});\nh."
     found = await _offered(tmp_path, "web/lib/use.js", text)

@@ -30,9 +30,11 @@ class Constrained(Backend):
         self.name, self.model, self.grammar = "embedded", "m", grammar  # as "auto" chooses
         self.free, self.held = free, held
         self.grammars: list[str | None] = []
+        self.middles: list[str] = []  # each request's prefix and middle
 
     async def stream(self, request: GenerationRequest, usage: Usage | None = None):
         self.grammars.append(request.grammar)
+        self.middles.append((request.prefix or "") + request.middle)
         yield self.held if request.grammar else self.free
 
     async def status(self) -> BackendStatus:
@@ -43,10 +45,19 @@ class Constrained(Backend):
 
 
 async def _complete(tmp_path: Path, backend: Constrained, index: dict | None = None) -> str | None:
+    offset = CLIENT.index("transport.\n") + len("transport.")
+    return await complete_in(tmp_path, backend, CLIENT, offset, index)
+
+
+async def complete_in(
+    tmp_path: Path, backend: Constrained, text: str, offset: int, index: dict | None = None
+) -> str | None:
+    """What ``complete`` shows for ``text`` at ``offset``, as file net/client.py of a small
+    project indexed with ``index`` options."""
     root = tmp_path / "proj"
-    for name, text in {"net/__init__.py": "", "net/transport.py": TRANSPORT}.items():
+    for name, code in {"net/__init__.py": "", "net/transport.py": TRANSPORT}.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
+        (root / name).write_text(code)
     options = IndexOptions(**(index or {}))
     ws = WorkspaceIndex([root], tmp_path / "index.sqlite", options)
     await ws.build()
@@ -54,8 +65,7 @@ async def _complete(tmp_path: Path, backend: Constrained, index: dict | None = N
         settings = Settings.model_validate({"cache": {"enabled": False}})
         engine = Engine(settings, Recorder(), backends={backend.name: backend})
         path = root / "net" / "client.py"
-        doc = Document(path.as_uri(), language_for(None, path.name), 1, CLIENT)
-        offset = CLIENT.index("transport.\n") + len("transport.")
+        doc = Document(path.as_uri(), language_for(None, path.name), 1, text)
         shown = await complete(doc, offset, [doc], engine, TypeAhead(), ws)
         return shown.text if shown is not None else None
     finally:

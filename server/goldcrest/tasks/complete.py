@@ -25,12 +25,16 @@ from ..workspace.retrieval import Retriever
 from .completion_prompt import CompletionContext, build_request, gather
 from .completion_text import candidates, stop_test, tidy
 from .confidence import confidence, unlikely
+from .pycheck import unknown_reads
 from .typeahead import TypeAhead
 
 log = logging.getLogger(__name__)
 
 TASK = "complete"
 _NAME = re.compile(r"[\w$]*")
+#: Python files longer than this are not checked for unknown names (``names_at``): the
+#: check compiles the whole module's symbol table, ~12 ms per 100 KB
+_NAMES_MAX_CHARS = 400_000
 
 
 @dataclass(frozen=True)
@@ -199,6 +203,9 @@ def _first_valid(
             continue
         verdict = check_splice(doc, offset, offset, candidate, ctx.block)
         engine.stats.add(backend.model, TASK, "validations")
+        if verdict.ok and names_at(doc, offset, candidate, ctx.block):
+            engine.stats.add(backend.model, TASK, "undefined")  # a name nothing defines
+            continue
         if verdict.ok:
             source = "cache" if answer.cached else "model"
             shown = Suggestion(
@@ -220,6 +227,18 @@ def _offered_only(
     if offered.allows(answer.text) or (grammar := offered.grammar()) is None:
         return None
     return replace(request, grammar=grammar)
+
+
+def names_at(doc: Document, offset: int, text: str, block: tuple[int, int]) -> list[str] | None:
+    """The names Python code ``text`` inserted at ``offset`` reads that nothing defines (a
+    callee's parameter name written for the caller's variable: wrong whatever else is right),
+    judged in ``block``, the innermost function or class around the cursor
+    (``CompletionContext.block``); None for other languages and past ``_NAMES_MAX_CHARS``."""
+    if doc.language.id != "python" or len(doc.text) > _NAMES_MAX_CHARS:
+        return None
+    module = doc.text[:offset] + text + doc.text[offset:]
+    scope_line = 0 if block == (0, len(doc.text)) else doc.position_at(block[0])[0] + 1
+    return unknown_reads(module, offset, offset + len(text), scope_line)
 
 
 def _forced(answer: Answer) -> Answer:

@@ -126,7 +126,7 @@ def gather(
         visible = (doc.position_at(visible_from)[0], doc.position_at(offset + len(suffix))[0])
         near = retriever.near(doc, offset, open_docs, visible)
         offered = retriever.offered(doc, offset, open_docs)
-    block = next(((s.start, s.end) for s in scopes if s.kind not in _GROUPING), (0, len(text)))
+    block = innermost_block(scopes, len(text))
     split = max(middle_start(doc, offset, middle_lines), visible_from)
     return CompletionContext(
         prefix,
@@ -144,6 +144,12 @@ def gather(
         offset - split,
         offered,
     )
+
+
+def innermost_block(scopes: list[Scope], length: int) -> tuple[int, int]:
+    """(start, end) of the innermost function or class among ``scopes`` (the cursor's,
+    innermost first), else of the whole text of ``length``: what a suggestion may not leave."""
+    return next(((s.start, s.end) for s in scopes if s.kind not in _GROUPING), (0, length))
 
 
 def _facts_for(

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import ast
 import builtins
+import io
+import keyword
 import symtable
+import tokenize
 from collections.abc import Iterator
 
 _MODULE_NAMES = {"__name__", "__file__", "__doc__", "__spec__", "__loader__", "__package__"}
@@ -53,9 +56,7 @@ def undefined_names(module: str, first_line: int, last_line: int) -> list[str]:
         top = symtable.symtable(module, "<module>", "exec")
     except SyntaxError:
         return []
-    known = _BUILTINS | {
-        s.get_name() for s in top.get_symbols() if s.is_assigned() or s.is_imported()
-    }
+    known = _BUILTINS | _defined_at_top(top)
     missing: list[str] = []
     for table in _tables(top):
         if table.get_type() == "module" or not first_line <= table.get_lineno() <= last_line:
@@ -65,6 +66,110 @@ def undefined_names(module: str, first_line: int, last_line: int) -> list[str]:
             if symbol.is_referenced() and symbol.is_global() and name not in known:
                 missing.append(name)
     return sorted(set(missing))
+
+
+def unknown_reads(module: str, start: int, end: int, scope_line: int) -> list[str] | None:
+    """The names ``module[start:end]`` (a completion spliced in) reads that nothing around it
+    defines, judged in the scope whose definition begins on ``scope_line`` (1-based, a
+    decorator's line counts; 0: the module level). None when it cannot tell: the module does
+    not compile, has ``import *`` or writes to ``globals()``.
+
+    The check must not reject right answers, so a name is never called unknown after ``.``,
+    before ``=`` (a keyword argument), inside a comprehension or lambda of the code, or when
+    another scope of the file reads it undefined too (a name the file gets some other way,
+    gettext's ``_``). A name the code goes on typing from before ``start`` is judged whole.
+    """
+    if "import *" in module or "globals()" in module or "__builtins__" in module:
+        return None
+    try:
+        top = symtable.symtable(module, "<module>", "exec")
+    except (SyntaxError, ValueError):
+        return None
+    tables = list(_tables(top))
+    path = _scope_path(top, scope_line) if scope_line else [top]
+    if path is None:
+        return None
+    table = path[-1]
+    visible = _defined_at_top(top)
+    for outer in path[1:]:
+        if outer.get_type() == "function" or outer is table:
+            visible.update(s.get_name() for s in outer.get_symbols() if not _only_read(s))
+    unknown = []
+    for name in _reads(module, start, end):
+        try:
+            symbol = table.lookup(name)
+        except KeyError:  # read only in a nested scope of the code (a comprehension, a lambda)
+            continue
+        if name in _BUILTINS or name in visible or symbol.is_free():
+            continue
+        if (symbol.is_global() or table is top) and not _read_elsewhere(tables, table, name):
+            unknown.append(name)
+    return unknown
+
+
+def _read_elsewhere(
+    tables: list[symtable.SymbolTable], table: symtable.SymbolTable, name: str
+) -> bool:
+    """Whether a scope other than ``table`` reads ``name`` as a global too."""
+    for other in tables:
+        if other is table:
+            continue
+        try:
+            symbol = other.lookup(name)
+        except KeyError:
+            continue
+        if symbol.is_referenced() and (symbol.is_global() or other.get_type() == "module"):
+            return True
+    return False
+
+
+def _defined_at_top(top: symtable.SymbolTable) -> set[str]:
+    return {s.get_name() for s in top.get_symbols() if s.is_assigned() or s.is_imported()}
+
+
+def _only_read(symbol: symtable.Symbol) -> bool:
+    return not (symbol.is_assigned() or symbol.is_imported() or symbol.is_parameter())
+
+
+def _scope_path(top: symtable.SymbolTable, line: int) -> list[symtable.SymbolTable] | None:
+    """The tables from the module down to the function or class defined at ``line`` (its first
+    table at or after that line: decorators come before the ``def``)."""
+    found: list[tuple[int, list[symtable.SymbolTable]]] = []
+    stack = [[top]]
+    while stack:
+        path = stack.pop()
+        for child in reversed(path[-1].get_children()):
+            here = [*path, child]
+            if child.get_lineno() >= line:
+                found.append((child.get_lineno(), here))
+            stack.append(here)
+    return min(found, key=lambda f: (f[0], len(f[1])))[1] if found else None
+
+
+def _reads(module: str, start: int, end: int) -> Iterator[str]:
+    """Each plain name ``module[start:end]`` reads: not after ``.``, not a keyword argument's
+    or an assignment's target, not a keyword; a name begun before ``start`` and continued after
+    it counts. The tokens are read from the line's start; they stop where the code stops being
+    tokenizable (an unclosed bracket at its end is fine)."""
+    line_start = module.rfind("\n", 0, start) + 1
+    tokens: list[tokenize.TokenInfo] = []
+    try:
+        lines = io.StringIO(module[line_start:end]).readline
+        for token in tokenize.generate_tokens(lines):
+            tokens.append(token)
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        pass
+    column = start - line_start
+    for i, token in enumerate(tokens):
+        if token.type != tokenize.NAME or keyword.iskeyword(token.string):
+            continue
+        if token.end[0] == 1 and token.end[1] <= column:  # all of it before ``start``
+            continue
+        before = tokens[i - 1].string if i else ""
+        after = tokens[i + 1].string if i + 1 < len(tokens) else ""
+        if before == "." or after in ("=", ":="):
+            continue
+        yield token.string
 
 
 def _function(code: str, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:

@@ -188,6 +188,17 @@ def imports_of(tree: Tree, source: bytes, parser_name: str) -> list[Import]:
     return [found for node in _top_level(tree.root_node) for found in extractor(node, source)]
 
 
+def module_level_from_imports(tree: Tree, source: bytes, skip: int) -> list[Import]:
+    """A Python file's ``from ... import`` bindings made at module level, outside conditionals,
+    except the statement around byte ``skip`` (the one being written)."""
+    return [
+        found
+        for node in tree.root_node.named_children
+        if node.type == "import_from_statement" and not node.start_byte <= skip <= node.end_byte
+        for found in _python(node, source)
+    ]
+
+
 def _nearest(candidates: Sequence[str], importing: str) -> str | None:
     """The candidate sharing the longest directory prefix with ``importing`` (then shortest)."""
     if not candidates:

@@ -18,6 +18,9 @@ class Offered:
     names: frozenset[str]
     what: str  # "module" or "class Name", for logs and tests
     import_list: bool = False  # in ``from module import``: every name in the list is checked
+    #: names the file imports from that module already, at the same level: naming one again
+    #: would only repeat an import
+    taken: frozenset[str] = frozenset()
 
     def allows(self, text: str) -> bool:
         """Whether an answer (the text after the cursor) begins with an offered name."""
@@ -30,6 +33,8 @@ class Offered:
         return True
 
     def _known(self, name: str) -> bool:
+        if name in self.taken:
+            return False
         return not name or name in self.names or (name.startswith("__") and name.endswith("__"))
 
     def grammar(self) -> str | None:
@@ -38,7 +43,7 @@ class Offered:
         rest = sorted(
             n[len(self.typed) :]
             for n in self.names
-            if n.startswith(self.typed) and not n.startswith("__")
+            if n.startswith(self.typed) and not n.startswith("__") and n not in self.taken
         )
         alternatives = [f'"{r}"' for r in rest if r]
         if not alternatives:

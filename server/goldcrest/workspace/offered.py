@@ -24,6 +24,7 @@ from pathlib import Path
 from goldcrest.context.symbols import Definition
 from goldcrest.documents import Document
 
+from .imports import module_level_from_imports
 from .lookup import Request, path_of_uri
 from .members import CLASS_KINDS, class_of, lookup
 from .offer import Offered
@@ -33,6 +34,7 @@ from .retrieval import Workspace, module_at_cursor
 _TYPED = re.compile(r"[\w$]*$")
 _AT_MEMBER = re.compile(r"(?<![\w.$])([^\W\d][\w$]*)\.[\w$]*$")  # `ctx.`, `ctx.fa`
 _FROM_IMPORT = re.compile(r"^\s*from\s+[\w.]+\s+import\s")
+_MODULE_LEVEL_FROM = re.compile(r"from\s+(\.*)([\w.]*)\s+import\s")
 _SELF_ATTR = {
     "python": re.compile(r"\bself\.(\w+)"),
     "javascript": re.compile(r"\bthis\.(#?[\w$]+)"),
@@ -74,11 +76,13 @@ def offered_at_cursor(request: Request) -> Offered | None:
     at = copy.copy(request)
     at.offset = offset - len(typed)
     if (path := module_at_cursor(at)) is not None:
+        taken: frozenset[str] = frozenset()
         if request.doc.language.id == "python":
             names = _module_names(request, path)
+            taken = _imported_already(request.doc, offset, before) if in_import else taken
         else:
             names = _object_module_names(request, member.group(1), path) if member else None
-        return Offered(typed, names, "module", in_import) if names else None
+        return Offered(typed, names, "module", in_import, taken) if names else None
     if member is None or member.group(1) in ("self", "this", "cls", "super"):
         return None
     classes = class_of(at, member.group(1), strict=True)
@@ -114,6 +118,19 @@ def _object_module_names(request: Request, name: str, path: str) -> frozenset[st
     if source is None:
         return None
     return exported_object_names(source, request.doc.language, kind)
+
+
+def _imported_already(doc: Document, offset: int, before: str) -> frozenset[str]:
+    """The names other module-level ``from`` statements of ``doc`` import from the module the
+    cursor's statement (``before`` the cursor, on its line) names; none when that statement
+    is indented (a function's import may repeat a ``TYPE_CHECKING`` one on purpose)."""
+    at = _MODULE_LEVEL_FROM.match(before)
+    whole = doc.whole
+    if at is None or whole.version != doc.version or (tree := whole.tree) is None:
+        return frozenset()
+    level, module = len(at.group(1)), at.group(2)
+    imports = module_level_from_imports(tree, whole.source, whole.byte_at(offset))
+    return frozenset(i.name for i in imports if (i.level, i.module) == (level, module) and i.name)
 
 
 def _package_modules(folder: Path) -> set[str]:
