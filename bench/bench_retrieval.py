@@ -2,6 +2,7 @@
 
     python bench/bench_retrieval.py                 # 2,000 files of this interpreter's Python
     python bench/bench_retrieval.py --files 2000 --samples 400 path/to/project
+    python bench/bench_retrieval.py --beside 7145c1d   # and that commit's, at the same time
 
 The corpus (the standard library, topped up from site-packages to ``--files``, or a folder you
 name) is copied to a temporary directory and indexed. Cursors are cut as the cross-file suite
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import io
 import random
 import re
 import shutil
@@ -34,9 +36,11 @@ import sysconfig
 import tempfile
 import time
 from collections.abc import Sequence
+from contextlib import redirect_stdout
 from pathlib import Path
 from types import SimpleNamespace
 
+from beside import beside, compare
 from goldcrest.context.scope import definitions_of, enclosing_scopes
 from goldcrest.documents import Document
 from goldcrest.evaluation.suites.crossfile import TUNINGS
@@ -133,11 +137,32 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("corpus", nargs="?", type=Path, help="default: this Python's library")
     parser.add_argument("--files", type=int, default=2000, help="files in the project")
     parser.add_argument("--samples", type=int, default=400, help="cursors timed")
+    parser.add_argument(
+        "--beside", metavar="COMMIT", help="also run COMMIT's bench at the same time; compare"
+    )
     return parser.parse_args()
 
 
-async def main() -> None:
-    args, rng = _arguments(), random.Random(11)
+def main() -> None:
+    """The bench, alone or beside an older commit's (``beside.py``)."""
+    args = _arguments()
+    if args.beside is None:
+        asyncio.run(measure(args))
+        return
+    same = ["--files", str(args.files), "--samples", str(args.samples)]
+    same += [str(args.corpus.resolve())] if args.corpus else []
+    with beside(args.beside, "bench/bench_retrieval.py", same) as old:
+        out = io.StringIO()
+        with redirect_stdout(out):
+            asyncio.run(measure(args))
+        theirs, _ = old.communicate()
+    print(out.getvalue())
+    print(compare(out.getvalue(), theirs, args.beside))
+
+
+async def measure(args: argparse.Namespace) -> None:
+    """Index the corpus, cut the cursors, time every row, print the table."""
+    rng = random.Random(11)
     tmp = Path(tempfile.mkdtemp(prefix="goldcrest-bench-retrieval-"))
     try:
         root = tmp / "project"
@@ -213,4 +238,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    sys.exit(main())
