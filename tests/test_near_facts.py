@@ -40,15 +40,26 @@ async def test_the_definition_of_the_name_at_the_cursor_is_a_near_fact(tmp_path:
     """``table.rate_for`` is a method of another file's class, reached through an attribute;
     ``TaxTable(`` is a class, shown with its constructor."""
     text = "from .pricing import TaxTable\n\n\ndef tax(table, category):\n    return table.rate_for"
-    found = await _near(tmp_path / "a", text, (4, 4), RetrievalOptions())
+    found = await _near(tmp_path / "a", text, (4, 4), RetrievalOptions(near_usages=0))
     assert found == ("shop/pricing.py: def rate_for(self, category: str) -> float:",)
     off = await _near(tmp_path / "b", text, (4, 4), RetrievalOptions(near_definition=False))
     assert off == ()
     text = "from .pricing import TaxTable\n\n\ndef table(region):\n    return TaxTable("
-    found = await _near(tmp_path / "c", text, (4, 4), RetrievalOptions())
+    found = await _near(tmp_path / "c", text, (4, 4), RetrievalOptions(near_usages=0))
     assert found == (
         "shop/pricing.py: class TaxTable:",
         "shop/pricing.py: def __init__(self, region: str, rates: dict[str, float]) -> None:",
+    )
+
+
+@pytest.mark.asyncio
+async def test_with_usages_on_the_lines_that_call_it_elsewhere_follow(tmp_path: Path):
+    """``near_usages``: how the project calls the function, whole lines only, one per line."""
+    text = "from .pricing import TaxTable\n\n\ndef table(region):\n    return TaxTable"
+    found = await _near(tmp_path / "a", text, (4, 4), RetrievalOptions())
+    assert found[-1] == "called as: table = TaxTable(self.region, DEFAULT_RATES)"
+    assert len(found) == 3 and found[:2] == await _near(
+        tmp_path / "b", text, (4, 4), RetrievalOptions(near_usages=0)
     )
 
 

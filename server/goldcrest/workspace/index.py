@@ -319,6 +319,12 @@ class SymbolIndex:
         postings = self._postings.get(token)
         return 0 if postings is None else 1 if isinstance(postings, int) else len(postings)
 
+    def chunks_with(self, token: str) -> Sequence[int]:
+        """The ids of the chunks that hold ``token`` (lower case), in the order they were
+        indexed."""
+        postings = self._postings.get(token)
+        return () if postings is None else (postings,) if isinstance(postings, int) else postings
+
     def chunk(self, chunk_id: int) -> ChunkRef | None:
         fields = self._chunks.get(chunk_id)
         return ChunkRef._make(fields) if fields else None

@@ -11,6 +11,7 @@ heeds it most and where a change costs the engine only the last few lines.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from goldcrest.context.symbols import Definition
@@ -26,6 +27,9 @@ from .retrieval import (
 )
 
 MAX_NEAR_DEFINITIONS = 2  # a class and its constructor
+_CALLABLE = {"function", "method", "class", "struct", "constructor"}
+_USAGE_CHUNKS = 12  # chunks read for call sites, at most
+_USAGE_CHARS = 120  # a longer call line is not shown
 
 
 def definition_at_cursor(
@@ -63,8 +67,38 @@ def near_facts(
         return ()
     request = Request(ws, doc, min(max(offset, 0), len(doc.text)), path, open_docs)
     if options.near_definition and (found := definition_at_cursor(request, visible_lines)):
-        return tuple(f"{where}: {d.signature}" for where, d in found)  # a 2nd "#" invites more
+        lines = tuple(f"{where}: {d.signature}" for where, d in found)  # a 2nd "#" invites more
+        if options.near_usages and any(d.kind in _CALLABLE for _, d in found):
+            lines += usages(ws, found[0][1].name, options.near_usages)
+        return lines
     if options.members_at_cursor and (offered := members_at_cursor(request)):
         line = member_line(*offered, ws.index.mentions)
         return (line,) if line else ()
     return ()
+
+
+def usages(ws: Workspace, name: str, count: int) -> tuple[str, ...]:
+    """Up to ``count`` lines elsewhere in the workspace that call ``name``, as fact lines: how
+    the project passes its arguments (the caller's own variables, the keywords it uses), which
+    the signature alone does not say."""
+    call = re.compile(rf"(?<![\w.]){re.escape(name)}\s*\(|\.{re.escape(name)}\s*\(")
+    chunk_ids = [
+        chunk_id
+        for chunk_id in ws.index.chunks_with(name.lower())[: _USAGE_CHUNKS * 4]
+        if (ref := ws.index.chunk(chunk_id)) is not None and ref.name != name
+    ][:_USAGE_CHUNKS]
+    texts = ws.texts(chunk_ids) if chunk_ids else {}
+    found: dict[str, None] = {}
+    for chunk_id in chunk_ids:
+        for line in texts.get(chunk_id, "").split("\n"):
+            line = line.strip()
+            if (
+                call.search(line)
+                and len(line) <= _USAGE_CHARS
+                and line.count("(") == line.count(")")  # the whole call, not its first line
+                and not line.startswith(("def ", "class ", "function ", "#", "//"))
+            ):
+                found[line] = None
+        if len(found) >= count:
+            break
+    return tuple(f"called as: {line}" for line in list(found)[:count])

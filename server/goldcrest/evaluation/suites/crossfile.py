@@ -63,6 +63,7 @@ TUNINGS = {
     "no-near-def": RetrievalOptions(near_definition=False),
     "members-at-cursor": RetrievalOptions(members_at_cursor=True),
     "no-member-check": RetrievalOptions(member_check=False),
+    "no-usages": RetrievalOptions(near_usages=0),
 }
 #: Completion settings measured against the defaults, the same way.
 SETTING_TUNINGS = {"repo-prompt": {"repo_prompt": True}}
