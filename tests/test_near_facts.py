@@ -64,6 +64,36 @@ async def test_with_usages_on_the_lines_that_call_it_elsewhere_follow(tmp_path: 
 
 
 @pytest.mark.asyncio
+async def test_call_sites_are_read_once_and_again_after_the_calling_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The keystroke path asks for the same name on every request: the store is read once; a
+    saved change to the calling file gives its new line, not the remembered one."""
+    root = write_project(tmp_path / "project")
+    text = "from .pricing import TaxTable\n\n\ndef table(region):\n    return TaxTable"
+    path = root / "shop" / "report.py"
+    path.write_text(text)
+    ws = WorkspaceIndex([root], tmp_path / "index.sqlite", IndexOptions())
+    await ws.build()
+    reads: list[int] = []
+    texts = ws.texts
+    monkeypatch.setattr(ws, "texts", lambda ids: reads.append(len(ids)) or texts(ids))
+    doc = Document(path.as_uri(), language_for(None, "report.py"), 1, text)
+    try:
+        ask = lambda: near_facts(ws, doc, len(text), [doc], (4, 4), RetrievalOptions())  # noqa: E731
+        assert ask()[-1] == "called as: table = TaxTable(self.region, DEFAULT_RATES)"
+        assert ask()[-1] == "called as: table = TaxTable(self.region, DEFAULT_RATES)"
+        assert len(reads) == 1
+        cart = root / "shop" / "cart.py"
+        cart.write_text(cart.read_text().replace("(self.region, DEFAULT_RATES)", "(region=r)"))
+        await ws.update([str(cart)])
+        assert ask()[-1] == "called as: table = TaxTable(region=r)"
+        assert len(reads) == 2
+    finally:
+        await ws.aclose()
+
+
+@pytest.mark.asyncio
 async def test_a_definition_in_view_or_unknown_is_not_repeated(tmp_path: Path):
     text = "def helper(x):\n    return x\n\n\ndef f():\n    return helper"
     assert await _near(tmp_path / "a", text, (0, 5), RetrievalOptions()) == ()

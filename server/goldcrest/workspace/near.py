@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from weakref import WeakKeyDictionary
 
 from goldcrest.context.symbols import Definition
 from goldcrest.documents import Document
 
+from .index import SymbolIndex
 from .lookup import Request, path_of_uri
 from .members import lookup, member_line, members_at_cursor
 from .retrieval import (
@@ -30,6 +32,13 @@ MAX_NEAR_DEFINITIONS = 2  # a class and its constructor
 _CALLABLE = {"function", "method", "class", "struct", "constructor"}
 _USAGE_CHUNKS = 12  # chunks read for call sites, at most
 _USAGE_CHARS = 120  # a longer call line is not shown
+_USAGES_KEPT = 1_024  # answers of ``usages`` kept per index
+# (name, count, the chunks read) -> lines. Chunk ids are never reused while an index lives (the
+# store's AUTOINCREMENT; a rebuild makes a new index), so the same ids mean the same texts and a
+# changed file, whose chunks get new ids, misses the cache by itself.
+_found_usages: WeakKeyDictionary[SymbolIndex, dict[tuple[object, ...], tuple[str, ...]]] = (
+    WeakKeyDictionary()
+)
 
 
 def definition_at_cursor(
@@ -87,10 +96,23 @@ def usages(ws: Workspace, name: str, count: int) -> tuple[str, ...]:
         for chunk_id in ws.index.chunks_with(name.lower())[: _USAGE_CHUNKS * 4]
         if (ref := ws.index.chunk(chunk_id)) is not None and ref.name != name
     ][:_USAGE_CHUNKS]
+    kept = _found_usages.setdefault(ws.index, {})
+    key = (name, count, *chunk_ids)
+    if (lines := kept.get(key)) is not None:
+        return lines
     texts = ws.texts(chunk_ids) if chunk_ids else {}
+    lines = _call_lines([texts.get(chunk_id, "") for chunk_id in chunk_ids], call, count)
+    if len(texts) == len(chunk_ids):  # not kept when the store failed to answer
+        if len(kept) >= _USAGES_KEPT:
+            kept.clear()
+        kept[key] = lines
+    return lines
+
+
+def _call_lines(texts: list[str], call: re.Pattern[str], count: int) -> tuple[str, ...]:
     found: dict[str, None] = {}
-    for chunk_id in chunk_ids:
-        for line in texts.get(chunk_id, "").split("\n"):
+    for text in texts:
+        for line in text.split("\n"):
             line = line.strip()
             if (
                 call.search(line)
