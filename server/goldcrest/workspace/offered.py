@@ -33,8 +33,7 @@ from .retrieval import Workspace, module_at_cursor
 
 _TYPED = re.compile(r"[\w$]*$")
 _AT_MEMBER = re.compile(r"(?<![\w.$])([^\W\d][\w$]*)\.[\w$]*$")  # `ctx.`, `ctx.fa`
-_FROM_IMPORT = re.compile(r"^\s*from\s+[\w.]+\s+import\s")
-_MODULE_LEVEL_FROM = re.compile(r"from\s+(\.*)([\w.]*)\s+import\s")
+_FROM_IMPORT = re.compile(r"^(\s*)from\s+(\.*)([\w.]*)\s+import\s")  # indent, level, module
 _SELF_ATTR = {
     "python": re.compile(r"\bself\.(\w+)"),
     "javascript": re.compile(r"\bthis\.(#?[\w$]+)"),
@@ -124,11 +123,11 @@ def _imported_already(doc: Document, offset: int, before: str) -> frozenset[str]
     """The names other module-level ``from`` statements of ``doc`` import from the module the
     cursor's statement (``before`` the cursor, on its line) names; none when that statement
     is indented (a function's import may repeat a ``TYPE_CHECKING`` one on purpose)."""
-    at = _MODULE_LEVEL_FROM.match(before)
+    at = _FROM_IMPORT.match(before)
     whole = doc.whole
-    if at is None or whole.version != doc.version or (tree := whole.tree) is None:
+    if at is None or at.group(1) or whole.version != doc.version or (tree := whole.tree) is None:
         return frozenset()
-    level, module = len(at.group(1)), at.group(2)
+    level, module = len(at.group(2)), at.group(3)
     imports = module_level_from_imports(tree, whole.source, whole.byte_at(offset))
     return frozenset(i.name for i in imports if (i.level, i.module) == (level, module) and i.name)
 
