@@ -67,6 +67,11 @@ PINNED: tuple[Source, ...] = (
         "634e3ed585d7c8857f00cb7556f79422614e8defd008f8bb34b6018c1faefa0f",
         "package/lib", "javascript",
     ),
+    Source(
+        "execa", "npm", "execa", "9.5.2",
+        "9629a8a1dfd74f7c7c7b3b1bbf3a0f6b20ae29bbfae8c25256ad6025b4e62a3b",
+        "package/lib", "javascript", "tune",
+    ),
 )  # fmt: skip
 
 
