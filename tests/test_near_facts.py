@@ -14,6 +14,7 @@ from goldcrest.languages import language_for
 from goldcrest.prompts import family
 from goldcrest.tasks.completion_prompt import CompletionContext, build_request
 from goldcrest.tasks.cursor import Cursor
+from goldcrest.workspace.imports import unused_imports
 from goldcrest.workspace.indexer import IndexOptions, WorkspaceIndex
 from goldcrest.workspace.near import near_facts
 from goldcrest.workspace.retrieval import RetrievalOptions
@@ -113,3 +114,40 @@ def test_near_facts_are_written_just_above_the_cursor_line_at_its_indent():
     )
     chat = build_request(ctx, family("qwen2_5_coder"), False, CompletionSettings())
     assert "pkg/tax.py: def rate_for(self, category):" in chat.messages[-1].content
+
+
+@pytest.mark.asyncio
+async def test_names_imported_for_code_not_written_yet_are_near_facts(tmp_path: Path):
+    """After ``=`` nothing is named: the one import the file does not use yet is what the line
+    is likely to call. Not once the file uses it, not for a typed start it lacks, not after
+    ``name.``, not inside an import statement, and not when many are unused (a re-export)."""
+    head = "from .pricing import TaxTable, apply_discount\n\n\ndef table(region):\n"
+    text = head + "    TaxTable(region)\n    price = "
+    unused = "shop/pricing.py: def apply_discount(price: float, percent: float, *, floor: float = 0.0) -> float:"  # noqa: E501
+    assert await _near(tmp_path / "a", text, (0, 5), RetrievalOptions()) == (unused,)
+    assert await _near(tmp_path / "b", text + "app", (0, 5), RetrievalOptions()) == (unused,)
+    assert await _near(tmp_path / "c", text + "tab", (0, 5), RetrievalOptions()) == ()
+    assert await _near(tmp_path / "d", text, (0, 5), RetrievalOptions(near_unused=0)) == ()
+    used = head + "    TaxTable(region)\n    apply_discount(1.0, 2.0)\n    price = "
+    assert await _near(tmp_path / "e", used, (0, 5), RetrievalOptions()) == ()
+    assert await _near(tmp_path / "f", text + "region.", (0, 5), RetrievalOptions()) == ()
+    writing = "from .pricing import TaxTable\nfrom .pricing import "
+    assert await _near(tmp_path / "g", writing, (0, 1), RetrievalOptions()) == ()
+    many = "from .cart import Cart, Line\nfrom .pricing import DEFAULT_RATES, TaxTable, apply_discount\n\nx = "  # noqa: E501
+    assert await _near(tmp_path / "h", many, (0, 3), RetrievalOptions()) == ()
+
+
+def test_unused_imports_in_javascript():
+    """Named, default and aliased imports; a name used once, or only inside a longer name,
+    counts as used (``parseFd`` in ``parseFdNumber``: no fact rather than a wrong one)."""
+    text = (
+        "import {filterDuplicates, getDuplicateStream as dup} from './duplicate.js';\n"
+        "import parseFd from './fd.js';\n"
+        "import * as utils from './utils.js';\n\n"
+        "const x = dup(1) + parseFdNumber(2);\nconst y = "
+    )
+    doc = Document("file:///p/a.js", language_for(None, "a.js"), 1, text)
+    assert doc.tree is not None
+    found = unused_imports(doc.tree, doc.source, "javascript", len(doc.source))
+    assert found == ["filterDuplicates", "utils"]
+    assert unused_imports(doc.tree, doc.source, "javascript", 10) == []  # inside an import

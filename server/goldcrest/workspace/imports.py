@@ -182,10 +182,37 @@ _EXTRACTORS = {
 
 def imports_of(tree: Tree, source: bytes, parser_name: str) -> list[Import]:
     """The file's imports (top level, and inside conditionals such as ``if TYPE_CHECKING``)."""
+    return [i for _, imports in import_statements(tree, source, parser_name) for i in imports]
+
+
+def import_statements(
+    tree: Tree, source: bytes, parser_name: str
+) -> list[tuple[Node, list[Import]]]:
+    """The file's import statements (those ``imports_of`` reads), each with its imports."""
     extractor = _EXTRACTORS.get(parser_name)
     if extractor is None:
         return []
-    return [found for node in _top_level(tree.root_node) for found in extractor(node, source)]
+    found = ((node, extractor(node, source)) for node in _top_level(tree.root_node))
+    return [(node, imports) for node, imports in found if imports]
+
+
+def unused_imports(tree: Tree, source: bytes, parser_name: str, cursor: int) -> list[str]:
+    """The names the file's imports bind that nothing outside its import statements mentions,
+    in the file's order: what the user imported for code not written yet. None while the cursor
+    (a byte offset) is inside an import statement."""
+    statements = import_statements(tree, source, parser_name)
+    if any(node.start_byte <= cursor <= node.end_byte for node, _ in statements):
+        return []
+    unused: dict[str, None] = {}
+    for _, imports in statements:
+        for imp in imports:
+            if not imp.local or imp.name == STAR or imp.local in unused:
+                continue
+            name = imp.local.encode()
+            inside = sum(source.count(name, n.start_byte, n.end_byte) for n, _ in statements)
+            if source.count(name) == inside:  # a longer name holding it counts as a use: none
+                unused[imp.local] = None
+    return list(unused)
 
 
 def module_level_from_imports(tree: Tree, source: bytes, skip: int) -> list[Import]:

@@ -70,6 +70,9 @@ class RetrievalOptions:
     #: after a function's or class's name, how many lines elsewhere that call it (``near``;
     #: 2 turned 7/24 into 9/24 on the tune project, no item lost)
     near_usages: int = 2
+    #: where the cursor's line names nothing known yet, the signatures of at most this many
+    #: names the file imports but does not use yet (``near``)
+    near_unused: int = 2
 
 
 DEFAULT_OPTIONS = RetrievalOptions()

@@ -64,6 +64,7 @@ TUNINGS = {
     "members-at-cursor": RetrievalOptions(members_at_cursor=True),
     "no-member-check": RetrievalOptions(member_check=False),
     "no-usages": RetrievalOptions(near_usages=0),
+    "no-unused": RetrievalOptions(near_unused=0),
 }
 #: Completion settings measured against the defaults, the same way.
 SETTING_TUNINGS = {"repo-prompt": {"repo_prompt": True}}
