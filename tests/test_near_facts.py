@@ -55,13 +55,19 @@ async def test_the_definition_of_the_name_at_the_cursor_is_a_near_fact(tmp_path:
 
 @pytest.mark.asyncio
 async def test_with_usages_on_the_lines_that_call_it_elsewhere_follow(tmp_path: Path):
-    """``near_usages``: how the project calls the function, whole lines only, one per line."""
-    text = "from .pricing import TaxTable\n\n\ndef table(region):\n    return TaxTable"
+    """``near_usages``: how the project calls the function, whole lines only, one per line,
+    and only a call whose names the cursor's place has too (a call site's own variables would
+    be copied): here ``DEFAULT_RATES`` only once the file imports it."""
+    text = (
+        "from .pricing import DEFAULT_RATES, TaxTable\n\n\ndef table(region):\n    return TaxTable"
+    )
     found = await _near(tmp_path / "a", text, (4, 4), RetrievalOptions())
     assert found[-1] == "called as: table = TaxTable(self.region, DEFAULT_RATES)"
     assert len(found) == 3 and found[:2] == await _near(
         tmp_path / "b", text, (4, 4), RetrievalOptions(near_usages=0)
     )
+    lacking = text.replace("DEFAULT_RATES, ", "")
+    assert len(await _near(tmp_path / "c", lacking, (4, 4), RetrievalOptions())) == 2
 
 
 @pytest.mark.asyncio
@@ -71,7 +77,9 @@ async def test_call_sites_are_read_once_and_again_after_the_calling_file_changes
     """The keystroke path asks for the same name on every request: the store is read once; a
     saved change to the calling file gives its new line, not the remembered one."""
     root = write_project(tmp_path / "project")
-    text = "from .pricing import TaxTable\n\n\ndef table(region):\n    return TaxTable"
+    text = (
+        "from .pricing import DEFAULT_RATES, TaxTable\n\n\ndef table(region):\n    return TaxTable"
+    )
     path = root / "shop" / "report.py"
     path.write_text(text)
     ws = WorkspaceIndex([root], tmp_path / "index.sqlite", IndexOptions())
@@ -86,9 +94,9 @@ async def test_call_sites_are_read_once_and_again_after_the_calling_file_changes
         assert ask()[-1] == "called as: table = TaxTable(self.region, DEFAULT_RATES)"
         assert len(reads) == 1
         cart = root / "shop" / "cart.py"
-        cart.write_text(cart.read_text().replace("(self.region, DEFAULT_RATES)", "(region=r)"))
+        cart.write_text(cart.read_text().replace("(self.region, DEFAULT_RATES)", "(region=region)"))
         await ws.update([str(cart)])
-        assert ask()[-1] == "called as: table = TaxTable(region=r)"
+        assert ask()[-1] == "called as: table = TaxTable(region=region)"
         assert len(reads) == 2
     finally:
         await ws.aclose()

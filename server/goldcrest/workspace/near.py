@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from weakref import WeakKeyDictionary
 
 from goldcrest.context.symbols import Definition
 from goldcrest.documents import Document
 
+from .call_sites import call_sites, names_here
 from .imports import unused_imports
-from .index import SymbolIndex
 from .lookup import Request, path_of_uri
 from .members import lookup, member_line, members_at_cursor
 from .retrieval import (
@@ -31,19 +30,10 @@ from .retrieval import (
 
 MAX_NEAR_DEFINITIONS = 2  # a class and its constructor
 _CALLABLE = {"function", "method", "class", "struct", "constructor"}
-_USAGE_CHUNKS = 12  # chunks read for call sites, at most
-_USAGE_CHARS = 120  # a longer call line is not shown
 _UNUSED_MAX = 3  # more unused imports than this say nothing about the line
 _IMPORTING = re.compile(r"\s*(?:import|from|export)\b")  # an import not parsed as one yet
 _TYPED = re.compile(r"[\w$]+$")
 _MEMBER_TYPED = re.compile(r"\.\s*[\w$]*$")  # after ``name.``: an attribute, not an import
-_USAGES_KEPT = 1_024  # answers of ``usages`` kept per index
-# (name, count, the chunks read) -> lines. Chunk ids are never reused while an index lives (the
-# store's AUTOINCREMENT; a rebuild makes a new index), so the same ids mean the same texts and a
-# changed file, whose chunks get new ids, misses the cache by itself.
-_found_usages: WeakKeyDictionary[SymbolIndex, dict[tuple[object, ...], tuple[str, ...]]] = (
-    WeakKeyDictionary()
-)
 
 
 def definition_at_cursor(
@@ -84,7 +74,8 @@ def near_facts(
     if options.near_definition and (found := definition_at_cursor(request, visible_lines)):
         lines = tuple(f"{where}: {d.signature}" for where, d in found)  # a 2nd "#" invites more
         if options.near_usages and any(d.kind in _CALLABLE for _, d in found):
-            lines += usages(ws, found[0][1].name, options.near_usages)
+            name = found[0][1].name
+            lines += call_sites(ws, name, options.near_usages, names_here(request))
         return lines
     if options.members_at_cursor and (offered := members_at_cursor(request)):
         line = member_line(*offered, ws.index.mentions)
@@ -119,43 +110,3 @@ def imported_unused(request: Request) -> list[tuple[str, Definition]]:
             if (where := request.file_of(d)) is not None:
                 found.append((request.where(where), d))
     return found
-
-
-def usages(ws: Workspace, name: str, count: int) -> tuple[str, ...]:
-    """Up to ``count`` lines elsewhere in the workspace that call ``name``, as fact lines: how
-    the project passes its arguments (the caller's own variables, the keywords it uses), which
-    the signature alone does not say."""
-    call = re.compile(rf"(?<![\w.]){re.escape(name)}\s*\(|\.{re.escape(name)}\s*\(")
-    chunk_ids = [
-        chunk_id
-        for chunk_id in ws.index.chunks_with(name.lower())[: _USAGE_CHUNKS * 4]
-        if (ref := ws.index.chunk(chunk_id)) is not None and ref.name != name
-    ][:_USAGE_CHUNKS]
-    kept = _found_usages.setdefault(ws.index, {})
-    key = (name, count, *chunk_ids)
-    if (lines := kept.get(key)) is not None:
-        return lines
-    texts = ws.texts(chunk_ids) if chunk_ids else {}
-    lines = _call_lines([texts.get(chunk_id, "") for chunk_id in chunk_ids], call, count)
-    if len(texts) == len(chunk_ids):  # not kept when the store failed to answer
-        if len(kept) >= _USAGES_KEPT:
-            kept.clear()
-        kept[key] = lines
-    return lines
-
-
-def _call_lines(texts: list[str], call: re.Pattern[str], count: int) -> tuple[str, ...]:
-    found: dict[str, None] = {}
-    for text in texts:
-        for line in text.split("\n"):
-            line = line.strip()
-            if (
-                call.search(line)
-                and len(line) <= _USAGE_CHARS
-                and line.count("(") == line.count(")")  # the whole call, not its first line
-                and not line.startswith(("def ", "class ", "function ", "#", "//"))
-            ):
-                found[line] = None
-        if len(found) >= count:
-            break
-    return tuple(f"called as: {line}" for line in list(found)[:count])
