@@ -123,7 +123,8 @@ class IndexSettings(_Section):
         True,
         description="After `name.` or in `from module import`, withhold a completion whose "
         "first name the object or module lacks, when the workspace knows all it has, and ask "
-        "the embedded model once more for one of those names.",
+        "the embedded model once more for one of those names; likewise a completion that grows "
+        "the name before the cursor into one the workspace never uses.",
     )
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import builtins
 import hashlib
-import keyword
 import random
 import re
 from collections import defaultdict
@@ -32,6 +31,7 @@ from tree_sitter import Node
 from ..context.scope import definitions_of
 from ..documents import Document
 from ..languages import language_for
+from ..reserved import KEYWORDS
 from ..workspace.scan import SKIP_DIRS
 
 CROSS, IN_FILE = "cross", "in-file"
@@ -42,10 +42,6 @@ PER_FILE = 4  # most items from one file, so a few big files do not make the who
 MAX_FILE_BYTES = 200_000
 _WORD = re.compile(r"[A-Za-z_$][\w$]*")
 _STRING = re.compile(r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`[^`\n]*`)""")
-_JS_KEYWORDS = """await break case catch class const continue default delete do else export
-extends false finally for function if import in instanceof let new null return super switch this
-throw true try typeof undefined var void while yield from of async"""
-_KEYWORDS = {"python": frozenset(keyword.kwlist), "javascript": frozenset(_JS_KEYWORDS.split())}
 _JS_COMMON = """push pop shift unshift slice splice map filter reduce forEach find some every
 indexOf includes join split concat keys values entries assign defineProperty create freeze isArray
 from of parse stringify toString hasOwnProperty call apply bind then catch finally resolve reject
@@ -100,7 +96,7 @@ class CrossfileItem:
 
 def identifiers(code: str, language: str) -> list[str]:
     """The identifiers of a line of code in order, string literals and keywords left out."""
-    stop = _KEYWORDS.get(language, frozenset())
+    stop = KEYWORDS.get(language, frozenset())
     return [w for w in _WORD.findall(_STRING.sub('""', code)) if w not in stop]
 
 

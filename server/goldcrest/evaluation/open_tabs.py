@@ -92,3 +92,7 @@ class OpenTabs:
     def offered(self, doc: Document, offset: int, open_docs: Iterable[Document]) -> Offered | None:
         """Nothing: knowing an object's names takes the index."""
         return None
+
+    def knows(self, name: str) -> bool | None:
+        """Nothing: knowing every name of the workspace takes the index."""
+        return None

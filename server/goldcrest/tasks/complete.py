@@ -25,6 +25,7 @@ from ..workspace.retrieval import Retriever
 from .completion_prompt import CompletionContext, build_request, gather
 from .completion_text import candidates, stop_test, tidy
 from .confidence import confidence, unlikely
+from .name_growth import GOES_ON, grown_unknown
 from .pycheck import unknown_reads
 from .typeahead import TypeAhead
 
@@ -78,6 +79,7 @@ async def complete(
     if (rest := typeahead.lookup(doc.uri, doc.text, offset, whole=whole)) is not None:
         timing.source = "typeahead"
         return Suggestion(rest, offset, "", "", "typeahead")
+    open_docs = list(open_docs)
     with timing.span("sync"):
         view = doc.around(offset)
         doc.take_sync_seconds()  # the parse ``around`` did, timed by this span already
@@ -133,15 +135,22 @@ async def complete(
             return _first_valid(view, offset, text, ctx, backend, engine, answer)
 
     async def attempt(call: Caller) -> Checked[Suggestion] | None:
-        """One answer from the tier, and where it named what the object at ``name.`` lacks,
-        one more that the backend's grammar keeps to the names it has."""
+        """One answer from the tier. Where it grew the typed name into one nothing defines,
+        or named what the object at ``name.`` lacks, one more that the backend's grammar keeps
+        to the name as typed, or to the names the object has."""
         request = await build(call.backend)
         answer = await call(request)
+        if answer is not None and _grown(ctx, answer, view, open_docs):
+            engine.stats.add(call.backend.model, TASK, "grown")
+            again = _going_on(request, call.backend)
+            answer = None if again is None else await call(again)
+            answer = None if answer is None else _forced(answer, 1)
         checked = None if answer is None else validate(answer, call.backend)
         if checked is None and (again := _offered_only(request, ctx, answer, call.backend)):
             engine.stats.add(call.backend.model, TASK, "constrained")
             answer = await call(again)
-            checked = None if answer is None else validate(_forced(answer), call.backend)
+            name = 0 if answer is None else len(_NAME.match(answer.text).group(0))  # type: ignore[union-attr]  # matches ""
+            checked = None if answer is None else validate(_forced(answer, name), call.backend)
         return checked
 
     routed = await engine.run(
@@ -241,14 +250,35 @@ def names_at(doc: Document, offset: int, text: str, block: tuple[int, int]) -> l
     return unknown_reads(module, offset, offset + len(text), scope_line)
 
 
-def _forced(answer: Answer) -> Answer:
-    """``answer`` without the log-probabilities of its first name's tokens: the grammar chose
-    among the offered names, so the model's doubt about them unconstrained says nothing of the
-    suggestion (its confidence is the rest's)."""
-    name = len(_NAME.match(answer.text).group(0))  # type: ignore[union-attr]  # matches ""
+def _grown(
+    ctx: CompletionContext, answer: Answer, doc: Document, open_docs: list[Document]
+) -> bool:
+    """Whether ``answer`` grows the name before the cursor into one nothing defines
+    (``name_growth``; only with the workspace index, which knows every name)."""
+    if ctx.knows is None:
+        return False
+    others = (d.text for d in open_docs if d.uri != doc.uri and d.language == doc.language)
+    texts = (doc.text, *others)
+    grown = grown_unknown(ctx.cursor.line_before, answer.text, ctx.language, texts, ctx.knows)
+    if grown is not None:
+        log.debug("the answer grows the typed name into %s, which nothing defines", grown)
+    return grown is not None
+
+
+def _going_on(request: GenerationRequest, backend: Backend) -> GenerationRequest | None:
+    """The request again, its answer held by a grammar to going on from the typed name, when
+    the backend can follow a grammar."""
+    return replace(request, grammar=GOES_ON) if backend.grammar and request.is_fim else None
+
+
+def _forced(answer: Answer, chars: int) -> Answer:
+    """``answer`` without the log-probabilities of the tokens of its first ``chars``
+    characters: a grammar chose them (among the offered names, or a character that ends the
+    typed name), so the model's doubt about them unconstrained says nothing of the suggestion
+    (its confidence is the rest's)."""
     kept, seen = [], 0
     for token, logprob in answer.usage.logprobs:
-        kept.append((token, 0.0 if seen < name else logprob))
+        kept.append((token, 0.0 if seen < chars else logprob))
         seen += len(token)
     usage = replace(answer.usage, logprobs=kept)
     return replace(answer, usage=usage)

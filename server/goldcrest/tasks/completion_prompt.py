@@ -3,7 +3,7 @@ is written for a model (``build_request``), FIM or chat."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ..backends.base import GenerationRequest, Message
@@ -48,6 +48,8 @@ class CompletionContext:
     middle: int = 0  # the prefix's last characters, since the split (``middle_start``)
     #: the names the answer may begin with, when the workspace knows them all
     offered: Offered | None = None
+    #: whether the workspace uses a name (``Retriever.knows``); None without its index
+    knows: Callable[[str], bool | None] | None = None
 
 
 _FACTS: dict[str, tuple[tuple[object, ...], tuple[str, ...], tuple[Chunk, ...], Retrieved]] = {}
@@ -121,8 +123,9 @@ def gather(
     visible_from = window_start(text, offset, prefix_budget)[1]
     kept = [f"inside {s.kind} {s.name}: {s.header}" for s in scopes if s.start < visible_from]
     near: tuple[str, ...] = ()
-    offered = None
+    offered = knows = None
     if with_facts and retriever is not None:
+        knows = retriever.knows
         visible = (doc.position_at(visible_from)[0], doc.position_at(offset + len(suffix))[0])
         near = retriever.near(doc, offset, open_docs, visible)
         offered = retriever.offered(doc, offset, open_docs)
@@ -143,6 +146,7 @@ def gather(
         near,
         offset - split,
         offered,
+        knows,
     )
 
 

@@ -97,7 +97,9 @@ class WorkspaceIndex:
         self.db_path = db_path
         self.options = options
         self._near_options = RetrievalOptions(
-            members_at_cursor=options.member_list, member_check=options.member_check
+            members_at_cursor=options.member_list,
+            member_check=options.member_check,
+            growth_check=options.member_check,
         )
         self.index = SymbolIndex()
         self.embedder = embedder
@@ -153,6 +155,9 @@ class WorkspaceIndex:
         except Exception:  # an aid: a fault means no check, not a lost suggestion
             log.exception("the names offered at the cursor failed for %s", doc.uri)
             return None
+
+    def knows(self, name: str) -> bool | None:
+        return self.index.mentions(name) > 0 if self._near_options.growth_check else None
 
     def texts(self, chunk_ids: Sequence[int]) -> dict[int, str]:
         return self._read(lambda reader: reader.texts(chunk_ids))

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 _LEADING = re.compile(r"[\w$]*")
 _IMPORTED_NAME = re.compile(r"(?<!\w)([^\W\d]\w*)(?:\s+as\s+\w+)?\s*(,|$)")
+#: GBNF for what may follow a whole name: nothing, or a character that ends it, then anything.
+AFTER_NAME = "([^a-zA-Z0-9_$\\x00] [^\\x00]*)?"
 
 
 @dataclass(frozen=True)
@@ -50,4 +52,4 @@ class Offered:
             return None
         name = " | ".join(alternatives)
         optional = "?" if "" in rest else ""
-        return f"root ::= ({name}){optional} rest\nrest ::= ([^a-zA-Z0-9_$\\x00] [^\\x00]*)?\n"
+        return f"root ::= ({name}){optional} rest\nrest ::= {AFTER_NAME}\n"

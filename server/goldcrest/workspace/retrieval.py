@@ -67,6 +67,9 @@ class RetrievalOptions:
     #: withhold an answer whose first name the object at ``name.`` lacks, and ask again for
     #: one of its names (``workspace.offered``, ``[index] member_check``)
     member_check: bool = True
+    #: withhold an answer that grows the name before the cursor into one the workspace lacks,
+    #: and ask again for one that goes on from the name (``tasks.name_growth``, ``knows``)
+    growth_check: bool = True
     #: after a function's or class's name, how many lines elsewhere that call it (``near``;
     #: 2 turned 7/24 into 9/24 on the tune project, no item lost)
     near_usages: int = 2
@@ -104,7 +107,8 @@ class Retriever(Protocol):
     """What tasks call: ``visible_lines`` (first, last) of ``doc`` are already in the prompt.
     ``retrieve`` is asked once per prompt window (its facts head the prompt); ``near`` on
     every request, for the line being typed (fact lines written just above it); ``offered``
-    on every request too, for the check of the answer's first name (``workspace.offered``)."""
+    on every request too, for the check of the answer's first name (``workspace.offered``);
+    ``knows`` for the check of a name the answer makes (``tasks.name_growth``)."""
 
     def retrieve(
         self,
@@ -125,6 +129,10 @@ class Retriever(Protocol):
     def offered(
         self, doc: Document, offset: int, open_docs: Iterable[Document]
     ) -> Offered | None: ...
+
+    def knows(self, name: str) -> bool | None:
+        """Whether the workspace's files use ``name`` (lower case); None: cannot say."""
+        ...
 
 
 #: Re-orders scored chunks for a query; None while the query's vector is being computed.

@@ -63,6 +63,7 @@ TUNINGS = {
     "no-near-def": RetrievalOptions(near_definition=False),
     "members-at-cursor": RetrievalOptions(members_at_cursor=True),
     "no-member-check": RetrievalOptions(member_check=False),
+    "no-growth-check": RetrievalOptions(growth_check=False),
     "no-usages": RetrievalOptions(near_usages=0),
     "no-unused": RetrievalOptions(near_unused=0),
 }
@@ -100,6 +101,9 @@ class _Tuned:
 
     def offered(self, doc: Document, offset: int, open_docs: Iterable[Document]) -> Offered | None:
         return offered(self.ws, doc, offset, open_docs) if self.options.member_check else None
+
+    def knows(self, name: str) -> bool | None:
+        return self.ws.index.mentions(name) > 0 if self.options.growth_check else None
 
 
 def _prime(

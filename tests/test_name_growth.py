@@ -1,0 +1,133 @@
+"""An answer that grows the name before the cursor into one nothing defines
+(``parseFd`` + ``Name.toLowerCase()``) is not shown (``tasks.name_growth``): with the
+workspace index, which knows every name, the model is asked once more under a grammar that goes
+on from the name as typed; a backend without grammars withholds it. The check must not judge a
+name being typed, declared or defined, a member, or a name the language, the file or the
+workspace has."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from conftest import end_of, inline, ollama_options, open_doc
+from fake_ollama import Reply
+from goldcrest.config import Settings
+from goldcrest.documents import Document
+from goldcrest.engine import Engine
+from goldcrest.languages import language_for
+from goldcrest.tasks.complete import complete
+from goldcrest.tasks.name_growth import GOES_ON, grown_unknown
+from goldcrest.tasks.typeahead import TypeAhead
+from goldcrest.workspace.indexer import IndexOptions, WorkspaceIndex
+from test_completion_embedded import fim_request
+from test_engine_timeouts import Recorder
+from test_offered_retry import Constrained
+from test_workspace_lsp import indexed
+
+SPECIFIC = "export const parseFd = fdName => fdName === 'all' ? 'all' : Number(fdName);\n"
+OPTIONS = (
+    "import {parseFd} from './specific.js';\n\n"
+    "export const getFdNumber = fdName => {\n"
+    "\tconst fdNumber = parseFd\n"
+    "\treturn fdNumber;\n"
+    "};\n"
+)
+LINE = "\tconst fdNumber = parseFd"
+WORKSPACE = {"parsefd", "fdname", "fdnumber", "number", "getfdnumber", "tolowercase"}
+
+
+def _grown(text: str, line: str = LINE, file: str = OPTIONS, known=WORKSPACE.__contains__):
+    return grown_unknown(line, text, "javascript", [file], known)
+
+
+def test_a_called_or_dotted_name_nothing_has_is_caught() -> None:
+    assert _grown("Name.toLowerCase();") == "parseFdName"
+    assert _grown("Number(fdName);") == "parseFdNumber"
+    assert _grown("(fdName);") is None  # goes on from the name: nothing grown
+    assert _grown("Number;") is None  # neither called nor dotted: a value being named
+    py = "from .specific import parse_fd\n\nn = parse_fd\n"
+    assert grown_unknown("n = parse_fd", "_name(x)", "python", [py], lambda n: False) == (
+        "parse_fd_name"
+    )
+
+
+def test_names_that_something_has_are_not_judged() -> None:
+    assert _grown("Number(fdName);", known=lambda n: n in WORKSPACE | {"parsefdnumber"}) is None
+    assert _grown("Number(x)", file=OPTIONS + "parseFdNumber(1);\n") is None  # the file has it
+    assert _grown("Int(x)", "\tconst n = parse", "const parse = 1;\n" + OPTIONS) is None  # global
+    assert _grown("Name.x", known=lambda n: None) is None  # no index: it cannot say
+
+
+def test_names_being_typed_declared_defined_or_dotted_are_not_judged() -> None:
+    assert _grown("dName(x)", "\tconst fdNumber = parseF") is None  # `parseF` is no name yet
+    assert _grown("Name(x) {", "\tparseFd") is None  # a method being defined
+    assert _grown("Name(x)", "export function parseFd") is None  # a function being declared
+    assert _grown("Name(x)", "\tconst n = options.parseFd") is None  # a member: not this check's
+    assert grown_unknown("if x is", "instance(x)", "python", ["if x is y"], lambda n: False) is None
+
+
+async def _complete(tmp_path: Path, backend: Constrained, index: dict | None = None):
+    """What ``complete`` shows after ``parseFd`` in lib/fd-options.js of a small project."""
+    root = tmp_path / "proj" / "lib"
+    root.mkdir(parents=True)
+    (root / "specific.js").write_text(SPECIFIC)
+    ws = WorkspaceIndex([root.parent], tmp_path / "index.sqlite", IndexOptions(**(index or {})))
+    await ws.build()
+    try:
+        settings = Settings.model_validate({"cache": {"enabled": False}})
+        engine = Engine(settings, Recorder(), backends={backend.name: backend})
+        path = root / "fd-options.js"
+        doc = Document(path.as_uri(), language_for(None, path.name), 1, OPTIONS)
+        offset = OPTIONS.index(LINE) + len(LINE)
+        shown = await complete(doc, offset, [doc], engine, TypeAhead(), ws)
+        return None if shown is None else shown.text
+    finally:
+        await ws.aclose()
+
+
+@pytest.mark.asyncio
+async def test_a_grammar_backend_is_asked_again_to_go_on_from_the_name(tmp_path: Path) -> None:
+    backend = Constrained(True, "Name.toLowerCase();", "(fdName);")
+    assert await _complete(tmp_path, backend) == "(fdName);"
+    assert backend.grammars == [None, GOES_ON]
+
+
+@pytest.mark.asyncio
+async def test_without_grammars_or_with_the_check_off(tmp_path: Path) -> None:
+    plain = Constrained(False, "Name.toLowerCase();", "(fdName);")
+    assert await _complete(tmp_path / "a", plain) is None
+    assert plain.grammars == [None]
+    off = Constrained(True, "Name.toLowerCase();", "(fdName);")
+    assert await _complete(tmp_path / "b", off, {"member_check": False}) == "Name.toLowerCase();"
+    right = Constrained(True, "(fdName);", "unused")
+    assert await _complete(tmp_path / "c", right) == "(fdName);"
+    assert right.grammars == [None]
+
+
+async def test_through_the_server_a_grown_name_is_never_shown(
+    start_server, fake_ollama, tmp_path: Path
+):
+    root = tmp_path / "proj"
+    (root / "lib").mkdir(parents=True)
+    (root / "lib" / "specific.js").write_text(SPECIFIC)
+    uncached = {**ollama_options(fake_ollama), "cache": {"enabled": False}}
+    lsp = await start_server(uncached, workspace=root)
+    await indexed(lsp, "parseFd")
+    fake_ollama.default = Reply(chunks=["Name.toLowerCase();"])
+    uri = open_doc(lsp, root / "lib" / "a.js", OPTIONS, "javascript")
+    assert await inline(lsp, uri, end_of(OPTIONS, "= parseFd")) == []
+    assert len(fake_ollama.bodies("/api/generate")) == 1  # Ollama takes no grammar: no retry
+    fake_ollama.default = Reply(chunks=["(fdName);"])
+    uri = open_doc(lsp, root / "lib" / "b.js", OPTIONS, "javascript")
+    assert await inline(lsp, uri, end_of(OPTIONS, "= parseFd")) == ["(fdName);"]
+
+
+@pytest.mark.model
+async def test_the_embedded_model_follows_the_grammar(embedded_backend) -> None:
+    prefix = SPECIFIC + OPTIONS[: OPTIONS.index(LINE) + len(LINE)]
+    request = fim_request(prefix, max_tokens=8, suffix=OPTIONS[OPTIONS.index(LINE) + len(LINE) :])
+    held = await embedded_backend.generate(replace(request, grammar=GOES_ON))
+    assert held and not (held[0].isalnum() or held[0] in "_$"), held
