@@ -70,8 +70,9 @@ class RetrievalOptions:
     #: withhold an answer that grows the name before the cursor into one the workspace lacks,
     #: and ask again for one that goes on from the name (``tasks.name_growth``, ``knows``)
     growth_check: bool = True
-    #: after a function's or class's name, how many lines elsewhere that call it (``near``;
-    #: 2 turned 7/24 into 9/24 on the tune project, no item lost)
+    #: after a function's or class's name, how many lines elsewhere that call it, of those
+    #: whose names the cursor's place has (``call_sites``; on the tune projects click 8/24 and
+    #: execa 28/40 with 2, 7/24 and 27/40 without)
     near_usages: int = 2
     #: where the cursor's line names nothing known yet, the signatures of at most this many
     #: names the file imports but does not use yet (``near``)
