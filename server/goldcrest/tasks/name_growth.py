@@ -1,10 +1,10 @@
 """An answer that grows the name before the cursor into one nothing defines.
 
-After a whole name (``parseFd``), a small model often takes it for the start of a longer one
-and writes ``Name.toLowerCase()`` (``parseFdName``), even with the name's definition and its
-calls in the prompt. Where the workspace knows every name (the index), a called or dotted name
-that neither it, the file, the open files nor the language has is wrong; ``complete`` asks
-once more with a grammar that goes on from the name as typed (``GOES_ON``).
+After a whole name (``isVerbose``), a small model sometimes takes it for the start of a longer
+one and writes ``Info(verbose) ? 'short' : 'full'`` (``isVerboseInfo``, which the project lacks).
+Where the workspace knows every name (the index), a called or dotted name that neither it, the
+file, the open files nor the language has is wrong; ``complete`` asks once more with a grammar
+that goes on from the name as typed (``GOES_ON``).
 """
 
 from __future__ import annotations
