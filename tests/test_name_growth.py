@@ -14,17 +14,9 @@ import pytest
 
 from conftest import end_of, inline, ollama_options, open_doc
 from fake_ollama import Reply
-from goldcrest.config import Settings
-from goldcrest.documents import Document
-from goldcrest.engine import Engine
-from goldcrest.languages import language_for
-from goldcrest.tasks.complete import complete
 from goldcrest.tasks.name_growth import GOES_ON, grown_unknown
-from goldcrest.tasks.typeahead import TypeAhead
-from goldcrest.workspace.indexer import IndexOptions, WorkspaceIndex
 from test_completion_embedded import fim_request
-from test_engine_timeouts import Recorder
-from test_offered_retry import Constrained
+from test_offered_retry import Constrained, complete_in
 from test_workspace_lsp import indexed
 
 SPECIFIC = "export const parseFd = fdName => fdName === 'all' ? 'all' : Number(fdName);\n"
@@ -71,21 +63,9 @@ def test_names_being_typed_declared_defined_or_dotted_are_not_judged() -> None:
 
 async def _complete(tmp_path: Path, backend: Constrained, index: dict | None = None):
     """What ``complete`` shows after ``parseFd`` in lib/fd-options.js of a small project."""
-    root = tmp_path / "proj" / "lib"
-    root.mkdir(parents=True)
-    (root / "specific.js").write_text(SPECIFIC)
-    ws = WorkspaceIndex([root.parent], tmp_path / "index.sqlite", IndexOptions(**(index or {})))
-    await ws.build()
-    try:
-        settings = Settings.model_validate({"cache": {"enabled": False}})
-        engine = Engine(settings, Recorder(), backends={backend.name: backend})
-        path = root / "fd-options.js"
-        doc = Document(path.as_uri(), language_for(None, path.name), 1, OPTIONS)
-        offset = OPTIONS.index(LINE) + len(LINE)
-        shown = await complete(doc, offset, [doc], engine, TypeAhead(), ws)
-        return None if shown is None else shown.text
-    finally:
-        await ws.aclose()
+    offset = OPTIONS.index(LINE) + len(LINE)
+    files = {"lib/specific.js": SPECIFIC}
+    return await complete_in(tmp_path, backend, OPTIONS, offset, index, files, "lib/fd-options.js")
 
 
 @pytest.mark.asyncio

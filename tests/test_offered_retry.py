@@ -50,21 +50,28 @@ async def _complete(tmp_path: Path, backend: Constrained, index: dict | None = N
 
 
 async def complete_in(
-    tmp_path: Path, backend: Constrained, text: str, offset: int, index: dict | None = None
+    tmp_path: Path,
+    backend: Constrained,
+    text: str,
+    offset: int,
+    index: dict | None = None,
+    files: dict[str, str] | None = None,
+    name: str = "net/client.py",
 ) -> str | None:
-    """What ``complete`` shows for ``text`` at ``offset``, as file net/client.py of a small
-    project indexed with ``index`` options."""
+    """What ``complete`` shows for ``text`` at ``offset``, as file ``name`` of a small project
+    of ``files`` (default: the net package's) indexed with ``index`` options."""
     root = tmp_path / "proj"
-    for name, code in {"net/__init__.py": "", "net/transport.py": TRANSPORT}.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(code)
+    files = {"net/__init__.py": "", "net/transport.py": TRANSPORT} if files is None else files
+    for file, code in files.items():
+        (root / file).parent.mkdir(parents=True, exist_ok=True)
+        (root / file).write_text(code)
     options = IndexOptions(**(index or {}))
     ws = WorkspaceIndex([root], tmp_path / "index.sqlite", options)
     await ws.build()
     try:
         settings = Settings.model_validate({"cache": {"enabled": False}})
         engine = Engine(settings, Recorder(), backends={backend.name: backend})
-        path = root / "net" / "client.py"
+        path = root / name
         doc = Document(path.as_uri(), language_for(None, path.name), 1, text)
         shown = await complete(doc, offset, [doc], engine, TypeAhead(), ws)
         return shown.text if shown is not None else None

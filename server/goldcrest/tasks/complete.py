@@ -149,8 +149,7 @@ async def complete(
         if checked is None and (again := _offered_only(request, ctx, answer, call.backend)):
             engine.stats.add(call.backend.model, TASK, "constrained")
             answer = await call(again)
-            name = 0 if answer is None else len(_NAME.match(answer.text).group(0))  # type: ignore[union-attr]  # matches ""
-            checked = None if answer is None else validate(_forced(answer, name), call.backend)
+            checked = None if answer is None else validate(_forced(answer), call.backend)
         return checked
 
     routed = await engine.run(
@@ -271,11 +270,13 @@ def _going_on(request: GenerationRequest, backend: Backend) -> GenerationRequest
     return replace(request, grammar=GOES_ON) if backend.grammar and request.is_fim else None
 
 
-def _forced(answer: Answer, chars: int) -> Answer:
+def _forced(answer: Answer, chars: int | None = None) -> Answer:
     """``answer`` without the log-probabilities of the tokens of its first ``chars``
-    characters: a grammar chose them (among the offered names, or a character that ends the
-    typed name), so the model's doubt about them unconstrained says nothing of the suggestion
-    (its confidence is the rest's)."""
+    characters (default: its first name's): a grammar chose them (among the offered names, or
+    a character that ends the typed name), so the model's doubt about them unconstrained says
+    nothing of the suggestion (its confidence is the rest's)."""
+    if chars is None:
+        chars = len(_NAME.match(answer.text).group(0))  # type: ignore[union-attr]  # matches ""
     kept, seen = [], 0
     for token, logprob in answer.usage.logprobs:
         kept.append((token, 0.0 if seen < chars else logprob))
