@@ -170,6 +170,39 @@ def test_javascript_definitions() -> None:
     assert definitions_of(doc)[0].docstring == "Starts the app."
 
 
+def test_commonjs_and_prototype_definitions() -> None:
+    """CommonJS and prototype-style code declares its API by assignment (express, most older
+    Node code): the index must see those names, and a cursor inside one is in that function."""
+    text = (
+        "var Layer = require('./layer');\n"
+        "var proto = module.exports = function(options) {};\n"
+        "/** Match a path. */\n"
+        "Layer.prototype.match = function match(path) {\n  return path;\n};\n"
+        "proto.use = function use(fn) {};\n"
+        "exports.isAbsolute = (path) => path[0] === '/';\n"
+        "module.exports.etag = createETag({ weak: false });\n"
+        "module.exports = function query(options) {};\n"
+        "this.skip = function () {};\n"
+        "proto[name] = function () {};\n"
+        "exports.count = 3;\n"
+    )
+    doc = make("router.js", text)
+    assert summary(doc) == [
+        ("variable", "Layer", None, "var Layer = require('./layer')"),
+        ("function", "proto", None, "var proto = module.exports = function(options)"),
+        ("method", "match", "Layer", "Layer.prototype.match = function match(path)"),
+        ("method", "use", "proto", "proto.use = function use(fn)"),
+        ("function", "isAbsolute", None, "exports.isAbsolute = (path) =>"),
+        ("variable", "etag", None, "module.exports.etag = createETag({ weak: false })"),
+        ("function", "query", None, "module.exports = function query(options)"),
+        ("variable", "count", None, "exports.count = 3"),
+    ]
+    assert definitions_of(doc)[2].docstring == "Match a path."
+    text, offset = at(text.replace("return path;", "return |path;"))
+    scopes = enclosing_scopes(make("router.js", text), offset)
+    assert [(s.kind, s.name) for s in scopes] == [("method", "match")]
+
+
 def test_typescript_definitions() -> None:
     doc = make("shapes.ts", SAMPLES["shapes.ts"])
     assert summary(doc) == [

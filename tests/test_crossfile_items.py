@@ -73,6 +73,26 @@ def test_javascript_items_come_from_imports_and_calls(tmp_path: Path):
     ]
 
 
+def test_commonjs_items_come_from_what_other_files_assign(tmp_path: Path):
+    """express-style code: the API is assigned (``exports.x =``, ``Type.prototype.x =``)."""
+    (tmp_path / "layer.js").write_text(
+        "function Layer(path) {\n  this.path = path;\n}\n\n"
+        "Layer.prototype.match = function match(path) {\n  return path === this.path;\n};\n"
+        "module.exports = Layer;\n"
+    )
+    (tmp_path / "utils.js").write_text("exports.isAbsolute = function(path) {\n  return 1;\n};\n")
+    (tmp_path / "router.js").write_text(
+        "var Layer = require('./layer');\nvar utils = require('./utils');\n\n"
+        "function find(layer, path) {\n  return layer.match(path) && utils.isAbsolute(path);\n}\n"
+    )
+    cross = [i for i in build_items(tmp_path, "javascript") if i.label == CROSS]
+    assert {(i.key, i.defined_in) for i in cross} <= {
+        ("match", ("layer.js",)),
+        ("isAbsolute", ("utils.js",)),
+    }
+    assert cross
+
+
 def test_line_scores():
     exact = score_line(
         "apply_discount(line.price, self.discount)",

@@ -56,6 +56,40 @@ async def _near(
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize(
+    ("module", "offered", "not_offered"),
+    [
+        (
+            "var mime = require('mime');\n"
+            "exports.isAbsolute = function(path) { return path[0] === '/'; };\n"
+            "exports.etag = makeEtag({ weak: false });\n",
+            ["isAbsolute()", "etag"],
+            ["mime"],
+        ),
+        (
+            "var View = require('./view');\n"
+            "var app = exports = module.exports = {};\n"
+            "app.render = function render(name, options) {};\n"
+            "app.listen = function listen() {};\n",
+            ["render()", "listen()"],
+            ["View", "app"],
+        ),
+    ],
+    ids=["exports", "exported-object"],
+)
+async def test_a_commonjs_module_offers_what_it_exports(
+    tmp_path: Path, module: str, offered: list[str], not_offered: list[str]
+):
+    """``require`` gives the exports, not the module's own ``require``s."""
+    text = "var lib = require('./lib');\n\nfunction f(v) {\n  return lib."
+    found = await _near(tmp_path, {"lib.js": module}, "use.js", text, ON)
+    assert len(found) == 1 and found[0].startswith("lib.js: module has ")
+    names = found[0].removeprefix("lib.js: module has ").split(", ")
+    assert sorted(names) == sorted(offered)
+    assert not set(names) & set(not_offered)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
     "text",
     [
         "from .ledger import Ledger\n\n\ndef pay(book: Ledger, amount):\n    book.",

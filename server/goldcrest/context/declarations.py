@@ -87,6 +87,9 @@ _FUNCTION_VALUES = {
     "arrow_function", "function_expression", "function", "generator_function",
 }  # fmt: skip
 _JS_FIELDS = {"field_definition", "public_field_definition"}
+_JS_GRAMMARS = {"javascript", "typescript", "tsx"}
+_EXPORTS = {"exports", "module.exports"}
+_PLAIN_NAME = re.compile(r"[^\W\d][\w$]*")
 _C_DECLARATORS = {
     "identifier", "field_identifier", "type_identifier", "destructor_name", "operator_name",
 }  # fmt: skip
@@ -168,8 +171,10 @@ def classify(node: Node, source: bytes, parser_name: str) -> Declaration | None:
     node_type = node.type
     kind = kind_by_type.get(node_type)
     if kind is None:
+        if node_type == "assignment_expression" and parser_name in _JS_GRAMMARS:
+            return _assigned_function(node, source)
         if node_type == "variable_declarator" or node_type in _JS_FIELDS:
-            value = node.child_by_field_name("value")
+            value = _assigned_value(node.child_by_field_name("value"))
             if value is None or value.type not in _FUNCTION_VALUES:
                 return None
             name_node = node.child_by_field_name("name") or node.child_by_field_name("property")
@@ -207,14 +212,60 @@ def classify(node: Node, source: bytes, parser_name: str) -> Declaration | None:
     return Declaration(kind, name, container)
 
 
+def _assigned_value(value: Node | None) -> Node | None:
+    """What a chain of assignments finally assigns: ``var proto = module.exports = function``."""
+    while value is not None and value.type == "assignment_expression":
+        value = value.child_by_field_name("right")
+    return value
+
+
+def _member_target(node: Node, source: bytes) -> tuple[str, str] | None:
+    """(object, property) of an assignment to ``object.property``; None for any other target."""
+    left = node.child_by_field_name("left")
+    if left is None or left.type != "member_expression":
+        return None
+    prop = left.child_by_field_name("property")
+    if prop is None or prop.type != "property_identifier":
+        return None
+    return node_text(source, left.child_by_field_name("object")), node_text(source, prop)
+
+
+def _assigned_function(node: Node, source: bytes) -> Declaration | None:
+    """A function declared by assignment, as CommonJS and prototype-style code declares its API:
+    ``exports.name = function``, ``module.exports.name = () =>``, ``module.exports = function
+    name(``, ``Type.prototype.name = function`` and ``app.name = function`` (a method of
+    ``Type`` or ``app``). None for anything else, ``this.name = ...`` included."""
+    target, value = _member_target(node, source), node.child_by_field_name("right")
+    if target is None or value is None or value.type not in _FUNCTION_VALUES:
+        return None
+    owner, name = target
+    if target == ("module", "exports"):
+        name = node_text(source, value.child_by_field_name("name"))
+        return Declaration("function", name, None) if name else None
+    owner = owner.removesuffix(".prototype")
+    if owner in _EXPORTS:
+        return Declaration("function", name, None)
+    if owner == "this" or not _PLAIN_NAME.fullmatch(owner):
+        return None
+    return Declaration("method", name, owner)
+
+
+def exported_name(node: Node, source: bytes) -> str | None:
+    """The name a CommonJS ``exports.name = value`` (or ``module.exports.name``) exports."""
+    target = _member_target(node, source)
+    return target[1] if target is not None and target[0] in _EXPORTS else None
+
+
 def _receiver_types(receiver: Node) -> list[Node]:
     return [t for p in receiver.named_children if (t := p.child_by_field_name("type")) is not None]
 
 
 def header(node: Node, source: bytes, parser_name: str) -> str:
     """The declaration line of a scope-like node: everything before its body, on one line."""
-    if node.type == "variable_declarator" or node.type in _JS_FIELDS:
-        value = node.child_by_field_name("value")
+    if node.type in ("variable_declarator", "assignment_expression") or node.type in _JS_FIELDS:
+        value = _assigned_value(
+            node.child_by_field_name("value") or node.child_by_field_name("right")
+        )
         body = value.child_by_field_name("body") if value is not None else None
         end = body.start_byte if body is not None else node.end_byte
         keyword = ""

@@ -18,6 +18,7 @@ from goldcrest.context.declarations import (
     Declaration,
     c_declarator,
     classify,
+    exported_name,
     header,
     node_text,
     one_line,
@@ -188,6 +189,11 @@ class _Extractor:
                 if name is not None and name.type == "identifier":
                     signature = one_line(_first_line(node_text(src, node))).rstrip(";")
                     self.add(declarator, node_text(src, name), "variable", signature, None)
+        elif kind == "assignment_expression":  # CommonJS: `exports.name = value`
+            name = exported_name(node, src)
+            if name:
+                signature = one_line(_first_line(node_text(src, node))).rstrip(";")
+                self.add(node, name, "variable", signature, None)
         elif kind in ("var_declaration", "const_declaration"):
             self.go_values(node, "var" if kind == "var_declaration" else "const")
         elif kind == "type_declaration":

@@ -26,6 +26,10 @@ MEMBERS_CHARS = 320
 CLASS_KINDS = {"class", "struct", "interface", "trait"}
 _MEMBER_AT = re.compile(r"(?<![\w.$])([^\W\d][\w$]*)\.$")  # `ctx.`, not `a.ctx.`
 _WORD = re.compile(r"[^\W\d][\w$]*")
+_EXPORTED = re.compile(r"(?:module\.)?exports\.")
+_EXPORTS_OBJECT = re.compile(
+    r"(?:(?:var|let|const)\s+)?([\w$]+)\s*=\s*(?:exports\s*=\s*)?module\.exports\b"
+)
 #: Words in a type annotation that name no project class.
 _WRAPPERS = frozenset(
     ("t", "typing", "Optional", "Union", "List", "Dict", "Set", "Tuple", "Type", "Sequence",
@@ -157,11 +161,27 @@ def _methods(request: Request, cls: Definition) -> list[Definition]:
 
 
 def _module_members(request: Request, path: str) -> list[Definition]:
+    definitions = request.definitions_in(path)
+    top = [d for d in definitions if d.container is None]
+    if exported := _commonjs_exports(top, definitions):
+        top = exported
     named: dict[str, Definition] = {}
-    for definition in request.definitions_in(path):
-        if definition.container is None and not definition.name.startswith("_"):
+    for definition in top:
+        if not definition.name.startswith("_"):
             named.setdefault(definition.name, definition)
     return list(named.values())
+
+
+def _commonjs_exports(
+    top: Sequence[Definition], definitions: Sequence[Definition]
+) -> list[Definition]:
+    """What a CommonJS module's ``require`` gives: its ``exports.name = ...`` definitions, and
+    the methods of the object it exports (``var app = exports = module.exports = {}`` then
+    ``app.use = function``). Its other top-level names (its own ``require``s) are not members;
+    none for a module that exports nothing this way."""
+    exported = [d for d in top if _EXPORTED.match(d.signature)]
+    holders = {m.group(1) for d in top if (m := _EXPORTS_OBJECT.match(d.signature))}
+    return exported + [d for d in definitions if d.container in holders]
 
 
 def members_at_cursor(request: Request) -> tuple[str, str, list[Definition]] | None:
