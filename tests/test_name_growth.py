@@ -87,22 +87,43 @@ async def test_without_grammars_or_with_the_check_off(tmp_path: Path) -> None:
     assert right.grammars == [None]
 
 
+async def shown_in_js_project(
+    start_server,
+    fake_ollama,
+    root: Path,
+    lib: dict[str, str],
+    text: str,
+    marker: str,
+    answers: list[str],
+    index_word: str | None = None,
+) -> list[list[str]]:
+    """What the server shows at the end of ``marker`` in ``text``, opened as a new file of a
+    JavaScript project of ``lib`` files, while a fake Ollama answers each of ``answers``."""
+    (root / "lib").mkdir(parents=True)
+    for name, code in lib.items():
+        (root / "lib" / name).write_text(code)
+    uncached = {**ollama_options(fake_ollama), "cache": {"enabled": False}}
+    lsp = await start_server(uncached, workspace=root)
+    if index_word is not None:
+        await indexed(lsp, index_word)
+    shown = []
+    for n, answer in enumerate(answers):
+        fake_ollama.default = Reply(chunks=[answer])
+        uri = open_doc(lsp, root / "lib" / f"new{n}.js", text, "javascript")
+        shown.append(await inline(lsp, uri, end_of(text, marker)))
+    return shown
+
+
 async def test_through_the_server_a_grown_name_is_never_shown(
     start_server, fake_ollama, tmp_path: Path
 ):
-    root = tmp_path / "proj"
-    (root / "lib").mkdir(parents=True)
-    (root / "lib" / "specific.js").write_text(SPECIFIC)
-    uncached = {**ollama_options(fake_ollama), "cache": {"enabled": False}}
-    lsp = await start_server(uncached, workspace=root)
-    await indexed(lsp, "parseFd")
-    fake_ollama.default = Reply(chunks=["Name.toLowerCase();"])
-    uri = open_doc(lsp, root / "lib" / "a.js", OPTIONS, "javascript")
-    assert await inline(lsp, uri, end_of(OPTIONS, "= parseFd")) == []
-    assert len(fake_ollama.bodies("/api/generate")) == 1  # Ollama takes no grammar: no retry
-    fake_ollama.default = Reply(chunks=["(fdName);"])
-    uri = open_doc(lsp, root / "lib" / "b.js", OPTIONS, "javascript")
-    assert await inline(lsp, uri, end_of(OPTIONS, "= parseFd")) == ["(fdName);"]
+    answers = ["Name.toLowerCase();", "(fdName);"]
+    shown = await shown_in_js_project(
+        start_server, fake_ollama, tmp_path / "proj", {"specific.js": SPECIFIC}, OPTIONS,
+        "= parseFd", answers, "parseFd",
+    )  # fmt: skip
+    assert shown == [[], ["(fdName);"]]
+    assert len(fake_ollama.bodies("/api/generate")) == 2  # Ollama takes no grammar: no retry
 
 
 @pytest.mark.model

@@ -25,6 +25,8 @@ from ..workspace.retrieval import Retriever
 from .completion_prompt import CompletionContext, build_request, gather
 from .completion_text import candidates, stop_test, tidy
 from .confidence import confidence, unlikely
+from .jsnames import unknown_names
+from .known_names import known_grammar
 from .name_growth import GOES_ON, grown_unknown
 from .pycheck import unknown_reads
 from .typeahead import TypeAhead
@@ -33,9 +35,11 @@ log = logging.getLogger(__name__)
 
 TASK = "complete"
 _NAME = re.compile(r"[\w$]*")
-#: Python files longer than this are not checked for unknown names (``names_at``): the
-#: check compiles the whole module's symbol table, ~12 ms per 100 KB
+#: Files longer than this are not checked for unknown names (``names_at``): the Python check
+#: compiles the whole module's symbol table, ~12 ms per 100 KB
 _NAMES_MAX_CHARS = 400_000
+_JS_NAMES = {"javascript", "typescript"}
+_KNOWN_NAMES = {"python", *_JS_NAMES}
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,7 @@ async def complete(
         )
 
     built: dict[str, GenerationRequest] = {}  # by backend (reading ahead built it already)
+    unknown: list[str] = []  # names the last answer read that its file lacks (``names_at``)
 
     async def build(backend: Backend) -> GenerationRequest:
         """The request for ``backend``: split (see ``GenerationRequest.middle``) while the user
@@ -132,12 +137,13 @@ async def complete(
             engine.stats.add(backend.model, TASK, "unoffered")
             return None
         with timing.span("validate"):
-            return _first_valid(view, offset, text, ctx, backend, engine, answer)
+            return _first_valid(view, offset, text, ctx, backend, engine, answer, unknown)
 
     async def attempt(call: Caller) -> Checked[Suggestion] | None:
         """One answer from the tier. Where it grew the typed name into one nothing defines,
-        or named what the object at ``name.`` lacks, one more that the backend's grammar keeps
-        to the name as typed, or to the names the object has."""
+        named what the object at ``name.`` lacks, or read a name the file lacks, one more that
+        the backend's grammar keeps to the name as typed, to the names the object has, or to
+        the file's names."""
         request = await build(call.backend)
         answer = await call(request)
         if answer is not None and _grown(ctx, answer, view, open_docs):
@@ -145,11 +151,19 @@ async def complete(
             again = _going_on(request, call.backend)
             answer = None if again is None else await call(again)
             answer = None if answer is None else _forced(answer, 1)
+        unknown.clear()
         checked = None if answer is None else validate(answer, call.backend)
         if checked is None and (again := _offered_only(request, ctx, answer, call.backend)):
             engine.stats.add(call.backend.model, TASK, "constrained")
             answer = await call(again)
             checked = None if answer is None else validate(_forced(answer), call.backend)
+        elif checked is None and answer is not None and unknown:
+            again = _known_only(request, view, offset, call.backend)
+            if again is not None:
+                engine.stats.add(call.backend.model, TASK, "known-names")
+                first, answer = answer.text, await call(again)
+                if answer is not None:
+                    checked = validate(_forced(answer, _diverged(first, answer.text)), call.backend)
         return checked
 
     routed = await engine.run(
@@ -201,9 +215,11 @@ def _first_valid(
     backend: Backend,
     engine: Engine,
     answer: Answer,
+    unknown: list[str],
 ) -> Checked[Suggestion] | None:
     """The first candidate the model was sure enough of that parses; a shortened one (its
-    first statement or line) scores lower (a higher tier may give the whole)."""
+    first statement or line) scores lower (a higher tier may give the whole). The names a
+    candidate read that nothing defines go to ``unknown``."""
     for rank, candidate in enumerate(candidates(text, ctx.cursor)):
         sure = confidence(answer.text, candidate, answer.usage.logprobs)
         if unlikely(sure):
@@ -211,8 +227,9 @@ def _first_valid(
             continue
         verdict = check_splice(doc, offset, offset, candidate, ctx.block)
         engine.stats.add(backend.model, TASK, "validations")
-        if verdict.ok and names_at(doc, offset, candidate, ctx.block):
+        if verdict.ok and (missing := names_at(doc, offset, candidate, ctx.block)):
             engine.stats.add(backend.model, TASK, "undefined")  # a name nothing defines
+            unknown.extend(missing)
             continue
         if verdict.ok:
             source = "cache" if answer.cached else "model"
@@ -238,13 +255,18 @@ def _offered_only(
 
 
 def names_at(doc: Document, offset: int, text: str, block: tuple[int, int]) -> list[str] | None:
-    """The names Python code ``text`` inserted at ``offset`` reads that nothing defines (a
-    callee's parameter name written for the caller's variable: wrong whatever else is right),
-    judged in ``block``, the innermost function or class around the cursor
-    (``CompletionContext.block``); None for other languages and past ``_NAMES_MAX_CHARS``."""
-    if doc.language.id != "python" or len(doc.text) > _NAMES_MAX_CHARS:
+    """The names code ``text`` inserted at ``offset`` reads that nothing defines (a callee's
+    parameter name written for the caller's variable: wrong whatever else is right). Python's
+    are judged in ``block``, the innermost function or class around the cursor
+    (``CompletionContext.block``), by its symbol table; JavaScript's and TypeScript's by the
+    file's words (``jsnames``). None for other languages and past ``_NAMES_MAX_CHARS``."""
+    if len(doc.text) > _NAMES_MAX_CHARS:
         return None
     module = doc.text[:offset] + text + doc.text[offset:]
+    if doc.language.id in _JS_NAMES:
+        return unknown_names(module, offset, offset + len(text), doc.language.id)
+    if doc.language.id != "python":
+        return None
     scope_line = 0 if block == (0, len(doc.text)) else doc.position_at(block[0])[0] + 1
     return unknown_reads(module, offset, offset + len(text), scope_line)
 
@@ -268,6 +290,27 @@ def _going_on(request: GenerationRequest, backend: Backend) -> GenerationRequest
     """The request again, its answer held by a grammar to going on from the typed name, when
     the backend can follow a grammar."""
     return replace(request, grammar=GOES_ON) if backend.grammar and request.is_fim else None
+
+
+def _known_only(
+    request: GenerationRequest, doc: Document, offset: int, backend: Backend
+) -> GenerationRequest | None:
+    """The request again, its answer held by a grammar to reading the file's names
+    (``known_names``), when the backend can follow a grammar."""
+    if not (backend.grammar and request.is_fim) or doc.language.id not in _KNOWN_NAMES:
+        return None
+    grammar = known_grammar(doc.text, offset, offset, doc.language.id)
+    return None if grammar is None else replace(request, grammar=grammar)
+
+
+def _diverged(first: str, second: str) -> int:
+    """Where ``second`` leaves ``first``, to the end of the name there: the part of the second
+    answer the grammar chose (``_forced``)."""
+    same = next((i for i, (a, b) in enumerate(zip(first, second, strict=False)) if a != b), None)
+    if same is None:
+        return min(len(first), len(second))
+    name = _NAME.match(second, same)
+    return name.end() if name is not None and name.end() > same else same + 1
 
 
 def _forced(answer: Answer, chars: int | None = None) -> Answer:

@@ -1,0 +1,87 @@
+"""Names a JavaScript or TypeScript completion reads that nothing in its file has.
+
+A small model copies a callee's parameter name where the caller has its own variable:
+``onAbortedSignal(mainSignal, signal)`` in a file whose variable is ``cancelSignal``. Python has
+``pycheck.unknown_reads`` (the symbol table) for this; JavaScript has no such table to hand, so
+the check is by words: a name the answer reads that is not a word anywhere else in the file,
+not declared by the answer itself, and not a keyword or a global of the language is unknown.
+It leans to letting names through (a word in a comment or string counts as known; what follows
+``.``, object keys and template literals are not judged), as it must never reject a right answer.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..reserved import GLOBALS, KEYWORDS
+
+_SKIPPED = re.compile(
+    r"""//[^\n]*|/\*.*?\*/|'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`"""
+    r"""|(?:(?<=[(,=:\[!&|?{};])|^)\s*/(?![/*])(?:\\.|\[[^\]\n]*\]|[^/\\\n])+/[a-z]*""",
+    re.DOTALL,
+)  # comments, strings, template literals and regular expressions
+_WORD = re.compile(r"(?<![\w$])[A-Za-z_$][\w$]*")
+#: A word that is declared, not read: after a declaring keyword, or as an arrow's parameter.
+_DECLARED = re.compile(
+    r"\b(?:const|let|var|function\*?|class|catch\s*\()\s*([A-Za-z_$][\w$]*)"
+    r"|([A-Za-z_$][\w$]*)\s*=>"
+)
+_JSX = re.compile(r"</|<[A-Za-z][\w.]*[\s/>]")
+_PARAMETERS = re.compile(r"\(([^()]*)\)\s*(?:=>|\{)")
+_DESTRUCTURED = re.compile(r"\b(?:const|let|var)\s*[{\[]([^=]*)[}\]]\s*=")
+
+
+def unknown_names(text: str, start: int, end: int, language: str) -> list[str]:
+    """The names ``text[start:end]`` (an answer spliced into its file) reads that no word of the
+    rest of ``text`` is, that the answer does not declare, and that the language does not give
+    every program. A name that begins before ``start`` (still being typed) is not judged."""
+    if _JSX.search(text[start:end]):
+        return []  # JSX's text and attributes are not names
+    lead = text[text.rfind("\n", 0, start) + 1 : start]  # the cursor's line before it
+    code = _SKIPPED.sub(lambda m: " " * len(m.group(0)), lead + text[start:end])
+    declared = _declared(code)
+    reads = []
+    for match in _WORD.finditer(code):
+        if match.start() < len(lead):
+            continue  # typed already, or still being typed
+        before = code[: match.start()].rstrip()
+        after = code[match.end() :].lstrip()
+        if before.endswith(".") and not before.endswith(".."):
+            continue  # a member: the member check's
+        if after.startswith(":") and not after.startswith("::") and _in_object(before):
+            continue  # an object key
+        if after.startswith("=") and not after.startswith(("==", "=>")):
+            continue  # written, not read (a JSX attribute, an assignment)
+        if before.endswith(("<", "/")):
+            continue  # a JSX tag, a type argument; or a division's, left alone
+        reads.append(match.group(0))
+    reserved = KEYWORDS.get(language, frozenset()) | GLOBALS.get(language, frozenset())
+    candidates = [n for n in dict.fromkeys(reads) if n not in reserved and n not in declared]
+    if not candidates:
+        return []
+    rest = set(_WORD.findall(text[:start])) | set(_WORD.findall(text[end:]))
+    return [n for n in candidates if n not in rest]
+
+
+def _declared(code: str) -> set[str]:
+    """The names the answer itself declares: variables, functions, classes, parameters."""
+    names = {a or b for a, b in _DECLARED.findall(code)}
+    for group in (*_PARAMETERS.findall(code), *_DESTRUCTURED.findall(code)):
+        names.update(_WORD.findall(group))
+    return names
+
+
+def _in_object(before: str) -> bool:
+    """Whether a word after ``before`` starts an object's key (``{`` or ``,`` before it
+    inside braces), not the middle of a ternary (``a ? b : c``)."""
+    if not before.endswith(("{", ",")):
+        return False
+    depth = 0
+    for char in reversed(before):
+        if char in ")]}":
+            depth += 1
+        elif char in "([{":
+            if depth == 0:
+                return char == "{"
+            depth -= 1
+    return True  # the object began before the answer
