@@ -1,8 +1,8 @@
 """An answer that reads a name its file lacks (a callee's parameter name written for the
 caller's variable: ``onAbortedSignal(mainSignal, signal)``) is never shown. In JavaScript the
-check is by the file's words (``tasks.jsnames``), in Python by the symbol table; a backend that
-follows grammars is asked once more under the grammar of the file's names
-(``tasks.known_names``), and that answer is checked again."""
+check is by the file's words (``tasks.jsnames``), and a backend that follows grammars is asked
+once more under the grammar of the file's names (``tasks.known_names``), that answer checked
+again; in Python by the symbol table, and the answer is withheld."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ def _unknown(answer: str, text: str = GRACEFUL, offset: int = CURSOR) -> list[st
 def test_a_name_the_file_lacks_is_caught() -> None:
     assert _unknown("(mainSignal, signal);") == ["mainSignal"]
     assert _unknown("(mainSignal, stopSignal);") == ["mainSignal", "stopSignal"]
+    assert _unknown("(mainSignal = cancelSignal, signal);") == ["mainSignal"]  # an implicit global
     assert _unknown("(cancelSignal, signal);") == []
 
 
@@ -52,6 +53,7 @@ def test_a_name_the_file_lacks_is_caught() -> None:
         "(cancelSignal, function (event) { return event; });",  # a function's parameter
         "(cancelSignal, async ({reason}) => reason);",  # destructured parameters
         "(<Signal value={cancelSignal} />);",  # JSX
+        "(cancelSignal, {mainSignal: signal});",  # a key
         "(cancelSignal, signal ? 1 : 0);",  # a ternary
     ],
 )
@@ -98,15 +100,13 @@ async def test_a_grammar_backend_is_asked_again_for_the_file_s_names(tmp_path: P
 
 
 @pytest.mark.asyncio
-async def test_a_python_answer_reading_an_undefined_name_is_asked_again(tmp_path: Path) -> None:
+async def test_a_python_answer_reading_an_undefined_name_is_withheld(tmp_path: Path) -> None:
     text = "def fetch(url, retries):\n    return send(\n"
     offset = text.index("send(") + len("send(")
     backend = Constrained(True, "request, retries)", "url, retries)")
     files = {"pkg/__init__.py": "", "pkg/net.py": "def send(request, retries): ...\n"}
-    assert await complete_in(tmp_path, backend, text, offset, files=files, name="pkg/a.py") == (
-        "url, retries)"
-    )
-    assert len(backend.grammars) == 2 and '"url"' in (backend.grammars[1] or "")
+    assert await complete_in(tmp_path, backend, text, offset, files=files, name="pkg/a.py") is None
+    assert backend.grammars == [None]  # not asked again (the symbol table's check is stricter)
 
 
 async def test_through_the_server_a_name_the_file_lacks_is_never_shown(

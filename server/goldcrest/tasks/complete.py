@@ -39,7 +39,6 @@ _NAME = re.compile(r"[\w$]*")
 #: compiles the whole module's symbol table, ~12 ms per 100 KB
 _NAMES_MAX_CHARS = 400_000
 _JS_NAMES = {"javascript", "typescript"}
-_KNOWN_NAMES = {"python", *_JS_NAMES}
 
 
 @dataclass(frozen=True)
@@ -141,9 +140,9 @@ async def complete(
 
     async def attempt(call: Caller) -> Checked[Suggestion] | None:
         """One answer from the tier. Where it grew the typed name into one nothing defines,
-        named what the object at ``name.`` lacks, or read a name the file lacks, one more that
-        the backend's grammar keeps to the name as typed, to the names the object has, or to
-        the file's names."""
+        named what the object at ``name.`` lacks, or read a name a JavaScript file lacks, one
+        more that the backend's grammar keeps to the name as typed, to the names the object
+        has, or to the file's names."""
         request = await build(call.backend)
         answer = await call(request)
         if answer is not None and _grown(ctx, answer, view, open_docs):
@@ -295,9 +294,9 @@ def _going_on(request: GenerationRequest, backend: Backend) -> GenerationRequest
 def _known_only(
     request: GenerationRequest, doc: Document, offset: int, backend: Backend
 ) -> GenerationRequest | None:
-    """The request again, its answer held by a grammar to reading the file's names
-    (``known_names``), when the backend can follow a grammar."""
-    if not (backend.grammar and request.is_fim) or doc.language.id not in _KNOWN_NAMES:
+    """The JavaScript or TypeScript request again, its answer held by a grammar to reading the
+    file's names (``known_names``), when the backend can follow a grammar."""
+    if not (backend.grammar and request.is_fim) or doc.language.id not in _JS_NAMES:
         return None
     grammar = known_grammar(doc.text, offset, offset, doc.language.id)
     return None if grammar is None else replace(request, grammar=grammar)

@@ -50,8 +50,6 @@ def unknown_names(text: str, start: int, end: int, language: str) -> list[str]:
             continue  # a member: the member check's
         if after.startswith(":") and not after.startswith("::") and _in_object(before):
             continue  # an object key
-        if after.startswith("=") and not after.startswith(("==", "=>")):
-            continue  # written, not read (a JSX attribute, an assignment)
         if before.endswith(("<", "/")):
             continue  # a JSX tag, a type argument; or a division's, left alone
         reads.append(match.group(0))

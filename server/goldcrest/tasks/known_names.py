@@ -1,11 +1,12 @@
-"""A grammar for an answer that reads only names its file has.
+"""A grammar for a JavaScript or TypeScript answer that reads only names its file has.
 
 When an answer reads a name nothing defines (``complete.names_at``: a callee's parameter name
 written for the caller's variable, ``onAbortedSignal(mainSignal, signal)``), the model usually
 knew the shape and missed one name. Asked once more under this grammar (llama.cpp's GBNF), it
 must spell every name it reads from the file's words, the language's keywords and globals; what
-follows ``.``, keyword arguments and object keys, strings and numbers stay free. The answer is
-checked again like any other.
+follows ``.``, an object's keys, strings and numbers stay free. The answer is checked again
+like any other. Python's answers are not asked again: on the tune project (click) the answers
+the retry gave read names the scope lacks again (``(ctx)`` for ``(self.ctx)``).
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ _RULES = f"""root ::= head gap? (word gap)* word?
 gap ::= (mark | member | key | string)+
 word ::= known | number
 member ::= "." {_IDENT}
-key ::= {_IDENT} [=:]
+key ::= [{{,] [ \\t\\n]* {_IDENT} ":"
 number ::= [0-9] [A-Za-z0-9_.]*
-string ::= [bBfFrRuU]? [bBfFrRuU]? (["] double* ["] | ['] single* ['])
+string ::= ["] double* ["] | ['] single* [']
 double ::= [^"\\\\\\n\\x00] | escape
 single ::= [^'\\\\\\n\\x00] | escape
 escape ::= "\\\\" [^\\x00]
