@@ -1,8 +1,9 @@
-"""The unknown-names check of Python completions (``tasks.complete.names_at``): its time per
-answer, and how often it would reject the code that is really there (it must not).
+"""The unknown-names check of completions (``tasks.complete.names_at``): its time per answer,
+and how often it would reject the code that is really there (it must not).
 
     python bench/bench_names_check.py                 # 2,000 files of this interpreter's Python
     python bench/bench_names_check.py --samples 400 path/to/project
+    python bench/bench_names_check.py --js            # npm's own JavaScript (`npm root -g`)
 
 Cursors are cut as ``bench_retrieval.py`` cuts them (after a callee name or ``name.``, the rest
 of the line gone); the answer checked is that rest of the line, the code the file really has.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,15 +33,20 @@ from goldcrest.tasks.completion_prompt import innermost_block
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("corpus", nargs="?", type=Path, help="default: this Python's library")
+    parser.add_argument("--js", action="store_true", help="JavaScript files (tasks/jsnames.py)")
     parser.add_argument("--files", type=int, default=2000, help="files in the project")
     parser.add_argument("--samples", type=int, default=400, help="cursors timed")
     args = parser.parse_args()
+    suffix = ".js" if args.js else ".py"
+    if args.js and args.corpus is None:
+        npm = subprocess.run(["npm", "root", "-g"], capture_output=True, text=True, check=True)
+        args.corpus = Path(npm.stdout.strip()) / "npm"
     with tempfile.TemporaryDirectory(prefix="goldcrest-bench-names-") as tmp:
         root = Path(tmp)
-        copy_corpus(corpus_files(args.corpus, args.files), root)
+        copy_corpus(corpus_files(args.corpus, args.files, suffix), root)
         times: dict[str, list[float]] = {"< 20 KB": [], "20-100 KB": [], ">= 100 KB": []}
         checked = flagged = 0
-        for path, original, cut, offset in cursors(root, args.samples, random.Random(11)):
+        for path, original, cut, offset in cursors(root, args.samples, random.Random(11), suffix):
             doc = Document(path.as_uri(), language_for(None, path.name), 1, cut)
             block = innermost_block(enclosing_scopes(doc, offset), len(cut))
             line_end = original.find("\n", offset)

@@ -76,8 +76,9 @@ class MadeUpVectors:
         return SimpleNamespace(embeddings=vectors)
 
 
-def corpus_files(folder: Path | None, count: int) -> list[tuple[Path, Path]]:
-    """(file, its base folder) pairs: ``count`` Python files, in a stable order."""
+def corpus_files(folder: Path | None, count: int, suffix: str = ".py") -> list[tuple[Path, Path]]:
+    """(file, its base folder) pairs: ``count`` files ending in ``suffix`` (default: Python),
+    in a stable order."""
     if folder is not None:
         bases = [folder]
     else:
@@ -85,7 +86,7 @@ def corpus_files(folder: Path | None, count: int) -> list[tuple[Path, Path]]:
         bases = [Path(paths["stdlib"]), Path(paths["purelib"])]
     found: list[tuple[Path, Path]] = []
     for base in bases:
-        for path in sorted(base.rglob("*.py")):
+        for path in sorted(base.rglob(f"*{suffix}")):
             parts = path.relative_to(base).parts
             if path.is_file() and not any(p in SKIP_DIRS or p.startswith(".") for p in parts):
                 found.append((path, base))
@@ -104,16 +105,22 @@ def copy_corpus(files: list[tuple[Path, Path]], into: Path) -> None:
         shutil.copyfile(path, target)
 
 
-def cursors(root: Path, count: int, rng: random.Random) -> list[tuple[Path, str, str, int]]:
+def cursors(
+    root: Path, count: int, rng: random.Random, suffix: str = ".py"
+) -> list[tuple[Path, str, str, int]]:
     """(file, original text, cut text, cursor offset) after a callee name or, every other one,
     after ``name.`` (where the member list is looked up), the line's rest cut."""
-    files = sorted(root.rglob("*.py"))
+    files = sorted(root.rglob(f"*{suffix}"))
     found: list[tuple[Path, str, str, int]] = []
     while len(found) < count:
         path = rng.choice(files)
         text = path.read_text("utf-8", "replace")
         pattern = _DOT if len(found) % 2 else _CALL
-        calls = [m for m in pattern.finditer(text) if not text[: m.start()].endswith("def ")]
+        calls = [
+            m
+            for m in pattern.finditer(text)
+            if not text[: m.start()].endswith(("def ", "function "))
+        ]
         if not calls:
             continue
         call = rng.choice(calls)

@@ -61,6 +61,23 @@ def test_what_is_not_a_read_of_an_unknown_name_is_let_through(answer: str) -> No
     assert _unknown(answer) == []
 
 
+@pytest.mark.parametrize(
+    ("line", "answer"),
+    [
+        ("\t/* Copyright", " (C) Microsoft Corporation. */"),  # a comment
+        (
+            "\tconst m = `run: ${chalk.underline",
+            "(`npm install -g npm@${latest}`)}`;",
+        ),  # a template
+        ("\tfor (var k = keys", "(cancelSignal), i = 0; i < k.length; i++) {}"),  # declarators
+        ("\tconst isDash = a =>", " /^[\\u2010-\\u2015]/.test(a);"),  # a regular expression
+    ],
+)
+def test_where_the_cursor_is_not_in_code_nothing_is_judged(line: str, answer: str) -> None:
+    text = GRACEFUL.replace("\tawait onAbortedSignal\n", line + "\n")
+    assert _unknown(answer, text, text.index(line) + len(line)) == []
+
+
 def test_a_name_still_being_typed_is_not_judged() -> None:
     typed = GRACEFUL.replace("await onAbortedSignal", "await onAborted")
     offset = typed.index("onAborted") + len("onAborted")

@@ -17,7 +17,7 @@ from ..reserved import GLOBALS, KEYWORDS
 
 _SKIPPED = re.compile(
     r"""//[^\n]*|/\*.*?\*/|'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`"""
-    r"""|(?:(?<=[(,=:\[!&|?{};])|^)\s*/(?![/*])(?:\\.|\[[^\]\n]*\]|[^/\\\n])+/[a-z]*""",
+    r"""|(?:(?<=[(,=:\[!&|?{};>])|(?<=return)|^)\s*/(?![/*])(?:\\.|\[[^\]\n]*\]|[^/\\\n])+/[a-z]*""",
     re.DOTALL,
 )  # comments, strings, template literals and regular expressions
 _WORD = re.compile(r"(?<![\w$])[A-Za-z_$][\w$]*")
@@ -26,6 +26,8 @@ _DECLARED = re.compile(
     r"\b(?:const|let|var|function\*?|class|catch\s*\()\s*([A-Za-z_$][\w$]*)"
     r"|([A-Za-z_$][\w$]*)\s*=>"
 )
+_DECLARING = re.compile(r"\b(?:const|let|var)\b")
+_MORE_DECLARED = re.compile(r",\s*([A-Za-z_$][\w$]*)\s*=(?![=>])")
 _JSX = re.compile(r"</|<[A-Za-z][\w.]*[\s/>]")
 _PARAMETERS = re.compile(r"\(([^()]*)\)\s*(?:=>|\{)")
 _DESTRUCTURED = re.compile(r"\b(?:const|let|var)\s*[{\[]([^=]*)[}\]]\s*=")
@@ -38,7 +40,13 @@ def unknown_names(text: str, start: int, end: int, language: str) -> list[str]:
     if _JSX.search(text[start:end]):
         return []  # JSX's text and attributes are not names
     lead = text[text.rfind("\n", 0, start) + 1 : start]  # the cursor's line before it
+    if "`" in lead or text.count("`", start, end) > 2:
+        return []  # maybe inside a template, or templates nested: not read word by word
+    if text.rfind("/*", 0, start) > text.rfind("*/", 0, start):
+        return []  # inside a comment
     code = _SKIPPED.sub(lambda m: " " * len(m.group(0)), lead + text[start:end])
+    if any(quote in code for quote in "`'\""):
+        return []  # a string or template that does not end here: where the cursor is, unsure
     declared = _declared(code)
     reads = []
     for match in _WORD.finditer(code):
@@ -64,6 +72,8 @@ def unknown_names(text: str, start: int, end: int, language: str) -> list[str]:
 def _declared(code: str) -> set[str]:
     """The names the answer itself declares: variables, functions, classes, parameters."""
     names = {a or b for a, b in _DECLARED.findall(code)}
+    if _DECLARING.search(code):  # `var k = keys(mod), i = 0`
+        names.update(_MORE_DECLARED.findall(code))
     for group in (*_PARAMETERS.findall(code), *_DESTRUCTURED.findall(code)):
         names.update(_WORD.findall(group))
     return names
