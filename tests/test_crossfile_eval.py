@@ -4,6 +4,7 @@ answer is right only when the prompt holds what the answer needs."""
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,8 @@ def test_the_index_puts_the_other_file_in_the_prompt(
     tmp_path: Path, fake_ollama, monkeypatch, capsys
 ):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    (scratch := tmp_path / "scratch").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     project = write_project(tmp_path / "shop")
     items = build_items(project, "python", 0, CROSS_ITEMS, IN_FILE_ITEMS)
     by_line = {i.prefix.rsplit("\n", 1)[-1]: i for i in items}
@@ -66,6 +69,7 @@ def test_the_index_puts_the_other_file_in_the_prompt(
     assert (out / "chart.png").is_file()
     # The project itself is never written to (the cut files live in a temporary copy).
     assert all((project / i.path).read_text() == i.prefix + i.reference + i.suffix for i in items)
+    assert not list(scratch.iterdir())  # and that copy is gone when the run ends
 
 
 class _Spy(_Tuned):

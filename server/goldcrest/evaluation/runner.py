@@ -180,7 +180,12 @@ async def evaluate(
     out = out or sys.stdout
     options.out_dir.mkdir(parents=True, exist_ok=True)
     store = ResultStore(options.out_dir / "results.jsonl", fresh=options.fresh)
-    results = await run_eval(options, base, suites, store, engines=engines)
+    try:
+        results = await run_eval(options, base, suites, store, engines=engines)
+    finally:
+        for suite in suites.values():
+            if (close := getattr(suite, "aclose", None)) is not None:
+                await close()  # a suite's temporary copies (the cross-file project's)
     report = options.out_dir / "report.json"
     if options.fresh:
         report.unlink(missing_ok=True)

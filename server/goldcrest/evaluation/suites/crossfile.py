@@ -152,6 +152,16 @@ class Project:
                 await self._ws.build()
             return self._ws, self._copy
 
+    async def aclose(self) -> None:
+        """Close the index and remove the temporary copy: a run must not leave copies of the
+        user's project behind."""
+        async with self._lock:
+            if self._ws is not None:
+                await self._ws.aclose()
+            if self._copy is not None:
+                shutil.rmtree(self._copy.parent, ignore_errors=True)
+            self._ws = self._copy = self._embedder = None
+
     async def embedder(self, engine: ObservedEngine) -> Embedder:
         """The ``[embeddings]`` model over the index's chunks, embedded on first use;
         ``failed`` when the model cannot be had."""
@@ -189,6 +199,10 @@ class CrossfileSuite:
 
     def items(self) -> list[CrossfileItem]:
         return self.project.items(self.label)
+
+    async def aclose(self) -> None:
+        """The project's (shared with its other suite; closing twice is harmless)."""
+        await self.project.aclose()
 
     async def unsupported(self, variant: str, engine: ObservedEngine) -> str | None:
         if (reason := await completion_unsupported(variant, engine)) is not None:
