@@ -65,8 +65,14 @@ def unknown_names(text: str, start: int, end: int, language: str) -> list[str]:
     candidates = [n for n in dict.fromkeys(reads) if n not in reserved and n not in declared]
     if not candidates:
         return []
-    rest = set(_WORD.findall(text[:start])) | set(_WORD.findall(text[end:]))
+    rest = words_outside(text, start, end)
     return [n for n in candidates if n not in rest]
+
+
+def words_outside(text: str, start: int, end: int) -> set[str]:
+    """The names written in ``text`` outside ``[start, end)`` (the answer), comments and
+    strings included: what the file has, as far as a check by words can tell."""
+    return set(_WORD.findall(text, 0, start)) | set(_WORD.findall(text, end))
 
 
 def _declared(code: str) -> set[str]:

@@ -15,11 +15,11 @@ import re
 from collections.abc import Iterable
 
 from ..reserved import GLOBALS, KEYWORDS
+from .jsnames import words_outside
 
 #: Past this many distinct words the grammar is too big to be worth it (llama.cpp follows
 #: every alternative a character allows); the answer is withheld instead.
 MAX_WORDS = 3000
-_WORD = re.compile(r"(?<![\w$])[A-Za-z_$][\w$]*")
 _IDENT = "[A-Za-z_$] [A-Za-z0-9_$]*"
 _RULES = f"""root ::= head gap? (word gap)* word?
 gap ::= (mark | member | key | string)+
@@ -39,7 +39,7 @@ def known_grammar(text: str, start: int, end: int, language: str) -> str | None:
     """The grammar for an answer at ``text[start:end]`` whose names are the rest of ``text``'s
     words or the language's (the name the cursor is in may go on freely); None when there are
     too many words for one."""
-    words = set(_WORD.findall(text[:start])) | set(_WORD.findall(text[end:]))
+    words = words_outside(text, start, end)
     words |= KEYWORDS.get(language, frozenset()) | GLOBALS.get(language, frozenset())
     if not words or len(words) > MAX_WORDS:
         return None
