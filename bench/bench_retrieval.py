@@ -10,12 +10,13 @@ cuts them: after the callee name of a call or after ``name.``, the rest of the l
 that cut text is both the open document and the file on disk. ``first at the cursor`` is the
 first ``retrieve`` after the file changed, on a document whose syntax tree, definitions and
 scopes are made (a completion has them before it retrieves): what the first request there
-pays, the index's lookups about that file not made yet. Then each retrieval option set of the
-eval (the defaults and ``TUNINGS``) is timed on the same cursors and document, those lookups
-made: ``retrieve`` (once per prompt window), and the near fact (``near``, on every request):
-the definition of the name at the cursor, and with ``[index] member_list`` after ``name.`` the
-members offered there; and the names an answer there is checked against (``offered``, on
-every request at ``name.``).
+pays, the index's lookups about that file not made yet. After building and after each update
+the bench settles the garbage collector as the server does (``collector.settle``). Then each
+retrieval option set of the eval (the defaults and ``TUNINGS``) is timed on the same cursors
+and document, those lookups made: ``retrieve`` (once per prompt window), and the near fact
+(``near``, on every request): the definition of the name at the cursor, and with ``[index]
+member_list`` after ``name.`` the members offered there; and the names an answer there is
+checked against (``offered``, on every request at ``name.``).
 ``semantic rerank`` is ``retrieve`` with ``[embeddings]`` on, its query's vector known: every
 chunk has a 384-number vector (all-MiniLM-L6-v2's size; made up, since the cost is reading and
 comparing them, not computing them, which happens off the request path).
@@ -41,6 +42,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from beside import beside, compare
+from goldcrest.collector import settle
 from goldcrest.context.scope import definitions_of, enclosing_scopes
 from goldcrest.documents import Document
 from goldcrest.evaluation.suites.crossfile import TUNINGS
@@ -176,6 +178,7 @@ async def measure(args: argparse.Namespace) -> None:
         copy_corpus(corpus_files(args.corpus, args.files), root)
         ws = WorkspaceIndex([root], tmp / "index.sqlite", IndexOptions())
         built = await ws.build()
+        settle()
         files, definitions, chunks = ws.index.counts()
         print(f"project: {files} files, {definitions} definitions, {chunks} chunks "
               f"(indexed in {built.seconds:.1f} s)")  # fmt: skip
@@ -195,6 +198,7 @@ async def measure(args: argparse.Namespace) -> None:
         for path, original, cut, offset in cursors(root, args.samples, rng):
             path.write_text(cut, encoding="utf-8")
             await ws.update([path.as_posix()])
+            settle()
             doc = prepared(path, cut, offset)
             line = doc.position_at(offset)[0]
             visible = (max(line - 60, 0), line + 10)
@@ -229,6 +233,7 @@ async def measure(args: argparse.Namespace) -> None:
             ws.embedder = None
             path.write_text(original, encoding="utf-8")
             await ws.update([path.as_posix()])
+            settle()
         print(f"{args.samples} cursors after a callee name or `name.`; {with_facts} got workspace "
               f"facts, {with_near} a near fact ({members} a member list), {checked} a set of "
               f"names to check the answer against, {reranked} similar code re-ranked "

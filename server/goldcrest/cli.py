@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import logging
 import os
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from . import __version__
+from .collector import settle
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -27,8 +27,7 @@ def _serve(args: argparse.Namespace) -> int:
     server = create_server()
     # What importing made lives as long as the process: kept out of the collector's full
     # passes (about 87,000 objects, 40 ms a pass, which would otherwise land on a keystroke).
-    gc.collect()
-    gc.freeze()
+    settle()
     if args.tcp:
         host, _, port = args.tcp.rpartition(":")
         server.start_tcp(host or "127.0.0.1", int(port))

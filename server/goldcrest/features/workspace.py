@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from ..collector import settle
 from ..context.symbols import Definition
 from ..privacy.ignore import IGNORE_FILES
 from ..workspace.embed_clients import embed_client, embedding_model
@@ -71,6 +72,7 @@ async def _build(ls: GoldcrestServer, index: WorkspaceIndex) -> None:
                 bar.report(done, total, f"{done}/{total} files")
 
             report, cancelled = await bar.run(index.build(progress))
+        settle()  # the index's objects live as long as it does: kept out of full passes
         if report is None or cancelled:
             log.info("workspace indexing stopped: the index is partial")
             return
@@ -135,6 +137,7 @@ def register(server: GoldcrestServer) -> None:
         path = path_of_uri(params.text_document.uri)
         if ls.index is not None and path is not None:
             await ls.index.update([path])
+            settle()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     async def did_change_watched_files(
@@ -144,3 +147,4 @@ def register(server: GoldcrestServer) -> None:
         paths = [p for change in params.changes if (p := path_of_uri(change.uri))]
         if ls.index is not None and paths:
             await ls.index.update(paths)
+            settle()
