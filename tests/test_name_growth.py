@@ -53,6 +53,23 @@ def test_names_that_something_has_are_not_judged() -> None:
     assert _grown("Name.x", known=lambda n: None) is None  # no index: it cannot say
 
 
+def test_in_javascript_only_the_file_s_own_names_count() -> None:
+    """A JavaScript file reads only what it declares or imports: a name another module keeps
+    to itself (execa's ``parseFdName`` in specific.js) is no answer here, even though the
+    workspace uses it and another open file has it."""
+    everywhere = (WORKSPACE | {"parsefdname"}).__contains__
+    specific = "const parseFdName = (fdName, optionName) => parseFd(fdName);\n"
+    texts = [OPTIONS, specific]
+    assert grown_unknown(LINE, "Name.x()", "javascript", texts, everywhere) is None
+    scoped = grown_unknown(LINE, "Name.x()", "javascript", texts, everywhere, file_scoped=True)
+    assert scoped == "parseFdName"
+    here = [OPTIONS + "parseFdName(1);\n"]
+    assert grown_unknown(LINE, "Name.x()", "javascript", here, everywhere, file_scoped=True) is None
+    timer = "\tconst set = 1;\n\tset"
+    assert grown_unknown("\tset", "Timeout(f, 1)", "javascript", [timer], everywhere,
+                         file_scoped=True) is None  # fmt: skip  # a global
+
+
 def test_names_being_typed_declared_defined_or_dotted_are_not_judged() -> None:
     assert _grown("dName(x)", "\tconst fdNumber = parseF") is None  # `parseF` is no name yet
     assert _grown("Name(x) {", "\tparseFd") is None  # a method being defined
@@ -72,6 +89,25 @@ async def _complete(tmp_path: Path, backend: Constrained, index: dict | None = N
 async def test_a_grammar_backend_is_asked_again_to_go_on_from_the_name(tmp_path: Path) -> None:
     backend = Constrained(True, "Name.toLowerCase();", "(fdName);")
     assert await _complete(tmp_path, backend) == "(fdName);"
+    assert backend.grammars == [None, GOES_ON]
+
+
+@pytest.mark.asyncio
+async def test_a_name_another_module_keeps_to_itself_is_asked_again(tmp_path: Path) -> None:
+    """execa's case: specific.js defines ``parseFdName`` without exporting it, so the index
+    knows the name, but fd-options.js cannot read it."""
+    helper = (  # long enough to be a chunk of the index: the workspace then knows the name
+        "const parseFdName = (fdName, optionName, optionArray) => {\n"
+        "\tconst fdNumber = parseFd(fdName);\n"
+        "\tif (fdNumber !== undefined) {\n\t\treturn [fdNumber];\n\t}\n\n"
+        "\tthrow new TypeError(`${optionName} must not be ${fdName}.`);\n"
+        "};\n"
+    )
+    offset = OPTIONS.index(LINE) + len(LINE)
+    files = {"lib/specific.js": helper + SPECIFIC}
+    backend = Constrained(True, "Name.toLowerCase();", "(fdName);")
+    shown = await complete_in(tmp_path, backend, OPTIONS, offset, None, files, "lib/fd-options.js")
+    assert shown == "(fdName);"
     assert backend.grammars == [None, GOES_ON]
 
 

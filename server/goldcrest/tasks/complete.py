@@ -279,7 +279,14 @@ def _grown(
         return False
     others = (d.text for d in open_docs if d.uri != doc.uri and d.language == doc.language)
     texts = (doc.text, *others)
-    grown = grown_unknown(ctx.cursor.line_before, answer.text, ctx.language, texts, ctx.knows)
+    grown = grown_unknown(
+        ctx.cursor.line_before,
+        answer.text,
+        ctx.language,
+        texts,
+        ctx.knows,
+        file_scoped=doc.language.id in _JS_NAMES,
+    )
     if grown is not None:
         log.debug("the answer grows the typed name into %s, which nothing defines", grown)
     return grown is not None

@@ -32,11 +32,17 @@ def grown_unknown(
     language: str,
     texts: Iterable[str],
     knows: Callable[[str], bool | None],
+    *,
+    file_scoped: bool = False,
 ) -> str | None:
     """The name ``text`` (the answer) makes of the name ending ``line_before`` (the cursor's
     line up to it) when that is a name called or dotted that nothing defines, while the typed
-    name is known; else None. ``texts``: the document's and the open files' text; ``knows``:
-    whether the workspace uses a name (None: cannot say, and nothing is judged)."""
+    name is known; else None. ``texts``: the document's text first, then the open files';
+    ``knows``: whether the workspace uses a name (None: cannot say, and nothing is judged).
+    ``file_scoped`` (JavaScript, TypeScript): a name the file reads must be declared or
+    imported in it, so a grown name the document lacks is unknown even where another module
+    defines it (``parseFd`` grown into ``parseFdName``, a helper ``specific.js`` keeps to
+    itself)."""
     typed, lead = _TYPED.search(line_before), _LEAD.match(text)
     if typed is None or lead is None or not text[lead.end() :].startswith(("(", ".")):
         return None
@@ -52,7 +58,10 @@ def grown_unknown(
     if grown in reserved or name in KEYWORDS.get(language, frozenset()):
         return None
     texts = list(texts)
-    if knows(grown.lower()) is not False or _used(grown, texts, 1):
+    known = knows(grown.lower())
+    if known is None or (known and not file_scoped):
+        return None
+    if _used(grown, texts[:1] if file_scoped else texts, 1):
         return None
     if not (knows(name.lower()) or _used(name, texts, 2)):
         return None  # a name still being typed: what it grows into cannot be judged
