@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from ..context.scope import definitions_of
-from ..documents import StaleVersionError, UnknownDocumentError
+from ..documents import Document, StaleVersionError, TextChange, UnknownDocumentError
 from . import learning
 from .completion import state
 from .convert import text_change
@@ -31,9 +31,10 @@ _pending: dict[str, asyncio.TimerHandle] = {}
 _running: set[asyncio.Future[Any]] = set()
 
 
-def _refresh_when_idle(ls: GoldcrestServer, uri: str) -> None:
+def _refresh_when_idle(ls: GoldcrestServer, uri: str, offset: int = 0) -> None:
     """Re-parse the whole document and re-extract its definitions once typing pauses, off the
-    keystroke path (requests meanwhile parse only the code around the cursor)."""
+    keystroke path (requests meanwhile parse only the code around the cursor); and make the
+    workspace lookups for the code around ``offset``, where the last edit was."""
     if (handle := _pending.pop(uri, None)) is not None:
         handle.cancel()
 
@@ -41,8 +42,18 @@ def _refresh_when_idle(ls: GoldcrestServer, uri: str) -> None:
         _pending.pop(uri, None)
         if (doc := ls.documents.get(uri)) is not None:
             definitions_of(doc)
+            if ls.index is not None:
+                ls.index.warm(doc, min(offset, len(doc.text)), ls.documents)
 
     _pending[uri] = asyncio.get_running_loop().call_later(IDLE_S, refresh)
+
+
+def _after_last(doc: Document | None, changes: list[TextChange]) -> int:
+    """The offset just past the last change's text (0 for a whole-text change)."""
+    last = changes[-1] if changes else None
+    if doc is None or last is None or last.start is None:
+        return 0
+    return doc.offset_at(*last.start) + len(last.text)
 
 
 def register(server: GoldcrestServer) -> None:
@@ -73,7 +84,7 @@ def register(server: GoldcrestServer) -> None:
             return
         state(server).pacer.keystroke(uri)
         learning.changed(server, uri)
-        _refresh_when_idle(server, uri)
+        _refresh_when_idle(server, uri, _after_last(server.documents.get(uri), changes))
 
     def did_close(params: types.DidCloseTextDocumentParams) -> None:
         """Forget the document."""

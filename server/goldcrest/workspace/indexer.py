@@ -47,6 +47,7 @@ _PARSE_BATCH = 16
 _SLICE_S = 0.002  # longest the event loop is kept busy applying records before it yields
 _COMPACT_SLICE = 2000  # vocabulary tokens compacted between yields
 _EMBED_BATCH = 32
+_WARMING = RetrievalOptions(snippets=0)  # ``warm``: the lookups, not the search
 _REPAIRS = 3  # store failures repaired per session before the index gives up
 
 
@@ -133,6 +134,18 @@ class WorkspaceIndex:
         except Exception:  # retrieval is an aid: a fault here must not cost the suggestion
             log.exception("workspace retrieval failed for %s", doc.uri)
             return Retrieved()
+
+    def warm(self, doc: Document, offset: int, open_docs: Iterable[Document]) -> None:
+        """Make the lookups a completion at ``offset`` needs (where the file's imports lead,
+        where the names around it are defined) while typing pauses, so the first request there
+        finds them made instead of making them (bench/bench_retrieval.py, "first at the
+        cursor"). The similar-code search keeps nothing between requests: it is left out."""
+        if not self.ready:
+            return
+        try:
+            retrieve(self, doc, offset, open_docs, (0, 0), _WARMING)
+        except Exception:  # an aid: the request will make the lookups itself
+            log.exception("warming the lookups failed for %s", doc.uri)
 
     def near(
         self,
