@@ -42,6 +42,23 @@ def test_a_name_the_file_lacks_is_caught() -> None:
     assert _unknown("(cancelSignal, signal);") == []
 
 
+def test_a_word_only_in_the_file_s_comments_or_strings_is_no_name() -> None:
+    """execa's pipe/streaming.js talks of "the source" and "the destination" in comments; the
+    callee's ``(source, destination)`` read nothing the file has. A template's ``${name}``
+    reads a name, so its words count."""
+    prose = "// when the source ends, the destination closes\nconst label = 'mainSignal';\n"
+    assert _unknown("(source, signal);", prose + GRACEFUL, CURSOR + len(prose)) == ["source"]
+    assert _unknown("(mainSignal, signal);", prose + GRACEFUL, CURSOR + len(prose)) == [
+        "mainSignal"
+    ]
+    template = "const say = `${source} ends`;\n"
+    assert _unknown("(source, signal);", template + GRACEFUL, CURSOR + len(template)) == []
+    grammar = known_grammar(
+        prose + GRACEFUL, CURSOR + len(prose), CURSOR + len(prose), "javascript"
+    )
+    assert grammar is not None and '"source"' not in grammar and "ource" not in grammar
+
+
 @pytest.mark.parametrize(
     "answer",
     [

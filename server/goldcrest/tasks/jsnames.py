@@ -5,7 +5,9 @@ A small model copies a callee's parameter name where the caller has its own vari
 ``pycheck.unknown_reads`` (the symbol table) for this; JavaScript has no such table to hand, so
 the check is by words: a name the answer reads that is not a word anywhere else in the file,
 not declared by the answer itself, and not a keyword or a global of the language is unknown.
-It leans to letting names through (a word in a comment or string counts as known; what follows
+A word the file has only in comments or quoted strings does not count: the callee's
+``(source, destination)`` copied into a file whose comments talk of "the source" is unknown.
+It leans to letting names through (a word in a template literal counts as known; what follows
 ``.``, object keys and template literals are not judged), as it must never reject a right answer.
 """
 
@@ -21,6 +23,12 @@ _SKIPPED = re.compile(
     re.DOTALL,
 )  # comments, strings, template literals and regular expressions
 _WORD = re.compile(r"(?<![\w$])[A-Za-z_$][\w$]*")
+#: Comments and quoted strings, where a word is prose, not a name; templates are kept whole
+#: (their ``${...}`` read names).
+_PROSE = re.compile(
+    r"""//[^\n]*|/\*.*?\*/|'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`""",
+    re.DOTALL,
+)
 #: A word that is declared, not read: after a declaring keyword, or as an arrow's parameter.
 _DECLARED = re.compile(
     r"\b(?:const|let|var|function\*?|class|catch\s*\()\s*([A-Za-z_$][\w$]*)"
@@ -70,9 +78,22 @@ def unknown_names(text: str, start: int, end: int, language: str) -> list[str]:
 
 
 def words_outside(text: str, start: int, end: int) -> set[str]:
-    """The names written in ``text`` outside ``[start, end)`` (the answer), comments and
-    strings included: what the file has, as far as a check by words can tell."""
-    return set(_WORD.findall(text, 0, start)) | set(_WORD.findall(text, end))
+    """The names written in ``text`` outside ``[start, end)`` (the answer), not counting the
+    words of comments and quoted strings: what the file has, as far as a check by words can
+    tell. Each side is read on its own, so a comment the cut leaves open ends with its side."""
+    return _code_words(text[:start]) | _code_words(text[end:])
+
+
+def _code_words(code: str) -> set[str]:
+    words: set[str] = set()
+    at = 0
+    for prose in _PROSE.finditer(code):
+        if prose.group(0).startswith("`"):
+            continue  # a template: its words stay (``${name}`` reads a name)
+        words.update(_WORD.findall(code, at, prose.start()))
+        at = prose.end()
+    words.update(_WORD.findall(code, at))
+    return words
 
 
 def _declared(code: str) -> set[str]:
