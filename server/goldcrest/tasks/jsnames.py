@@ -17,18 +17,20 @@ import re
 
 from ..reserved import GLOBALS, KEYWORDS
 
-_SKIPPED = re.compile(
-    r"""//[^\n]*|/\*.*?\*/|'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`"""
-    r"""|(?:(?<=[(,=:\[!&|?{};>])|(?<=return)|^)\s*/(?![/*])(?:\\.|\[[^\]\n]*\]|[^/\\\n])+/[a-z]*""",
-    re.DOTALL,
-)  # comments, strings, template literals and regular expressions
-_WORD = re.compile(r"(?<![\w$])[A-Za-z_$][\w$]*")
-#: Comments and quoted strings, where a word is prose, not a name; templates are kept whole
-#: (their ``${...}`` read names).
+#: Comments, quoted strings and template literals; ``_code_words`` keeps a template's words
+#: (its ``${...}`` read names).
 _PROSE = re.compile(
     r"""//[^\n]*|/\*.*?\*/|'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`""",
     re.DOTALL,
 )
+#: ``_PROSE`` and regular expressions: what an answer's words are not read in.
+_SKIPPED = re.compile(
+    _PROSE.pattern
+    + r"|(?:(?<=[(,=:\[!&|?{};>])|(?<=return)|^)"
+    + r"\s*/(?![/*])(?:\\.|\[[^\]\n]*\]|[^/\\\n])+/[a-z]*",
+    re.DOTALL,
+)
+_WORD = re.compile(r"(?<![\w$])[A-Za-z_$][\w$]*")
 #: A word that is declared, not read: after a declaring keyword, or as an arrow's parameter.
 _DECLARED = re.compile(
     r"\b(?:const|let|var|function\*?|class|catch\s*\()\s*([A-Za-z_$][\w$]*)"
