@@ -238,3 +238,26 @@ async def test_fix_and_bugs_prompts_carry_the_signature_from_an_unopened_file(
         prompts.append("\n".join(m["content"] for m in body["messages"] if m["role"] == "user"))
     for prompt in prompts:
         assert f"pkg/util.py: {OLD}  # Add two numbers the special way." in prompt
+
+
+async def test_pauses_and_saves_warm_and_settle_without_a_fault(start_server, fake_ollama, project):
+    """While typing pauses the server makes the workspace lookups for the place just edited,
+    and after each save it settles the garbage collector: through the real server both run
+    (pauses past the 0.3 s idle refresh, more saves than the 64 between full collections) and
+    the facts come out as before, with nothing logged as a problem."""
+    fake_ollama.default = ANSWER
+    lsp = await start_server(ollama_options(fake_ollama), workspace=project)
+    await indexed(lsp, "helper")
+    app = open_doc(lsp, project / "app.py", APP.replace("helper(\n", "\n"), "python")
+    await asyncio.sleep(0.5)  # warmed at the top, as after opening
+    change_whole(lsp, app, 2, APP)
+    await asyncio.sleep(0.5)  # warmed just past the edit
+    save = types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=app))
+    for _ in range(70):
+        lsp.text_document_did_save(save)
+    await indexed(lsp, "main")
+    await inline(lsp, app, end_of(APP, "helper("))
+    assert f"# pkg/util.py: {OLD}" in fake_ollama.last("/api/generate")["prompt"]
+    said = [*lsp.messages, *lsp.log_messages]
+    assert not [m.message for m in said if m.type <= types.MessageType.Warning]
+    assert "Traceback" not in " ".join(m.message for m in said)
