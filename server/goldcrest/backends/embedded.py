@@ -35,6 +35,7 @@ from .model_files import (
     ModelFileError,
     ensure_default_model,
 )
+from .turn import BACKGROUND, Turn
 
 _DONE = object()
 #: Prompt tokens evaluated per step: a cancelled request frees the model within one step.
@@ -101,11 +102,13 @@ class EmbeddedBackend(Backend):
         self._abort_hook: Any = None  # the callback, kept alive: llama.cpp holds only a pointer
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="goldcrest-llama")
         self._load_lock = asyncio.Lock()
+        #: one stream at a time (see turn.py); its llama.cpp generator, worker thread only
+        self._turn = Turn()
+        self._pieces: Iterator[str] | None = None
         #: calls, cancelled, tokens, tokens_after_cancel, aborted (evaluations cut short by a
         #: cancel), prompt_tokens, reused_prompt_tokens (in place or moved), moved_prompt_tokens
         #: (see kv_moves.py), read_ahead_tokens (see ``read``)
         self.counters: Counter[str] = Counter()
-        self._open = 0  # llama.cpp streams begun and not yet closed (worker thread only)
         if settings.model_path:
             self.model = Path(settings.model_path).name
             self.family = settings.family or family_for_model(self.model).name
@@ -203,41 +206,47 @@ class EmbeddedBackend(Backend):
                 return None
             call.abortable = True  # what is left is the last prompt token and the answer
             chunks = llama.create_completion(prompt=tokens, **common)
-            self._open += 1
-            return (c["choices"][0].get("text") or "" for c in chunks)
+            self._pieces = (c["choices"][0].get("text") or "" for c in chunks)
+            return self._pieces
         messages = [{"role": m.role, "content": m.content} for m in request.messages]
         if request.json_schema is not None:
             common["response_format"] = {"type": "json_object", "schema": request.json_schema}
         chunks = llama.create_chat_completion(messages=messages, **common)
-        self._open += 1
-        return (c["choices"][0]["delta"].get("content") or "" for c in chunks)
+        self._pieces = (c["choices"][0]["delta"].get("content") or "" for c in chunks)
+        return self._pieces
 
-    def _close(self, pieces: Iterator[str]) -> None:
-        """End a llama.cpp stream (worker thread): closing the generator ends its loop."""
-        pieces.close()
-        self._open -= 1
+    def _close(self) -> None:
+        """End the llama.cpp stream begun last, if any (worker thread): closing the generator
+        ends its loop. Also the one begun for a request cancelled while it was begun."""
+        if self._pieces is not None:
+            pieces, self._pieces = self._pieces, None
+            pieces.close()
 
     async def read(self, request: GenerationRequest) -> None:
         """Evaluate the prompt of a FIM request that may follow soon (all of it but the last
         token), so that the request, if it comes, finds it in llama.cpp's cache: while the
         user types, the model reads each keystroke as it comes instead of all of them at the
-        pause. Cancelling stops it at its next step; what it evaluated stays. It never runs
-        while a stream is open (it would overwrite the cache that stream generates from)."""
+        pause. Cancelling stops it at its next step; what it evaluated stays. It is background
+        work: it does not start while the model is busy (it would overwrite the cache a
+        stream generates from) and stops when a request comes."""
         if not request.is_fim or not request.fim_template:
             return
         llama = await self.load()
+        if self._turn.busy:
+            return
         call = _Call(threading.Event())
-        try:
-            await asyncio.get_running_loop().run_in_executor(
-                self._worker, self._read, llama, fim_prompt(request), call
-            )
-        finally:
-            call.cancelled.set()
+        async with self._turn.hold(call.cancelled.set, background=True):
+            try:
+                await asyncio.get_running_loop().run_in_executor(
+                    self._worker, self._read, llama, fim_prompt(request), call
+                )
+            finally:
+                call.cancelled.set()
 
     def _read(self, llama: Any, prompt: str, call: _Call) -> None:
         """Read ``prompt`` up to the word being typed: its tokens change with each keystroke."""
         self._running = call
-        if self._open or call.cancelled.is_set():
+        if call.cancelled.is_set():
             return
         end = len(prompt)
         while end and (prompt[end - 1].isalnum() or prompt[end - 1] == "_"):
@@ -302,30 +311,37 @@ class EmbeddedBackend(Backend):
         loop = asyncio.get_running_loop()
         call = _Call(threading.Event())
         self.counters["calls"] += 1
-        pieces: Iterator[str] | None = None
-        try:
-            pieces = await loop.run_in_executor(
-                self._worker, self._start, llama, request, usage, call
-            )
-            while pieces is not None:
-                piece = await loop.run_in_executor(self._worker, self._next, pieces, call)
-                if piece is _DONE:
-                    if usage is not None and not usage.prompt_tokens:
-                        # chat streams report no usage: the context holds prompt + answer
-                        usage.prompt_tokens = max(0, llama.n_tokens - usage.completion_tokens)
-                    return
-                if piece:  # (chat streams also send an empty role chunk and a closing one)
-                    if usage is not None:
-                        usage.completion_tokens += 1
-                    yield piece  # type: ignore[misc]
-        except asyncio.CancelledError:
-            self.counters["cancelled"] += 1
-            raise
-        finally:
-            call.cancelled.set()  # the worker stops at its next step
-            if pieces is not None:
-                # Closing the generator on the worker thread ends llama.cpp's loop.
-                await asyncio.shield(loop.run_in_executor(self._worker, self._close, pieces))
+        task = asyncio.current_task()
+
+        def give_way() -> None:  # background work, a request waits: stop, unanswered
+            call.cancelled.set()
+            if task is not None:
+                task.cancel()
+
+        async with self._turn.hold(give_way, BACKGROUND.get()):
+            try:
+                pieces = await loop.run_in_executor(
+                    self._worker, self._start, llama, request, usage, call
+                )
+                while pieces is not None:
+                    piece = await loop.run_in_executor(self._worker, self._next, pieces, call)
+                    if piece is _DONE:
+                        if usage is not None and not usage.prompt_tokens:
+                            # chat streams report no usage: the context holds prompt + answer
+                            usage.prompt_tokens = max(0, llama.n_tokens - usage.completion_tokens)
+                        return
+                    if piece:  # (chat streams also send an empty role chunk and a closing one)
+                        if usage is not None:
+                            usage.completion_tokens += 1
+                        yield piece  # type: ignore[misc]
+            except asyncio.CancelledError:
+                self.counters["cancelled"] += 1
+                raise
+            finally:
+                call.cancelled.set()  # the worker stops at its next step
+                # Closing the generator on the worker thread ends llama.cpp's loop; queued
+                # there, it runs before the next stream begins even if this wait is cancelled.
+                await asyncio.shield(loop.run_in_executor(self._worker, self._close))
 
     async def status(self) -> BackendStatus:
         if not _llama_available():

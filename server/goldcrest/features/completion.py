@@ -22,6 +22,7 @@ from weakref import WeakKeyDictionary
 from lsprotocol import types
 
 from .. import stats
+from ..backends.turn import in_background
 from ..documents import Document
 from ..learning.capture import capturing
 from ..tasks.complete import Suggestion, complete
@@ -191,7 +192,7 @@ async def _ahead(ls: GoldcrestServer, doc: Document, shown: Suggestion) -> None:
         return  # known already
     own.ahead_for = (doc.uri, accepted.text, at)
     try:
-        with capturing() as calls:
+        with capturing() as calls, in_background():  # it gives the model up to any request
             found = await complete(accepted, at, ls.documents, ls.engine, ls.typeahead, ls.index)
     except asyncio.CancelledError:
         raise
