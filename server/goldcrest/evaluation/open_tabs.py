@@ -12,6 +12,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterable, Sequence
 
+from ..context.symbols import Definition
 from ..documents import Document
 from ..workspace.extract import tokens
 from ..workspace.imports import imports_of
@@ -95,4 +96,8 @@ class OpenTabs:
 
     def knows(self, name: str) -> bool | None:
         """Nothing: knowing every name of the workspace takes the index."""
+        return None
+
+    def defines(self, name: str) -> list[Definition] | None:
+        """Nothing: knowing every definition of the workspace takes the index."""
         return None

@@ -22,6 +22,7 @@ from ..routing.features import measure
 from ..stats import Timing
 from ..validate import check_splice
 from ..workspace.retrieval import Retriever
+from .arity import at_most, too_many
 from .completion_prompt import CompletionContext, build_request, gather
 from .completion_text import candidates, stop_test, tidy
 from .confidence import confidence, unlikely
@@ -140,14 +141,20 @@ async def complete(
 
     async def attempt(call: Caller) -> Checked[Suggestion] | None:
         """One answer from the tier. Where it grew the typed name into one nothing defines,
-        named what the object at ``name.`` lacks, or read a name a JavaScript file lacks, one
-        more that the backend's grammar keeps to the name as typed, to the names the object
+        passed a project function more arguments than it takes, named what the object at
+        ``name.`` lacks, or read a name a JavaScript file lacks, one more that the backend's
+        grammar keeps to the name as typed, to as many arguments, to the names the object
         has, or to the file's names."""
         request = await build(call.backend)
         answer = await call(request)
         if answer is not None and _grown(ctx, answer, view, open_docs):
             engine.stats.add(call.backend.model, TASK, "grown")
             again = _going_on(request, call.backend)
+            answer = None if again is None else await call(again)
+            answer = None if answer is None else _forced(answer, 1)
+        elif answer is not None and (most := _too_many(ctx, answer, view)) is not None:
+            engine.stats.add(call.backend.model, TASK, "arity")
+            again = _with_grammar(request, call.backend, at_most(most))
             answer = None if again is None else await call(again)
             answer = None if answer is None else _forced(answer, 1)
         unknown.clear()
@@ -292,10 +299,28 @@ def _grown(
     return grown is not None
 
 
+def _too_many(ctx: CompletionContext, answer: Answer, doc: Document) -> int | None:
+    """The most arguments the function called at the cursor takes, when ``answer`` passes it
+    more (``arity``; only with the workspace index, which knows every definition)."""
+    if ctx.defines is None:
+        return None
+    most = too_many(ctx.cursor.line_before, answer.text, ctx.language, ctx.defines, doc.text)
+    if most is not None:
+        log.debug("the answer passes more arguments than the callee's %d", most)
+    return most
+
+
 def _going_on(request: GenerationRequest, backend: Backend) -> GenerationRequest | None:
     """The request again, its answer held by a grammar to going on from the typed name, when
     the backend can follow a grammar."""
-    return replace(request, grammar=GOES_ON) if backend.grammar and request.is_fim else None
+    return _with_grammar(request, backend, GOES_ON)
+
+
+def _with_grammar(
+    request: GenerationRequest, backend: Backend, grammar: str
+) -> GenerationRequest | None:
+    """The FIM request again under ``grammar``, when the backend can follow one."""
+    return replace(request, grammar=grammar) if backend.grammar and request.is_fim else None
 
 
 def _known_only(

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from ..backends.base import GenerationRequest, Message
 from ..config import CompletionSettings
 from ..context.scope import Scope, enclosing_scopes, used_definitions
+from ..context.symbols import Definition
 from ..documents import Document
 from ..languages import language_for
 from ..prompts import Family, fill, load
@@ -50,6 +51,8 @@ class CompletionContext:
     offered: Offered | None = None
     #: whether the workspace uses a name (``Retriever.knows``); None without its index
     knows: Callable[[str], bool | None] | None = None
+    #: the workspace's definitions of a name (``Retriever.defines``); None without its index
+    defines: Callable[[str], list[Definition] | None] | None = None
 
 
 _FACTS: dict[str, tuple[tuple[object, ...], tuple[str, ...], tuple[Chunk, ...], Retrieved]] = {}
@@ -123,9 +126,9 @@ def gather(
     visible_from = window_start(text, offset, prefix_budget)[1]
     kept = [f"inside {s.kind} {s.name}: {s.header}" for s in scopes if s.start < visible_from]
     near: tuple[str, ...] = ()
-    offered = knows = None
+    offered = knows = defines = None
     if with_facts and retriever is not None:
-        knows = retriever.knows
+        knows, defines = retriever.knows, retriever.defines
         visible = (doc.position_at(visible_from)[0], doc.position_at(offset + len(suffix))[0])
         near = retriever.near(doc, offset, open_docs, visible)
         offered = retriever.offered(doc, offset, open_docs)
@@ -147,6 +150,7 @@ def gather(
         offset - split,
         offered,
         knows,
+        defines,
     )
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from goldcrest.config import Settings
+from goldcrest.context.symbols import Definition
 from goldcrest.documents import Document
 from goldcrest.privacy.ignore import IGNORE_FILES
 from goldcrest.statefiles import fault
@@ -101,6 +102,7 @@ class WorkspaceIndex:
             members_at_cursor=options.member_list,
             member_check=options.member_check,
             growth_check=options.member_check,
+            arity_check=options.member_check,
         )
         self.index = SymbolIndex()
         self.embedder = embedder
@@ -171,6 +173,9 @@ class WorkspaceIndex:
 
     def knows(self, name: str) -> bool | None:
         return self.index.mentions(name) > 0 if self._near_options.growth_check else None
+
+    def defines(self, name: str) -> list[Definition] | None:
+        return self.index.definitions(name) if self._near_options.arity_check else None
 
     def texts(self, chunk_ids: Sequence[int]) -> dict[int, str]:
         return self._read(lambda reader: reader.texts(chunk_ids))

@@ -70,6 +70,9 @@ class RetrievalOptions:
     #: withhold an answer that grows the name before the cursor into one the workspace lacks,
     #: and ask again for one that goes on from the name (``tasks.name_growth``, ``knows``)
     growth_check: bool = True
+    #: withhold an answer that calls a project function with more arguments than it takes,
+    #: and ask again for a call that passes at most that many (``tasks.arity``, ``defines``)
+    arity_check: bool = True
     #: after a function's or class's name, how many lines elsewhere that call it, of those
     #: whose names the cursor's place has (``call_sites``; on the tune projects click 8/24 and
     #: execa 28/40 with 2, 7/24 and 27/40 without)
@@ -109,7 +112,8 @@ class Retriever(Protocol):
     ``retrieve`` is asked once per prompt window (its facts head the prompt); ``near`` on
     every request, for the line being typed (fact lines written just above it); ``offered``
     on every request too, for the check of the answer's first name (``workspace.offered``);
-    ``knows`` for the check of a name the answer makes (``tasks.name_growth``)."""
+    ``knows`` for the check of a name the answer makes (``tasks.name_growth``), ``defines``
+    for the check of the arguments it passes (``tasks.arity``)."""
 
     def retrieve(
         self,
@@ -133,6 +137,10 @@ class Retriever(Protocol):
 
     def knows(self, name: str) -> bool | None:
         """Whether the workspace's files use ``name`` (lower case); None: cannot say."""
+        ...
+
+    def defines(self, name: str) -> list[Definition] | None:
+        """The workspace's definitions of ``name``; None: cannot say."""
         ...
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...config import CompletionSettings
+from ...context.symbols import Definition
 from ...documents import Document, DocumentStore
 from ...languages import language_for
 from ...prompts import family
@@ -64,6 +65,7 @@ TUNINGS = {
     "members-at-cursor": RetrievalOptions(members_at_cursor=True),
     "no-member-check": RetrievalOptions(member_check=False),
     "no-growth-check": RetrievalOptions(growth_check=False),
+    "no-arity-check": RetrievalOptions(arity_check=False),
     "no-usages": RetrievalOptions(near_usages=0),
     "no-unused": RetrievalOptions(near_unused=0),
 }
@@ -104,6 +106,9 @@ class _Tuned:
 
     def knows(self, name: str) -> bool | None:
         return self.ws.index.mentions(name) > 0 if self.options.growth_check else None
+
+    def defines(self, name: str) -> list[Definition] | None:
+        return self.ws.index.definitions(name) if self.options.arity_check else None
 
 
 def _prime(
