@@ -15,9 +15,11 @@ from test_name_growth import shown_in_js_project
 from test_offered_retry import Constrained, complete_in
 
 
-def _def(signature: str, kind: str = "function", container: str | None = None) -> Definition:
+def _def(
+    signature: str, kind: str = "function", container: str | None = None, uri: str = "file:///x"
+) -> Definition:
     name = re.search(r"(?:def|function|const|class)\s+(\w+)", signature).group(1)  # type: ignore[union-attr]
-    return Definition(name, kind, signature, "", "file:///x", 0, 1, container)  # type: ignore[arg-type]
+    return Definition(name, kind, signature, "", uri, 0, 1, container)  # type: ignore[arg-type]
 
 
 JS, PY = "javascript", "python"
@@ -70,18 +72,37 @@ def test_the_callee_is_a_plain_name_being_called():
 
 
 def test_too_many_only_where_every_definition_takes_fewer():
-    zero = _def("const initializeConcurrentStreams = () =>")
-    one = _def("const initializeConcurrentStreams = (a) =>")
+    zero = _def("const initializeConcurrentStreams = () =>", uri="file:///p/lib/concurrent.js")
+    one = _def("const initializeConcurrentStreams = (a) =>", uri="file:///p/lib/concurrent.js")
     line, text = "\tconst streams = initializeConcurrentStreams", "(subprocess);"
-    assert too_many(line, text, "javascript", lambda name: [zero], "") == 0
-    assert too_many(line, text, "javascript", lambda name: [zero, one], "") is None
-    assert too_many(line, "();", "javascript", lambda name: [zero], "") is None
-    assert too_many(line, text, "javascript", lambda name: [], "") is None  # nothing known
-    rest = _def("function initializeConcurrentStreams(...all)")
-    assert too_many(line, text, "javascript", lambda name: [zero, rest], "") is None
-    # the file defines the name itself: its own, newer version is not the index's
-    here = "const initializeConcurrentStreams = (subprocess) => {};\n"
-    assert too_many(line, text, "javascript", lambda name: [zero], here) is None
+    doc = "import {initializeConcurrentStreams} from './concurrent.js';\n"
+    assert too_many(line, text, JS, lambda name: [zero], doc) == 0
+    assert too_many(line, text, JS, lambda name: [zero, one], doc) is None
+    assert too_many(line, "();", JS, lambda name: [zero], doc) is None
+    assert too_many(line, text, JS, lambda name: [], doc) is None  # nothing known
+    rest = _def("function initializeConcurrentStreams(...all)", uri="file:///p/lib/concurrent.js")
+    assert too_many(line, text, JS, lambda name: [zero, rest], doc) is None
+
+
+def test_only_a_name_the_file_imports_from_the_module_defining_it_is_judged():
+    zero = _def("const initializeConcurrentStreams = () =>", uri="file:///p/lib/concurrent.js")
+    line, text = "\tconst streams = initializeConcurrentStreams", "(subprocess);"
+    judged = lambda doc: too_many(line, text, JS, lambda name: [zero], doc)  # noqa: E731
+    assert judged("const {initializeConcurrentStreams} = require('../lib/concurrent');\n") == 0
+    assert judged("") is None  # a global, or a name the file defines or gets some other way
+    assert judged("import {initializeConcurrentStreams} from 'streams';\n") is None  # a package
+    assert judged("import {initializeConcurrentStreams} from './other.js';\n") is None
+    assert judged("import {init as initializeConcurrentStreams} from './concurrent.js';\n") is None
+    # Python: ``enumerate`` that some module of the project defines is not the builtin
+    mine = _def("def enumerate(self):", uri="file:///p/pkg/graphs.py")
+    call = "    for i, g in enumerate"
+    assert too_many(call, "(graphs):", PY, lambda name: [mine], "import os\n") is None
+    fetch = _def("def fetch(url, timeout=5):", uri="file:///p/pkg/net/client.py")
+    doc = "from .net.client import (\n    Session,\n    fetch,\n)\n"
+    assert too_many("    page = fetch", "(url, 5, True)", PY, lambda name: [fetch], doc) == 2
+    assert (
+        too_many("    page = fetch", "(url, 5, retries=3)", PY, lambda name: [fetch], doc) is None
+    )
 
 
 def test_the_retry_grammar_is_one_llama_cpp_reads():

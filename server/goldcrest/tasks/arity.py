@@ -2,10 +2,12 @@
 
 After a callee's name a small model writes the arguments, and often passes what the caller
 has at hand: ``initializeConcurrentStreams(subprocess)`` where the function, in another
-module, takes none. Where the workspace index holds every definition of the name and each is
-a function taking fewer positional arguments, the call is wrong whatever else is right
-(Python raises ``TypeError``; JavaScript drops the argument, which the caller did not mean);
-``complete`` asks once more with a grammar that passes at most that many (``at_most``).
+module, takes none. Where the file imports the name from a module of the workspace and each
+definition of it there is a function taking fewer positional arguments, the call is wrong
+whatever else is right (Python raises ``TypeError``; JavaScript drops the argument, which the
+caller did not mean); ``complete`` asks once more with a grammar that passes at most that
+many (``at_most``). A name the file does not import may be a builtin or a library's
+(``enumerate``, ``diff``) that a project function of the same name says nothing about.
 """
 
 from __future__ import annotations
@@ -19,6 +21,12 @@ _CALLEE = re.compile(r"(?<![\w$.])([A-Za-z_$][\w$]*)$")
 _DECLARING = re.compile(r"\b(def|function\*?|class|new)\s*$")
 _ARROW_ONE = re.compile(r"=\s*(?:async\s+)?[A-Za-z_$][\w$]*\s*=>\s*$")
 _KEYWORD_ARG = re.compile(r"[A-Za-z_]\w*\s*=(?!=)")
+_PY_IMPORT = re.compile(r"^[ \t]*from[ \t]+([.\w]+)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)", re.M)
+_JS_IMPORT = re.compile(
+    r"\bimport\s+([^;]*?)\s+from\s*['\"]([^'\"]+)['\"]"
+    r"|\b(?:const|let|var)\s+(\{[^}]*\})\s*=\s*require\(\s*['\"]([^'\"]+)['\"]"
+)
+_JS_ENDINGS = ("", ".js", ".mjs", ".cjs", ".ts", ".tsx", "/index.js", "/index.ts")
 _OPEN, _CLOSE = "([{", ")]}"
 #: Pieces of an argument list (GBNF): anything but a top-level comma, brackets balanced.
 _ARG_RULES = r"""arg ::= part+
@@ -38,6 +46,24 @@ def callee(line_before: str) -> str | None:
     if found is None or _DECLARING.search(line_before[: found.start()]):
         return None
     return found.group(1)
+
+
+def _module_paths(document: str, name: str, language: str) -> tuple[str, ...]:
+    """The file paths (endings) of the module ``document`` imports ``name`` from under its
+    own name; () when it does not (or renames it, or imports it from a folder's package)."""
+    word = re.compile(rf"(?<![\w$])(?<!as ){re.escape(name)}(?![\w$])")
+    if language == "python":
+        for found in _PY_IMPORT.finditer(document):
+            module = found.group(1).lstrip(".").replace(".", "/")
+            if module and word.search(found.group(2)):
+                return (f"/{module}.py", f"/{module}/__init__.py")
+        return ()
+    for found in _JS_IMPORT.finditer(document):
+        names, module = found.group(1) or found.group(3), found.group(2) or found.group(4)
+        if module.startswith(".") and word.search(names):
+            stem = re.sub(r"^(\.\.?/)+", "/", module)
+            return tuple(stem + ending for ending in _JS_ENDINGS)
+    return ()
 
 
 def _split(inside: str) -> list[str] | None:
@@ -140,16 +166,16 @@ def too_many(
     document: str,
 ) -> int | None:
     """The most arguments the callee before the cursor takes, when ``answer`` passes it more
-    than any of its definitions (``defines``: the workspace's) takes; else None. Not judged
-    when the ``document`` defines the name itself (the index may hold an older version of
-    it) or when any definition says nothing of its arguments."""
+    than any of its definitions in the module the ``document`` imports it from (``defines``:
+    the workspace's) takes; else None. Not judged when the file does not import the name
+    from a module of the workspace (JavaScript: a relative one), or when any of those
+    definitions says nothing of its arguments."""
     name = callee(line_before)
     if name is None or (count := passed(answer, language)) is None:
         return None
-    definitions = defines(name)
+    paths = _module_paths(document, name, language)
+    definitions = [d for d in defines(name) or () if d.uri.endswith(paths)] if paths else []
     if not definitions:
-        return None
-    if re.search(rf"(?:def|function\*?)\s+{re.escape(name)}\b|\b{re.escape(name)}\s*=", document):
         return None
     takes = [most_args(d, language) for d in definitions]
     if not takes or None in takes:
