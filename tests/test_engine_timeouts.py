@@ -59,3 +59,21 @@ async def test_timeout_backs_off_only_for_a_server(tmp_path, in_process, second_
     answer = await engine.generate("complete", request, backend=backend, timeout_s=1.0)
     assert backend.calls == (2 if second_call_made else 1)
     assert (answer is not None) == second_call_made
+
+
+class Busy(Slow):
+    """An in-process model answering somebody else: requests wait their turn."""
+
+    @property
+    def busy(self) -> bool:
+        return True
+
+
+async def test_a_timeout_spent_waiting_for_the_model_is_not_reported_as_slow(tmp_path):
+    backend = Busy("embedded", True)
+    settings = Settings.model_validate({"cache": {"enabled": False}})
+    reporter = Recorder()
+    engine = Engine(settings, reporter, backends={backend.name: backend})
+    request = GenerationRequest(prefix="x = ", max_tokens=4)
+    assert await engine.generate("complete", request, backend=backend, timeout_s=0.05) is None
+    assert reporter.problems == [] and reporter.states[-1] == "ready"

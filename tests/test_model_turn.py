@@ -15,8 +15,11 @@ from actions_support import run_command
 from conftest import end_of, inline, open_doc
 from goldcrest.backends.base import GenerationRequest, Message
 from goldcrest.backends.turn import in_background
+from goldcrest.config import Settings
+from goldcrest.engine import Engine
 from test_completion_cancel_model import PRIMES, _counters
 from test_completion_embedded import HEAD, fim_request
+from test_engine_timeouts import Recorder
 
 pytestmark = pytest.mark.model
 
@@ -76,3 +79,24 @@ async def test_list_bugs_while_the_next_suggestion_is_prepared(start_server, tmp
     result = await run_command(lsp, "goldcrest.listBugs", {"uri": bugs})
     assert result["units"] == 1 and not result["cancelled"]
     assert (await _counters(lsp))["calls"] >= 3  # the suggestion, the line filled in, the list
+
+
+async def test_a_request_that_waits_out_its_time_is_no_slow_model(embedded_backend):
+    """A completion asked for while list bugs writes its answer waits for it; its time may
+    run out meanwhile, which says nothing of the machine: no warning about a slow model."""
+    backend = embedded_backend
+    reporter = Recorder()
+    settings = Settings.model_validate({"cache": {"enabled": False}})
+    engine = Engine(settings, reporter, backends={backend.name: backend})
+    tokens = backend.counters["tokens"]
+    long = asyncio.ensure_future(backend.generate(fim_request(PRIMES, max_tokens=300)))
+    for _ in range(6000):  # until it is generating
+        if backend.counters["tokens"] >= tokens + 2:
+            break
+        await asyncio.sleep(0.05)
+    request = fim_request(HEAD + "def square_area(side):\n    return ", max_tokens=4)
+    assert await engine.generate("complete", request, backend=backend, timeout_s=0.5) is None
+    assert reporter.problems == [] and reporter.states[-1] == "ready"
+    long.cancel()
+    await asyncio.gather(long, return_exceptions=True)
+    assert await engine.generate("complete", request, backend=backend, timeout_s=120)

@@ -21,9 +21,7 @@ async def _hold(turn: Turn, log: list[str], name: str, background: bool, until: 
 
 async def test_requests_take_turns_in_the_order_they_came():
     turn, log, done = Turn(), [], asyncio.Event()
-    tasks = [
-        asyncio.ensure_future(_hold(turn, log, name, False, done)) for name in ("a", "b", "c")
-    ]
+    tasks = [asyncio.ensure_future(_hold(turn, log, name, False, done)) for name in ("a", "b", "c")]
     await asyncio.sleep(0.05)
     assert log == ["a in"] and turn.busy
     done.set()

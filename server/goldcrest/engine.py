@@ -217,6 +217,7 @@ class Engine:
             self.stats.add(backend.model, task, "skipped_unhealthy")
             return None
         usage, parts = Usage(), []
+        waited = backend.busy  # behind another request: a timeout then says nothing of speed
         began = time.perf_counter()
         first_token_at, cut = 0.0, False
         self.stats.add(backend.model, task, "requests")
@@ -245,11 +246,14 @@ class Engine:
                 f"Goldcrest: {backend.name} ({backend.model}) did not answer within "
                 f"{timeout_s:g} s. A smaller model or a larger timeout may help."
             )
-            if backend.in_process:
-                self.reporter.problem(f"slow:{backend.name}", message)
-                self.reporter.status("ready", backend.name, backend.model)
-            else:
+            if not backend.in_process:
                 self._failed(backend, BackendError(message))
+            elif waited:  # the machine is not slow: the model was answering somebody else
+                log.info("%s: busy with another request, no answer within %g s", task, timeout_s)
+            else:
+                self.reporter.problem(f"slow:{backend.name}", message)
+            if backend.in_process:
+                self.reporter.status("ready", backend.name, backend.model)
             return None
         except BackendError as exc:
             self._failed(backend, exc)

@@ -128,6 +128,12 @@ class Backend(ABC):
     #: True when FIM requests may carry a GBNF ``grammar`` that the model's tokens must follow
     grammar: bool = False
 
+    @property
+    def busy(self) -> bool:
+        """Whether a request now would wait for others to finish first (a model in this
+        process answers one at a time); by default never."""
+        return False
+
     @abstractmethod
     def stream(self, request: GenerationRequest, usage: Usage | None = None) -> AsyncIterator[str]:
         """Yield text chunks as the model produces them; raise BackendError on failure."""

@@ -116,6 +116,10 @@ class EmbeddedBackend(Backend):
             self.model = MODEL_NAME
             self.family = settings.family or MODEL_FAMILY
 
+    @property
+    def busy(self) -> bool:
+        return self._turn.busy
+
     async def supports_fim(self) -> bool:
         from ..prompts import family
 
