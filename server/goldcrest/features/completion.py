@@ -136,7 +136,13 @@ async def _adopt_ahead(
         return False
     if own.ahead_for is not None and own.ahead_for == (uri, doc.text, at):
         with timing.span("backend"):
-            await asyncio.shield(ahead)
+            try:
+                await asyncio.shield(ahead)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if task is None or task.cancelling():
+                    raise
+                return False  # the work ahead gave the model up to a request: ask afresh
         return True
     if ls.typeahead.lookup(uri, doc.text, at) is None:
         ahead.cancel()  # the model is needed now
