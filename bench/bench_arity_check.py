@@ -12,13 +12,11 @@ every definition of the callee's name in the corpus (what the workspace index ho
 
 from __future__ import annotations
 
-import argparse
 import random
-import subprocess
 import time
 from collections import defaultdict
-from pathlib import Path
 
+from bench_names_check import corpus_arguments
 from bench_retrieval import corpus_files, cursors
 from goldcrest.context.symbols import Definition, extract_definitions
 from goldcrest.documents import Document
@@ -28,16 +26,7 @@ from goldcrest.tasks.arity import passed, too_many
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("corpus", nargs="?", type=Path, help="default: this Python's library")
-    parser.add_argument("--js", action="store_true", help="JavaScript files")
-    parser.add_argument("--files", type=int, default=2000, help="files in the corpus")
-    parser.add_argument("--samples", type=int, default=2000, help="call sites checked")
-    args = parser.parse_args()
-    suffix = ".js" if args.js else ".py"
-    if args.js and args.corpus is None:
-        npm = subprocess.run(["npm", "root", "-g"], capture_output=True, text=True, check=True)
-        args.corpus = Path(npm.stdout.strip()) / "npm"
+    args, suffix = corpus_arguments(__doc__.split("\n")[0], 2000)
     files = corpus_files(args.corpus, args.files, suffix)
     defined: dict[str, list[Definition]] = defaultdict(list)
     for path, _ in files:

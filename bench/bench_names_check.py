@@ -30,17 +30,24 @@ from goldcrest.tasks.complete import names_at
 from goldcrest.tasks.completion_prompt import innermost_block
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def corpus_arguments(description: str, samples: int) -> tuple[argparse.Namespace, str]:
+    """The command line of a check's bench: the corpus (default: this Python's library, or
+    with ``--js`` npm's own code), its file count and the cursors sampled; and the files'
+    suffix."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("corpus", nargs="?", type=Path, help="default: this Python's library")
-    parser.add_argument("--js", action="store_true", help="JavaScript files (tasks/jsnames.py)")
-    parser.add_argument("--files", type=int, default=2000, help="files in the project")
-    parser.add_argument("--samples", type=int, default=400, help="cursors timed")
+    parser.add_argument("--js", action="store_true", help="JavaScript files")
+    parser.add_argument("--files", type=int, default=2000, help="files in the corpus")
+    parser.add_argument("--samples", type=int, default=samples, help="cursors checked")
     args = parser.parse_args()
-    suffix = ".js" if args.js else ".py"
     if args.js and args.corpus is None:
         npm = subprocess.run(["npm", "root", "-g"], capture_output=True, text=True, check=True)
         args.corpus = Path(npm.stdout.strip()) / "npm"
+    return args, ".js" if args.js else ".py"
+
+
+def main() -> None:
+    args, suffix = corpus_arguments(__doc__.split("\n")[0], 400)
     with tempfile.TemporaryDirectory(prefix="goldcrest-bench-names-") as tmp:
         root = Path(tmp)
         copy_corpus(corpus_files(args.corpus, args.files, suffix), root)

@@ -66,37 +66,11 @@ def _module_paths(document: str, name: str, language: str) -> tuple[str, ...]:
     return ()
 
 
-def _split(inside: str) -> list[str] | None:
-    """The top-level comma-separated items of ``inside``; None when brackets do not balance."""
-    items, depth, quote, start, i = [], 0, "", 0, 0
-    while i < len(inside):
-        ch = inside[i]
-        if quote:
-            if ch == "\\":
-                i += 1
-            elif ch == quote:
-                quote = ""
-        elif ch in "\"'`":
-            quote = ch
-        elif ch in _OPEN:
-            depth += 1
-        elif ch in _CLOSE:
-            depth -= 1
-            if depth < 0:
-                return None
-        elif ch == "," and depth == 0:
-            items.append(inside[start:i].strip())
-            start = i + 1
-        i += 1
-    if depth or quote:
-        return None
-    last = inside[start:].strip()
-    return [*items, last] if last or items else []
-
-
-def _between(text: str, at: int) -> str | None:
-    """What stands between the parenthesis at ``text[at]`` and the one closing it."""
-    depth, quote, i = 0, "", at
+def _items(text: str, at: int) -> list[str] | None:
+    """The comma-separated items inside the bracket that opens at ``text[at]``, up to the one
+    closing it (commas inside nested brackets and strings do not count); None when it is not
+    closed in ``text``."""
+    items, depth, quote, start, i = [], 0, "", at + 1, at + 1
     while i < len(text):
         ch = text[i]
         if quote:
@@ -108,10 +82,14 @@ def _between(text: str, at: int) -> str | None:
             quote = ch
         elif ch in _OPEN:
             depth += 1
-        elif ch in _CLOSE:
+        elif ch in _CLOSE and depth:
             depth -= 1
-            if depth == 0:
-                return text[at + 1 : i]
+        elif ch in _CLOSE:
+            last = text[start:i].strip()
+            return [*items, last] if last or items else []
+        elif ch == "," and depth == 0:
+            items.append(text[start:i].strip())
+            start = i + 1
         i += 1
     return None
 
@@ -125,8 +103,7 @@ def most_args(definition: Definition, language: str) -> int | None:
     if language in ("javascript", "typescript", "tsx") and _ARROW_ONE.search(signature):
         return 1  # ``name = param =>``
     at = signature.find("(", signature.find(definition.name) + len(definition.name))
-    inside = _between(signature, at) if at >= 0 else None
-    params = None if inside is None else _split(inside)
+    params = _items(signature, at) if at >= 0 else None
     if params is None:
         return None
     count = 0
@@ -149,8 +126,7 @@ def passed(answer: str, language: str) -> int | None:
     not open one, leaves it open, or spreads a sequence (``*args``, ``...rest``)."""
     if not answer.startswith("("):
         return None
-    inside = _between(answer, 0)
-    args = None if inside is None else _split(inside)
+    args = _items(answer, 0)
     if args is None or any(a.startswith(("*", "...")) for a in args):
         return None
     if language == "python":
