@@ -215,6 +215,44 @@ async def test_javascript_modules_exporting_an_object_offer_its_keys(tmp_path: P
     assert found is not None and found.names == {"twice", "thrice"}  # and what it assigns
 
 
+LONG_JS = "".join(f"function f{i} (a) {{\n  return a + {i}\n}}\n\n" for i in range(300))
+LONG_PY = "".join(f"def f{i}(a):\n    return a + {i}\n\n\n" for i in range(300))
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("name", "head", "typed", "expected"),
+    [
+        (  # a licence comment, then 'use strict', then CommonJS requires
+            "web/lib/use.js",
+            "// (c) someone\n\n'use strict'\n\nconst helpers = require('./helpers')\n\n",
+            "module.exports = (v) => helpers.",
+            {"twice", "thrice"},
+        ),
+        (  # a statement between the imports
+            "shop/report.py",
+            "import os\n\nWIN = os.name == 'nt'\n\nfrom shop import ledger\n\n\n",
+            "def g():\n    return ledger.",
+            {"Ledger", "Lazy", "Remote", "Failure"},
+        ),
+    ],
+    ids=["commonjs", "python"],
+)
+async def test_the_end_of_a_long_file_sees_the_imports_at_its_head(
+    tmp_path: Path, name: str, head: str, typed: str, expected: set[str]
+) -> None:
+    """A request reads a copy parsed around the cursor (``Document.around``), whose head must
+    hold the file's imports: before, it stopped at the first statement that was not an
+    import, and the check never knew ``helpers`` or ``ledger`` there."""
+    text = head + (LONG_JS if name.endswith(".js") else LONG_PY) + typed
+    async with indexed_at(tmp_path, SHOP, name, text) as (ws, doc):
+        view = doc.around(len(text))
+        assert view.region is not None  # parsed around the cursor, not whole
+        found = ws.offered(view, len(text), [view])
+        assert found is not None and expected <= found.names
+        assert found == ws.offered(doc, len(text), [doc])
+
+
 @pytest.mark.asyncio
 @pytest.mark.parametrize(
     "text",

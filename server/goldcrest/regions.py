@@ -30,6 +30,10 @@ MAX_REGION_LINES = 600
 _MAX_DEPTH = 4
 _GAP = 4  # ranges this close are parsed as one (the blank lines between cost nothing)
 _FUNCTIONS = ("function", "method")
+#: How many top-level statements from the file's start ``_head`` looks at for imports.
+HEAD_STATEMENTS = 64
+#: A declaration or guard block longer than this is code, not an import (``_imports``).
+GUARDED_IMPORT_LINES = 40
 _HEAD_WORDS = ("import", "include", "package", "use_declaration", "using", "future", "comment")
 
 
@@ -151,17 +155,48 @@ def _next(node: Node) -> Node | None:
 
 
 def _head(root: Node, before_row: int) -> list[tuple[int, int]]:
-    """The file's leading imports (and comments between them), above ``before_row``."""
+    """The file's imports above ``before_row``, with the comments and directives among them:
+    import statements, CommonJS ``const x = require(...)``, and guarded imports (``if
+    TYPE_CHECKING:``, ``try: import ...``). The statements between them (``WIN = ...``,
+    ``'use strict'`` after a comment) are skipped, not an end: the request reads the file's
+    bindings from this tree, and an import left out is a name the request does not know.
+    Only the first HEAD_STATEMENTS statements are looked at, so a long module costs no more."""
     found: list[tuple[int, int]] = []
-    node = root.named_child(0) if root.named_child_count else None
-    while node is not None and node.end_point.row < before_row:
-        kind = node.type
-        docstring = kind == "expression_statement" and not found and node.named_child(0) is not None
-        if not (docstring or any(word in kind for word in _HEAD_WORDS)):
+    cursor = root.walk()  # a cursor steps in constant time; a node's next sibling does not
+    more = cursor.goto_first_child()
+    for _ in range(HEAD_STATEMENTS):
+        node = cursor.node
+        if not more or node is None or node.end_point.row >= before_row:
             break
-        found.append((node.start_point.row, node.end_point.row))
-        node = node.next_named_sibling
+        if node.is_named and _imports(node):
+            found.append((node.start_point.row, node.end_point.row))
+        more = cursor.goto_next_sibling()
     return found
+
+
+def _imports(node: Node) -> bool:
+    """Whether a top-level statement belongs to the file's head (see ``_head``)."""
+    kind = node.type
+    if any(word in kind for word in _HEAD_WORDS):
+        return True
+    if kind == "expression_statement":  # a docstring or a directive (``'use strict'``)
+        return node.named_child_count == 1 and node.named_child(0).type == "string"  # type: ignore[union-attr]
+    if node.end_point.row - node.start_point.row > GUARDED_IMPORT_LINES:
+        return False
+    if kind in ("lexical_declaration", "variable_declaration"):
+        return any(_called(d.child_by_field_name("value")) for d in node.named_children)
+    if kind in ("if_statement", "try_statement"):
+        blocks = [c for c in node.named_children if c.type == "block"]
+        return any("import" in s.type for b in blocks for s in b.named_children)
+    return False
+
+
+def _called(value: Node | None) -> bool:
+    """A declaration's value is a call (``require('x')``, ``require('x').y``, ``await
+    import('x')``): CommonJS's import, or a computed constant whose few lines cost nothing."""
+    while value is not None and value.type in ("member_expression", "await_expression"):
+        value = value.child_by_field_name("object") or value.named_child(0)
+    return value is not None and value.type == "call_expression"
 
 
 def _merge(ranges: list[tuple[int, int]], gap: int = 1) -> list[tuple[int, int]]:
