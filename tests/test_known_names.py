@@ -42,6 +42,16 @@ def test_a_name_the_file_lacks_is_caught() -> None:
     assert _unknown("(cancelSignal, signal);") == []
 
 
+def test_a_private_name_no_class_of_the_file_declares_is_caught() -> None:
+    """undici's WebSocket has no ``#url``: ``URLSerializer(this.#url)`` is an early
+    SyntaxError there (a private name must be declared in its class)."""
+    text = "class W {\n  #href = ''\n  get url () {\n    return URLSerializer\n  }\n}\n"
+    offset = text.index("URLSerializer") + len("URLSerializer")
+    assert _unknown("(this.#url)", text, offset) == ["#url"]
+    assert _unknown("(this.#href)", text, offset) == []
+    assert _unknown("(#href in this ? this.#href : '')", text, offset) == []
+
+
 def test_a_word_only_in_the_file_s_comments_or_strings_is_no_name() -> None:
     """execa's pipe/streaming.js talks of "the source" and "the destination" in comments; the
     callee's ``(source, destination)`` read nothing the file has. A template's ``${name}``

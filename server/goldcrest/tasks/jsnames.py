@@ -58,12 +58,15 @@ def unknown_names(text: str, start: int, end: int, language: str) -> list[str]:
     if any(quote in code for quote in "`'\""):
         return []  # a string or template that does not end here: where the cursor is, unsure
     declared = _declared(code)
-    reads = []
+    reads, private = [], []
     for match in _WORD.finditer(code):
         if match.start() < len(lead):
             continue  # typed already, or still being typed
         before = code[: match.start()].rstrip()
         after = code[match.end() :].lstrip()
+        if before.endswith("#"):
+            private.append(f"#{match.group(0)}")  # a class's private name: declared in the file
+            continue
         if before.endswith(".") and not before.endswith(".."):
             continue  # a member: the member check's
         if after.startswith(":") and not after.startswith("::") and _in_object(before):
@@ -73,10 +76,18 @@ def unknown_names(text: str, start: int, end: int, language: str) -> list[str]:
         reads.append(match.group(0))
     reserved = KEYWORDS.get(language, frozenset()) | GLOBALS.get(language, frozenset())
     candidates = [n for n in dict.fromkeys(reads) if n not in reserved and n not in declared]
+    # ``this.#url`` where no class of the file has ``#url`` is an early SyntaxError
+    undeclared = [n for n in dict.fromkeys(private) if not _has_private(text, start, end, n)]
     if not candidates:
-        return []
+        return undeclared
     rest = words_outside(text, start, end)
-    return [n for n in candidates if n not in rest]
+    return [n for n in candidates if n not in rest] + undeclared
+
+
+def _has_private(text: str, start: int, end: int, name: str) -> bool:
+    """Whether ``name`` (``#url``) is written in ``text`` outside the answer ``[start, end)``."""
+    word = re.compile(rf"{re.escape(name)}(?![\w$])")
+    return bool(word.search(text, 0, start) or word.search(text, end))
 
 
 def words_outside(text: str, start: int, end: int) -> set[str]:
