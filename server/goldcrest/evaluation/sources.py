@@ -72,6 +72,11 @@ PINNED: tuple[Source, ...] = (
         "9629a8a1dfd74f7c7c7b3b1bbf3a0f6b20ae29bbfae8c25256ad6025b4e62a3b",
         "package/lib", "javascript", "tune",
     ),
+    Source(
+        "undici", "npm", "undici", "6.21.0",
+        "3aa7df5476eeb26e7322dec54cc00f261e155ee9430018777d059d0962b6f665",
+        "package/lib", "javascript", "tune",
+    ),
 )  # fmt: skip
 
 
