@@ -95,3 +95,30 @@ async def test_the_real_model_shows_only_names_the_object_has(start_server, proj
     shown = await _suggest(lsp, project, "client.py")
     assert shown, "the model's answer, or the one asked again under the grammar, is shown"
     assert all(s.startswith(NAMES) for s in shown), shown
+
+
+UTIL_JS = "const parseOrigin = (url) => url\nconst parseURL = (url) => url\n\n"
+UTIL_JS += "module.exports = { parseOrigin, parseURL }\n"
+LONG_CLIENT_JS = "// (c) someone\n\n'use strict'\n\nconst util = require('./util')\n\n"
+LONG_CLIENT_JS += "".join(f"function f{i} (a) {{\n  return a + {i}\n}}\n\n" for i in range(300))
+LONG_CLIENT_JS += "module.exports = (url) => util."
+
+
+async def test_at_the_end_of_a_long_commonjs_file_the_check_still_knows_the_require(
+    start_server, fake_ollama, tmp_path: Path
+):
+    """A request reads a copy of a long file parsed around the cursor; its head must hold the
+    ``require`` after ``'use strict'`` (undici's files), or ``util.`` is no module there and
+    ``util.parse(url)`` is shown although ``util`` has no ``parse``."""
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "util.js").write_text(UTIL_JS)
+    uncached = {**ollama_options(fake_ollama), "cache": {"enabled": False}}
+    lsp = await start_server(uncached, workspace=root)
+    await indexed(lsp, "parseOrigin")
+    fake_ollama.default = Reply(chunks=["parse(url)"])
+    uri = open_doc(lsp, root / "client.js", LONG_CLIENT_JS, "javascript")
+    assert await inline(lsp, uri, end_of(LONG_CLIENT_JS, "util.")) == []
+    fake_ollama.default = Reply(chunks=["parseOrigin(url)"])
+    uri = open_doc(lsp, root / "client2.js", LONG_CLIENT_JS, "javascript")
+    assert await inline(lsp, uri, end_of(LONG_CLIENT_JS, "util.")) == ["parseOrigin(url)"]
