@@ -159,3 +159,60 @@ def test_unused_imports_in_javascript():
     found = unused_imports(doc.tree, doc.source, "javascript", len(doc.source))
     assert found == ["filterDuplicates", "utils"]
     assert unused_imports(doc.tree, doc.source, "javascript", 10) == []  # inside an import
+
+
+_RAISERS = {  # errors.py's error raised in six places; index order: a.py ... e.py, pool_a.py
+    "errors.py": "class InvalidArgument(Exception):\n    pass\n",
+    **{
+        f"{name}.py": (
+            "from errors import InvalidArgument\n\n\n"
+            f"def {word}_of(text):\n    if not text.isdigit():\n"
+            f'        raise InvalidArgument("{word}: not a number")\n    return int(text)\n'
+        )
+        for name, word in zip("abcde", ("price", "weight", "height", "width", "depth"), strict=True)
+    },
+    "pool_a.py": (
+        "from errors import InvalidArgument\n\n\nclass PoolA:\n"
+        "    def __init__(self, opts):\n        if not opts.agent:\n"
+        '            raise InvalidArgument("opts.agent must implement Agent")\n'
+        "        self.agent = opts.agent\n        self.connections = opts.connections\n"
+    ),
+}
+
+
+@pytest.mark.asyncio
+async def test_the_call_sites_shown_are_those_most_like_the_code_above_the_cursor(
+    tmp_path: Path,
+):
+    """A name raised in six places: the sibling of the pool being written says what its line
+    says, and is shown first although five files come before it in the index's order; code
+    like ``c.py``'s shows ``c.py``'s line first instead."""
+    root = tmp_path / "project"
+    root.mkdir()
+    for name, text in _RAISERS.items():
+        (root / name).write_text(text)
+    ws = WorkspaceIndex([root], tmp_path / "index.sqlite", IndexOptions())
+    await ws.build()
+
+    def sites(name: str, text: str) -> list[str]:
+        doc = Document((root / name).as_uri(), language_for(None, name), 1, text)
+        facts = near_facts(ws, doc, len(text), [doc], (0, 0), RetrievalOptions())
+        return [f for f in facts if f.startswith("called as: ")]
+
+    try:
+        pool = (
+            "from errors import InvalidArgument\n\n\nclass PoolB:\n"
+            "    def __init__(self, opts):\n        self.connections = opts.connections\n"
+            "        if not opts.agent:\n            raise InvalidArgument"
+        )
+        found = sites("pool_b.py", pool)
+        assert found[0] == 'called as: raise InvalidArgument("opts.agent must implement Agent")'
+        assert len(found) == 2
+        number = (
+            "from errors import InvalidArgument\n\n\ndef height_in_cm(text):\n"
+            "    if not text.isdigit():\n        raise InvalidArgument"
+        )
+        shown = 'called as: raise InvalidArgument("height: not a number")'
+        assert sites("f.py", number)[0] == shown
+    finally:
+        await ws.aclose()

@@ -5,20 +5,35 @@ very arguments the line being typed needs (``handleResult(result, verboseInfo, o
 sibling of the file being written). A call site also teaches the caller's own variable names,
 which the model copies: a line is shown only when every name its call reads is a name the
 cursor's place has too (``names_here``).
+
+A name called in a hundred places (``throw new InvalidArgumentError(...)``) has call sites that
+say different things; the ones read first are those in the chunks most like the code above the
+cursor (``surroundings``), where the sibling of the file being written says what this line
+says (undici's ``mock-pool.js`` and ``mock-client.js``). In the index's order, the first
+chunks that mention the name were read, wherever they were.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from array import array
+from collections.abc import Sequence
 from weakref import WeakKeyDictionary
+
+import numpy as np
 
 from goldcrest.context.scope import definitions_of
 
+from .extract import tokens
 from .index import SymbolIndex
 from .lookup import Request
 from .retrieval import Workspace
 
 _CHUNKS = 12  # chunks read for call sites, at most
+_RANKED = 256  # chunks that mention the name, ranked by likeness to read those 12 from
+_TERMS = 16  # the rarest words of the cursor's surroundings that rank them
+_LINES_ABOVE = 20  # the surroundings: this many lines above the cursor's line
 _CHARS = 120  # a longer call line is not shown
 _CANDIDATES = 8  # call lines kept per name, before the place's names filter them
 _KEPT = 1_024  # names whose call lines are kept per index
@@ -37,12 +52,15 @@ _found: WeakKeyDictionary[SymbolIndex, dict[tuple[object, ...], tuple[str, ...]]
 )
 
 
-def call_sites(ws: Workspace, name: str, count: int, here: frozenset[str]) -> tuple[str, ...]:
+def call_sites(
+    ws: Workspace, name: str, count: int, here: frozenset[str], near: Sequence[str] = ()
+) -> tuple[str, ...]:
     """Up to ``count`` fact lines (``called as: ...``) that call ``name`` elsewhere in the
-    workspace and read only names in ``here``."""
+    workspace and read only names in ``here``, from the chunks most like ``near`` (the words
+    of the cursor's surroundings) first."""
     call = re.compile(rf"(?<![\w.$]){re.escape(name)}\s*\(|\.{re.escape(name)}\s*\(")
     shown = []
-    for line in _call_lines(ws, name, call):
+    for line in _call_lines(ws, name, call, near):
         if _reads(line, call) <= here:
             shown.append(f"called as: {line}")
             if len(shown) == count:
@@ -60,6 +78,40 @@ def names_here(request: Request) -> frozenset[str]:
     return frozenset((*_NAME.findall(written), *top, *request.bound, *request.modules, *_LITERALS))
 
 
+def surroundings(request: Request) -> tuple[str, ...]:
+    """The words of the lines above the cursor's line: what ranks call sites. The line being
+    typed is left out, so the ranking holds while the user types it."""
+    text = request.doc.text
+    line_start = text.rfind("\n", 0, request.offset) + 1
+    start = line_start
+    for _ in range(_LINES_ABOVE):
+        if start == 0:
+            break
+        start = text.rfind("\n", 0, start - 1) + 1
+    return tokens(text[start:line_start])
+
+
+def _by_likeness(index: SymbolIndex, chunk_ids: list[int], near: Sequence[str]) -> list[int]:
+    """``chunk_ids`` ordered by the summed rarity (BM25's idf) of the ``near`` words each
+    holds, most first; ties keep the index's order. Only the rarest words count: they say
+    most, and a common word's postings cost the most to look through."""
+    if len(chunk_ids) < 2 or not near:
+        return chunk_ids
+    terms = sorted((df, word) for word in set(near) if (df := index.mentions(word)))[:_TERMS]
+    total = index.chunk_count
+    ids = np.array(chunk_ids, dtype=np.intc)
+    scores = np.zeros(len(ids))
+    for df, word in terms:
+        postings = index.chunks_with(word)
+        held = (
+            np.frombuffer(postings, dtype=np.intc)
+            if isinstance(postings, array)
+            else np.array(postings, dtype=np.intc)
+        )
+        scores += np.isin(ids, held) * math.log(1 + (total - df + 0.5) / (df + 0.5))
+    return [chunk_ids[i] for i in np.argsort(-scores, kind="stable").tolist()]
+
+
 def _reads(line: str, call: re.Pattern[str]) -> set[str]:
     """The plain names the call (from the callee on) reads: not attributes after ``.``, not
     keyword names or object keys before ``=`` or ``:``, nothing inside string literals."""
@@ -75,14 +127,17 @@ def _reads(line: str, call: re.Pattern[str]) -> set[str]:
     return reads
 
 
-def _call_lines(ws: Workspace, name: str, call: re.Pattern[str]) -> tuple[str, ...]:
+def _call_lines(
+    ws: Workspace, name: str, call: re.Pattern[str], near: Sequence[str]
+) -> tuple[str, ...]:
     """Whole one-line calls of ``name`` in the chunks that mention it (not its definition's),
-    read from the store once per set of chunks."""
-    chunk_ids = [
+    those most like ``near`` first, read from the store once per set of chunks."""
+    mentioning = [
         chunk_id
-        for chunk_id in ws.index.chunks_with(name.lower())[: _CHUNKS * 4]
+        for chunk_id in ws.index.chunks_with(name.lower())[:_RANKED]
         if (ref := ws.index.chunk(chunk_id)) is not None and ref.name != name
-    ][:_CHUNKS]
+    ]
+    chunk_ids = _by_likeness(ws.index, mentioning, near)[:_CHUNKS]
     kept = _found.setdefault(ws.index, {})
     key = (name, *chunk_ids)
     if (lines := kept.get(key)) is not None:

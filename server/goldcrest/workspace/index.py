@@ -325,6 +325,10 @@ class SymbolIndex:
         postings = self._postings.get(token)
         return () if postings is None else (postings,) if isinstance(postings, int) else postings
 
+    @property
+    def chunk_count(self) -> int:
+        return len(self._chunks)
+
     def chunk(self, chunk_id: int) -> ChunkRef | None:
         fields = self._chunks.get(chunk_id)
         return ChunkRef._make(fields) if fields else None

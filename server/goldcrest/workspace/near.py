@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from goldcrest.context.symbols import Definition
 from goldcrest.documents import Document
 
-from .call_sites import call_sites, names_here
+from .call_sites import call_sites, names_here, surroundings
 from .imports import unused_imports
 from .lookup import Request, path_of_uri
 from .members import lookup, member_line, members_at_cursor
@@ -75,7 +75,8 @@ def near_facts(
         lines = tuple(f"{where}: {d.signature}" for where, d in found)  # a 2nd "#" invites more
         if options.near_usages and any(d.kind in _CALLABLE for _, d in found):
             name = found[0][1].name
-            lines += call_sites(ws, name, options.near_usages, names_here(request))
+            near = surroundings(request)
+            lines += call_sites(ws, name, options.near_usages, names_here(request), near)
         return lines
     if options.members_at_cursor and (offered := members_at_cursor(request)):
         line = member_line(*offered, ws.index.mentions)
