@@ -116,10 +116,13 @@ def _prime(
 ) -> None:
     """Gather the prompt's head as the server did when the user began the hole's line: it keeps
     those facts while the line is typed (``tasks.completion_prompt.gather``), so a retrieval made
-    afresh at the cursor would measure what the editor does not show."""
+    afresh at the cursor would measure what the editor does not show. Like ``complete``, it
+    reads the request's copy of the document around the cursor (``Document.around``): a bug
+    in that copy (its head losing the imports, session 26) shows in the eval too."""
     start = item.prefix.rfind("\n") + 1
     early = Document(doc.uri, doc.language, 0, item.prefix[:start] + item.suffix)
-    gather(early, start, [early], settings.context_tokens, retriever, settings.facts)
+    view = early.around(start)
+    gather(view, start, [early], settings.context_tokens, retriever, settings.facts)
 
 
 class Project:
