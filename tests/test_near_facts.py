@@ -216,3 +216,37 @@ async def test_the_call_sites_shown_are_those_most_like_the_code_above_the_curso
         assert sites("f.py", number)[0] == shown
     finally:
         await ws.aclose()
+
+
+@pytest.mark.asyncio
+async def test_a_call_passing_a_function_and_hex_numbers_reads_only_its_variables(
+    tmp_path: Path,
+):
+    """``(char) => char === 0x9`` reads no ``char``, ``x9`` or ``x20``: the call line is shown
+    where its one variable, ``value``, is a name of the cursor's place too."""
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "chars.js").write_text(
+        "function removeChars (str, leading, trailing, predicate) {\n  return str\n}\n"
+        "module.exports = { removeChars }\n"
+    )
+    (root / "header.js").write_text(
+        "const { removeChars } = require('./chars')\n\nfunction clean (value) {\n"
+        "  value = removeChars(value, true, true, (char) => char === 0x9 || char === 0x20)\n"
+        "  return value\n}\n"
+    )
+    ws = WorkspaceIndex([root], tmp_path / "index.sqlite", IndexOptions())
+    await ws.build()
+    text = (
+        "const { removeChars } = require('./chars')\n\nfunction trim (value) {\n"
+        "  value = removeChars\n  return value\n}\n"
+    )
+    doc = Document((root / "trim.js").as_uri(), language_for(None, "trim.js"), 1, text)
+    cursor = text.index("\n  return")
+    try:
+        found = near_facts(ws, doc, cursor, [doc], (0, 0), RetrievalOptions())
+    finally:
+        await ws.aclose()
+    assert found[-1] == (
+        "called as: value = removeChars(value, true, true, (char) => char === 0x9 || char === 0x20)"
+    )

@@ -37,7 +37,9 @@ _LINES_ABOVE = 20  # the surroundings: this many lines above the cursor's line
 _CHARS = 120  # a longer call line is not shown
 _CANDIDATES = 8  # call lines kept per name, before the place's names filter them
 _KEPT = 1_024  # names whose call lines are kept per index
-_NAME = re.compile(r"[A-Za-z_$][\w$]*")
+_NAME = re.compile(r"(?<![\w$])[A-Za-z_$][\w$]*")  # not the ``x20`` of ``0x20``
+#: The parameters a call's own function argument declares: ``(char) =>``, ``lambda a, b:``.
+_PARAMETERS = re.compile(r"\(([^()]*)\)\s*=>|\blambda\b([^:]*):")
 _STRING = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"|`(?:\\.|[^`\\])*`")
 _LITERALS = frozenset({
     "true", "false", "null", "undefined", "None", "True", "False", "this", "self", "new",
@@ -114,9 +116,11 @@ def _by_likeness(index: SymbolIndex, chunk_ids: list[int], near: Sequence[str]) 
 
 def _reads(line: str, call: re.Pattern[str]) -> set[str]:
     """The plain names the call (from the callee on) reads: not attributes after ``.``, not
-    keyword names or object keys before ``=`` or ``:``, nothing inside string literals."""
+    keyword names or object keys before ``=`` or ``:``, not the parameters of a function it
+    passes, nothing inside string literals."""
     found = call.search(line)
     rest = _STRING.sub('""', line[found.end() if found else 0 :])
+    declared = {n for group in _PARAMETERS.findall(rest) for n in _NAME.findall("".join(group))}
     reads = set()
     for match in _NAME.finditer(rest):
         before = rest[: match.start()].rstrip()
@@ -124,7 +128,7 @@ def _reads(line: str, call: re.Pattern[str]) -> set[str]:
         if before.endswith(".") or (after[:1] in ("=", ":") and after[:2] != "=="):
             continue
         reads.add(match.group(0))
-    return reads
+    return reads - declared
 
 
 def _call_lines(
