@@ -68,6 +68,8 @@ async def test_with_usages_on_the_lines_that_call_it_elsewhere_follow(tmp_path: 
     )
     lacking = text.replace("DEFAULT_RATES, ", "")
     assert len(await _near(tmp_path / "c", lacking, (4, 4), RetrievalOptions())) == 2
+    any_names = RetrievalOptions(usages_any_names=True)  # the eval's ``usages-any-names``
+    assert (await _near(tmp_path / "d", lacking, (4, 4), any_names))[-1] == found[-1]
 
 
 @pytest.mark.asyncio

@@ -55,15 +55,15 @@ _found: WeakKeyDictionary[SymbolIndex, dict[tuple[object, ...], tuple[str, ...]]
 
 
 def call_sites(
-    ws: Workspace, name: str, count: int, here: frozenset[str], near: Sequence[str] = ()
+    ws: Workspace, name: str, count: int, here: frozenset[str] | None, near: Sequence[str] = ()
 ) -> tuple[str, ...]:
     """Up to ``count`` fact lines (``called as: ...``) that call ``name`` elsewhere in the
-    workspace and read only names in ``here``, from the chunks most like ``near`` (the words
-    of the cursor's surroundings) first."""
+    workspace and read only names in ``here`` (None: any), from the chunks most like ``near``
+    (the words of the cursor's surroundings) first."""
     call = re.compile(rf"(?<![\w.$]){re.escape(name)}\s*\(|\.{re.escape(name)}\s*\(")
     shown = []
     for line in _call_lines(ws, name, call, near):
-        if _reads(line, call) <= here:
+        if here is None or _reads(line, call) <= here:
             shown.append(f"called as: {line}")
             if len(shown) == count:
                 break

@@ -75,8 +75,8 @@ def near_facts(
         lines = tuple(f"{where}: {d.signature}" for where, d in found)  # a 2nd "#" invites more
         if options.near_usages and any(d.kind in _CALLABLE for _, d in found):
             name = found[0][1].name
-            near = surroundings(request)
-            lines += call_sites(ws, name, options.near_usages, names_here(request), near)
+            here = None if options.usages_any_names else names_here(request)
+            lines += call_sites(ws, name, options.near_usages, here, surroundings(request))
         return lines
     if options.members_at_cursor and (offered := members_at_cursor(request)):
         line = member_line(*offered, ws.index.mentions)

@@ -77,6 +77,9 @@ class RetrievalOptions:
     #: whose names the cursor's place has (``call_sites``; on the tune projects click 8/24 and
     #: execa 28/40 with 2, 7/24 and 27/40 without)
     near_usages: int = 2
+    #: show those lines whatever names they read (since then, an answer reading a name the
+    #: file lacks is withheld and asked again: ``names_at``)
+    usages_any_names: bool = False
     #: where the cursor's line names nothing known yet, the signatures of at most this many
     #: names the file imports but does not use yet (``near``)
     near_unused: int = 2

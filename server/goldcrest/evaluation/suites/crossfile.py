@@ -68,6 +68,7 @@ TUNINGS = {
     "no-arity-check": RetrievalOptions(arity_check=False),
     "no-usages": RetrievalOptions(near_usages=0),
     "no-unused": RetrievalOptions(near_unused=0),
+    "usages-any-names": RetrievalOptions(usages_any_names=True),
 }
 #: Completion settings measured against the defaults, the same way.
 SETTING_TUNINGS = {"repo-prompt": {"repo_prompt": True}}
