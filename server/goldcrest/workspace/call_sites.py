@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import math
 import re
-from array import array
 from collections.abc import Sequence
+from itertools import islice
 from weakref import WeakKeyDictionary
-
-import numpy as np
 
 from goldcrest.context.scope import definitions_of
 
@@ -33,11 +31,12 @@ from .retrieval import Workspace
 _CHUNKS = 12  # chunks read for call sites, at most
 _RANKED = 256  # chunks that mention the name, ranked by likeness to read those 12 from
 _TERMS = 16  # the rarest words of the cursor's surroundings that rank them
+_COMMON = 256  # a word in more chunks than this says little and costs much: not counted
 _LINES_ABOVE = 20  # the surroundings: this many lines above the cursor's line
 _CHARS = 120  # a longer call line is not shown
 _CANDIDATES = 8  # call lines kept per name, before the place's names filter them
 _KEPT = 1_024  # names whose call lines are kept per index
-_NAME = re.compile(r"(?<![\w$])[A-Za-z_$][\w$]*")  # not the ``x20`` of ``0x20``
+_WORD = re.compile(r"[\w$]+")  # a name, or a number (``0x20``: no name ``x20``)
 #: The parameters a call's own function argument declares: ``(char) =>``, ``lambda a, b:``.
 _PARAMETERS = re.compile(r"\(([^()]*)\)\s*=>|\blambda\b([^:]*):")
 _STRING = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"|`(?:\\.|[^`\\])*`")
@@ -52,6 +51,9 @@ _LITERALS = frozenset({
 _found: WeakKeyDictionary[SymbolIndex, dict[tuple[object, ...], tuple[str, ...]]] = (
     WeakKeyDictionary()
 )
+# (name, the surroundings' words, the chunks that mention it) -> the chunks read: the ranking,
+# made once per line typed (the surroundings leave the cursor's line out).
+_chosen: WeakKeyDictionary[SymbolIndex, dict[tuple[object, ...], list[int]]] = WeakKeyDictionary()
 
 
 def call_sites(
@@ -77,7 +79,7 @@ def names_here(request: Request) -> frozenset[str]:
     scopes = request.scopes
     written = doc.text[scopes[-1].start : scopes[-1].end] if scopes else ""
     top = (d.name for d in definitions_of(doc, allow_stale=True) if d.container is None)
-    return frozenset((*_NAME.findall(written), *top, *request.bound, *request.modules, *_LITERALS))
+    return frozenset((*_WORD.findall(written), *top, *request.bound, *request.modules, *_LITERALS))
 
 
 def surroundings(request: Request) -> tuple[str, ...]:
@@ -93,25 +95,23 @@ def surroundings(request: Request) -> tuple[str, ...]:
     return tokens(text[start:line_start])
 
 
-def _by_likeness(index: SymbolIndex, chunk_ids: list[int], near: Sequence[str]) -> list[int]:
+def _by_likeness(index: SymbolIndex, chunk_ids: Sequence[int], near: Sequence[str]) -> list[int]:
     """``chunk_ids`` ordered by the summed rarity (BM25's idf) of the ``near`` words each
     holds, most first; ties keep the index's order. Only the rarest words count: they say
-    most, and a common word's postings cost the most to look through."""
+    most, and a common word's postings cost the most to look through (a loop over a rare
+    word's few postings is cheaper than any array operation: bench/bench_retrieval.py)."""
     if len(chunk_ids) < 2 or not near:
-        return chunk_ids
-    terms = sorted((df, word) for word in set(near) if (df := index.mentions(word)))[:_TERMS]
+        return list(chunk_ids)
+    terms = sorted((df, w) for w in set(near) if 0 < (df := index.mentions(w)) <= _COMMON)
     total = index.chunk_count
-    ids = np.array(chunk_ids, dtype=np.intc)
-    scores = np.zeros(len(ids))
-    for df, word in terms:
-        postings = index.chunks_with(word)
-        held = (
-            np.frombuffer(postings, dtype=np.intc)
-            if isinstance(postings, array)
-            else np.array(postings, dtype=np.intc)
-        )
-        scores += np.isin(ids, held) * math.log(1 + (total - df + 0.5) / (df + 0.5))
-    return [chunk_ids[i] for i in np.argsort(-scores, kind="stable").tolist()]
+    position = {chunk_id: i for i, chunk_id in enumerate(chunk_ids)}
+    scores = [0.0] * len(chunk_ids)
+    for df, word in terms[:_TERMS]:
+        weight = math.log(1 + (total - df + 0.5) / (df + 0.5))
+        for chunk_id in index.chunks_with(word):
+            if (i := position.get(chunk_id)) is not None:
+                scores[i] -= weight
+    return [chunk_ids[i] for i in sorted(range(len(chunk_ids)), key=scores.__getitem__)]
 
 
 def _reads(line: str, call: re.Pattern[str]) -> set[str]:
@@ -120,9 +120,11 @@ def _reads(line: str, call: re.Pattern[str]) -> set[str]:
     passes, nothing inside string literals."""
     found = call.search(line)
     rest = _STRING.sub('""', line[found.end() if found else 0 :])
-    declared = {n for group in _PARAMETERS.findall(rest) for n in _NAME.findall("".join(group))}
+    declared = {n for group in _PARAMETERS.findall(rest) for n in _WORD.findall("".join(group))}
     reads = set()
-    for match in _NAME.finditer(rest):
+    for match in _WORD.finditer(rest):
+        if match.group(0)[0].isdigit():
+            continue
         before = rest[: match.start()].rstrip()
         after = rest[match.end() :].lstrip()
         if before.endswith(".") or (after[:1] in ("=", ":") and after[:2] != "=="):
@@ -136,12 +138,18 @@ def _call_lines(
 ) -> tuple[str, ...]:
     """Whole one-line calls of ``name`` in the chunks that mention it (not its definition's),
     those most like ``near`` first, read from the store once per set of chunks."""
-    mentioning = [
-        chunk_id
-        for chunk_id in ws.index.chunks_with(name.lower())[:_RANKED]
-        if (ref := ws.index.chunk(chunk_id)) is not None and ref.name != name
-    ]
-    chunk_ids = _by_likeness(ws.index, mentioning, near)[:_CHUNKS]
+    mentioning = tuple(ws.index.chunks_with(name.lower())[:_RANKED])
+    chosen = _chosen.setdefault(ws.index, {})
+    if (chunk_ids := chosen.get(ranking := (name, tuple(near), mentioning))) is None:
+        calling = (
+            chunk_id
+            for chunk_id in _by_likeness(ws.index, mentioning, near)
+            if (ref := ws.index.chunk(chunk_id)) is not None and ref.name != name
+        )
+        chunk_ids = list(islice(calling, _CHUNKS))
+        if len(chosen) >= _KEPT:
+            chosen.clear()
+        chosen[ranking] = chunk_ids
     kept = _found.setdefault(ws.index, {})
     key = (name, *chunk_ids)
     if (lines := kept.get(key)) is not None:
