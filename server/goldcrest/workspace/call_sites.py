@@ -85,14 +85,10 @@ def names_here(request: Request) -> frozenset[str]:
 def surroundings(request: Request) -> tuple[str, ...]:
     """The words of the lines above the cursor's line: what ranks call sites. The line being
     typed is left out, so the ranking holds while the user types it."""
-    text = request.doc.text
-    line_start = text.rfind("\n", 0, request.offset) + 1
-    start = line_start
-    for _ in range(_LINES_ABOVE):
-        if start == 0:
-            break
-        start = text.rfind("\n", 0, start - 1) + 1
-    return tokens(text[start:line_start])
+    doc = request.doc
+    line = doc.position_at(request.offset)[0]
+    start, line_start = doc.offset_at(max(line - _LINES_ABOVE, 0), 0), doc.offset_at(line, 0)
+    return tokens(doc.text[start:line_start])  # as retrieval.py's ``_snippets`` query
 
 
 def _by_likeness(index: SymbolIndex, chunk_ids: Sequence[int], near: Sequence[str]) -> list[int]:
