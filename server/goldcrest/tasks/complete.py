@@ -96,6 +96,7 @@ async def complete(
             retriever,
             settings.facts,
             settings.middle_lines,
+            facts_tokens=settings.facts_tokens,
         )
         features = measure(
             view, offset, offset, TASK, len(ctx.prefix) + len(ctx.suffix), block=ctx.block

@@ -90,10 +90,14 @@ def gather(
     retriever: Retriever | None = None,
     with_facts: bool = True,
     middle_lines: int = 0,
+    *,
+    facts_tokens: int = 0,
 ) -> CompletionContext:
     """Prefix and suffix within the token budget, plus facts the visible text does not show:
     the file's own first, then the workspace's from ``retriever``, whose share of the budget
-    (a quarter at most) comes out of the prefix only when there is something to say.
+    (a quarter at most) comes out of the prefix only when there is something to say; with
+    ``facts_tokens``, the workspace's facts have that many tokens of their own instead, on top
+    of the budget, and the code is what it would be without them.
     ``with_facts=False`` leaves the facts out (the eval's no-context variant measures them).
     ``middle_lines``: where FIM prompts split the prefix (``middle_start``).
 
@@ -107,13 +111,14 @@ def gather(
     suffix = suffix_window(text, offset, budget // SUFFIX_SHARE)
     base_budget = budget - budget // SUFFIX_SHARE - budget // 5
     scopes = enclosing_scopes(doc, offset)
-    anchor = (doc.uri, window_start(text, offset, base_budget)[1], with_facts, retriever)
+    own = int(facts_tokens * CHARS_PER_TOKEN)
+    anchor = (doc.uri, window_start(text, offset, base_budget)[1], with_facts, retriever, own)
     cached = _FACTS.get(doc.uri)
     if cached is not None and cached[0] == anchor:
         facts, workspace, found = cached[1], cached[2], cached[3]
     else:
         facts, workspace, found = _facts_for(
-            doc, offset, anchor[1], open_docs, budget, retriever, with_facts, scopes
+            doc, offset, anchor[1], open_docs, budget, retriever, with_facts, scopes, own
         )
         if len(_FACTS) > 64:
             _FACTS.clear()
@@ -121,7 +126,8 @@ def gather(
             _FACTS.pop(doc.uri, None)
         else:
             _FACTS[doc.uri] = (anchor, facts, workspace, found)
-    prefix_budget = base_budget - sum(len(f) + 1 for c in workspace for f in c.lines)
+    taken = 0 if own else sum(len(f) + 1 for c in workspace for f in c.lines)
+    prefix_budget = base_budget - taken
     prefix = prefix_window(text, offset, prefix_budget, doc.language.line_comment)
     visible_from = window_start(text, offset, prefix_budget)[1]
     kept = [f"inside {s.kind} {s.name}: {s.header}" for s in scopes if s.start < visible_from]
@@ -169,10 +175,12 @@ def _facts_for(
     retriever: Retriever | None,
     with_facts: bool,
     scopes: list[Scope],
+    own: int = 0,
 ) -> tuple[tuple[str, ...], tuple[Chunk, ...], Retrieved]:
     """(definitions near the cursor that the prompt's code does not show, workspace chunks,
     what the retriever found); ``scopes`` are those around the cursor (found once per
-    request)."""
+    request); ``own``: the workspace chunks' characters when they have their own budget
+    (``gather``'s ``facts_tokens``), else they take at most a quarter of ``budget``."""
     found = Retrieved()
     if not with_facts:
         return (), (), found
@@ -180,13 +188,14 @@ def _facts_for(
     nearby = used_definitions(doc, offset, open_docs, scopes=scopes)
     workspace: list[Chunk] = []
     if retriever is not None:
-        least_prefix = budget - budget // SUFFIX_SHARE - budget // 5 - budget // 4
+        share = own or budget // 4
+        least_prefix = budget - budget // SUFFIX_SHARE - budget // 5 - (0 if own else share)
         visible = (
             doc.position_at(offset - least_prefix)[0],
             doc.position_at(offset + budget // SUFFIX_SHARE)[0],
         )
         found = retriever.retrieve(doc, offset, open_docs, visible)
-        workspace = choose(found, budget // 4, nearby)
+        workspace = choose(found, share, nearby)
     first_visible = doc.position_at(visible_from)[0]
     facts = [
         describe(d.uri.rsplit("/", 1)[-1], d)

@@ -71,7 +71,10 @@ TUNINGS = {
     "usages-any-names": RetrievalOptions(usages_any_names=True),
 }
 #: Completion settings measured against the defaults, the same way.
-SETTING_TUNINGS = {"repo-prompt": {"repo_prompt": True}}
+SETTING_TUNINGS = {
+    "repo-prompt": {"repo_prompt": True},
+    "facts-512": {"facts_tokens": 512},
+}
 #: The variant with semantic ranking by the model ``[embeddings]`` names (enabled or not).
 EMBEDDINGS = f"{GOLDCREST}+embeddings"
 _EVAL_DATA = ("humaneval-infilling", "quixbugs")  # a folder with these is eval data, not a project
@@ -123,7 +126,15 @@ def _prime(
     start = item.prefix.rfind("\n") + 1
     early = Document(doc.uri, doc.language, 0, item.prefix[:start] + item.suffix)
     view = early.around(start)
-    gather(view, start, [early], settings.context_tokens, retriever, settings.facts)
+    gather(
+        view,
+        start,
+        [early],
+        settings.context_tokens,
+        retriever,
+        settings.facts,
+        facts_tokens=settings.facts_tokens,
+    )
 
 
 class Project:
@@ -277,7 +288,14 @@ class CrossfileSuite:
                 # line out, so it is the same all along the line); the user's next keystroke,
                 # once it is known, gathers the head again: provisional facts are not kept.
                 if not PRIMED:
-                    gather(doc, offset, [doc], settings.context_tokens, retriever)
+                    gather(
+                        doc,
+                        offset,
+                        [doc],
+                        settings.context_tokens,
+                        retriever,
+                        facts_tokens=settings.facts_tokens,
+                    )
                 await ws.embedder.settled()
                 if PRIMED:
                     _prime(item, doc, retriever, settings)
