@@ -100,7 +100,14 @@ async def test_an_attempt_sees_the_head_facts_of_its_lines_start_and_the_near_de
         doc = Document(path.as_uri(), language_for(None, path.name), 1, item.text)
         retriever = _Spy(ws, RetrievalOptions())
         _prime(item, doc, retriever, settings)
-        ctx = gather(doc, len(item.prefix), [doc], settings.context_tokens, retriever)
+        ctx = gather(
+            doc,
+            len(item.prefix),
+            [doc],
+            settings.context_tokens,
+            retriever,
+            facts_tokens=settings.facts_tokens,
+        )
         assert retriever.asked == [item.prefix.rfind("\n") + 1]  # the line's start, once
         assert ctx.workspace
         assert any(_knows(line, item.key) for line in ctx.near)
