@@ -73,7 +73,7 @@ TUNINGS = {
 #: Completion settings measured against the defaults, the same way.
 SETTING_TUNINGS = {
     "repo-prompt": {"repo_prompt": True},
-    "facts-shared": {"facts_tokens": 0},
+    "facts-512": {"facts_tokens": 512},
 }
 #: The variant with semantic ranking by the model ``[embeddings]`` names (enabled or not).
 EMBEDDINGS = f"{GOLDCREST}+embeddings"
