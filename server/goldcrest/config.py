@@ -54,8 +54,9 @@ class CompletionSettings(_Section):
         le=8192,
         description="Tokens of the workspace index's facts (definitions, similar code), on top "
         "of context_tokens, the code window then being what it is without them (0: they take "
-        "at most a quarter of context_tokens, out of the code before the cursor; 512 won 3 "
-        "of undici's 40 cross-file items and lost 4 of the report projects' 64).",
+        "at most a quarter of context_tokens, out of the code before the cursor; 512 had 57/104 "
+        "exact against 53 on the cross-file tune projects and 19/64 against 23 on the report "
+        "projects, README).",
     )
     max_lines: int = Field(12, ge=1, le=200, description="Most lines one suggestion may have.")
     max_predict_ms: int = Field(
