@@ -301,3 +301,37 @@ async def test_the_call_that_begins_as_the_cursor_line_does_is_shown_first(tmp_p
         assert found[-1] == "called as: total = apply_discount(price, 5)"
     finally:
         await ws.aclose()
+
+
+@pytest.mark.asyncio
+async def test_a_call_site_shows_only_where_its_names_are_variables(tmp_path: Path):
+    """``names_here``: a method's own name, or a word in a comment, is no variable the call's
+    ``region`` could be (undici's getter ``get url ()`` showed ``URLSerializer(url, true)``); a
+    parameter is, and so is a module imported from outside the workspace (``sys``)."""
+    root = write_project(tmp_path / "project")
+    (root / "shop" / "sale.py").write_text(
+        "import sys\n\nfrom .pricing import TaxTable\n\n\n"
+        "def local(region):\n    return TaxTable(region, {})\n\n\n"
+        "def native():\n    return TaxTable(sys.platform, {})\n"
+    )
+    path = root / "shop" / "report.py"
+    ws = WorkspaceIndex([root], tmp_path / "index.sqlite", IndexOptions())
+    await ws.build()
+
+    def calls(text: str) -> list[str]:
+        doc = Document(path.as_uri(), language_for(None, "report.py"), 1, text)
+        found = near_facts(ws, doc, len(text), [doc], (0, 9), RetrievalOptions(near_usages=3))
+        return [line for line in found if line.startswith("called as:")]
+
+    head = "from .pricing import TaxTable\n\n\n"
+    try:
+        method = "class Report:\n    def region(self):\n        # the region's table\n"
+        assert calls(head + method + "        return TaxTable") == []
+        parameter = "def build(region):\n    # the region's table\n"
+        assert calls(head + parameter + "    return TaxTable") == [
+            "called as: return TaxTable(region, {})"
+        ]
+        native = calls("import sys\n" + head + "def build():\n    return TaxTable")
+        assert native == ["called as: return TaxTable(sys.platform, {})"]
+    finally:
+        await ws.aclose()

@@ -35,7 +35,7 @@ class Scope:
     header: str
 
 
-_FUNCTION_KINDS = {"function", "method"}
+FUNCTION_KINDS = frozenset({"function", "method"})  # scopes whose names are variables
 _GROUPING_KINDS = {"namespace", "module"}
 _WORD = re.compile(r"[^\W\d]\w*")
 _WINDOW = 2048  # bytes either side of the cursor a limited scan of names starts with
@@ -235,7 +235,7 @@ def _identifiers_near(
     does (bench/bench_retrieval.py). It stops at ``_REACH`` bytes either side: a long function
     with few names was scanned whole (5 ms) for names hundreds of lines away, which changed
     no fact at any cross-file eval item (1 of the bench's 400 cursors)."""
-    function = next((s for s in scopes if s.kind in _FUNCTION_KINDS), None)
+    function = next((s for s in scopes if s.kind in FUNCTION_KINDS), None)
     if function is not None:
         lo, hi = function.start, function.end
     else:

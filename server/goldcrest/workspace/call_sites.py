@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from itertools import islice
 from weakref import WeakKeyDictionary
 
-from goldcrest.context.scope import definitions_of
+from goldcrest.context.scope import FUNCTION_KINDS, definitions_of
 
 from .extract import tokens
 from .index import SymbolIndex
@@ -109,12 +109,23 @@ def same_start(
 
 def names_here(request: Request) -> frozenset[str]:
     """The names the cursor's place can read: those written in its outermost enclosing
-    definition, the file's top-level definitions, and the names its imports bind."""
+    function (a method's name and the class's other methods are no variables there: undici's
+    getter ``get url ()`` let ``URLSerializer(url, true)`` through into its own body), else in
+    its outermost definition, the file's top-level definitions, and the names its imports
+    bind, from the workspace or not (``sys``)."""
     doc = request.doc
     scopes = request.scopes
-    written = doc.text[scopes[-1].start : scopes[-1].end] if scopes else ""
+    functions = [s for s in scopes if s.kind in FUNCTION_KINDS]
+    outer = functions[-1] if functions else scopes[-1] if scopes else None
+    written = doc.text[outer.start : outer.end] if outer is not None else ""
+    if outer is not None and outer.kind == "method":  # its own name is no variable in it
+        written = written.replace(outer.name, "", 1)
+    written = _STRING.sub('""', written)
+    if marker := doc.language.line_comment:  # "the url getter steps" names no variable
+        written = re.sub(rf"{re.escape(marker)}[^\n]*", "", written)
     top = (d.name for d in definitions_of(doc, allow_stale=True) if d.container is None)
-    return frozenset((*_WORD.findall(written), *top, *request.bound, *request.modules, *_LITERALS))
+    imported = (*request.bound, *request.modules, *request.foreign)
+    return frozenset((*_WORD.findall(written), *top, *imported, *_LITERALS))
 
 
 def surroundings(request: Request) -> tuple[str, ...]:

@@ -54,7 +54,7 @@ class Request:
             for definition in definitions_of(other):
                 self.live_named.setdefault(definition.name, []).append(definition)
         self.roots = [r.as_posix().rstrip("/") + "/" for r in ws.roots]
-        self.bound, self.imported, self.modules = bindings(self)
+        self.bound, self.imported, self.modules, self.foreign = bindings(self)
 
     def where(self, path: str) -> str:
         root = next((r for r in self.roots if path.startswith(r)), None)
@@ -140,18 +140,24 @@ class Request:
         ]
 
 
-def bindings(request: Request) -> tuple[dict[str, Binding], set[str], dict[str, str]]:
-    """Names the current file imports (by name), the files it imports whole, and the names it
-    gives those (``from . import sessions``, ``import utils from './utils.js'``)."""
+def bindings(
+    request: Request,
+) -> tuple[dict[str, Binding], set[str], dict[str, str], frozenset[str]]:
+    """Names the current file imports (by name), the files it imports whole, the names it
+    gives those (``from . import sessions``, ``import utils from './utils.js'``), and the names
+    its imports from outside the workspace bind (``import sys``)."""
     doc = request.doc
     if doc.tree is None or doc.language.parser_name is None:
-        return {}, set(), {}
+        return {}, set(), {}, frozenset()
     names: dict[str, Binding] = {}
     files: set[str] = set()
     modules: dict[str, str] = {}
+    foreign: set[str] = set()
     for imp in imports_of(doc.tree, doc.source, doc.language.parser_name):
         target = request.index.resolve(request.path, doc.language.id, imp)
         if target is None:
+            if imp.local:
+                foreign.add(imp.local)
             continue
         if imp.local and target.name not in (None, STAR):
             names[imp.local] = target
@@ -159,4 +165,4 @@ def bindings(request: Request) -> tuple[dict[str, Binding], set[str], dict[str, 
             files.add(target.path)
             if imp.local:
                 modules[imp.local] = target.path
-    return names, files, modules
+    return names, files, modules, frozenset(foreign)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from goldcrest.context.scope import identifiers_near
+from goldcrest.context.scope import FUNCTION_KINDS, identifiers_near
 from goldcrest.context.symbols import Definition
 from goldcrest.documents import Document
 
@@ -31,7 +31,6 @@ SNIPPETS = 2
 AMBIGUOUS = 3
 """A name defined in more unrelated files than this is not guessed at."""
 _CLASS_KINDS = {"class", "struct", "interface", "trait", "enum"}
-_FUNCTION_KINDS = {"function", "method"}
 _CONSTRUCTORS = {"__init__", "constructor", "new"}
 _QUERY_LINES = 20
 _WORD = re.compile(r"[^\W\d]\w*")
@@ -329,7 +328,7 @@ def _class_members(request: Request, visible: tuple[int, int]) -> list[tuple[int
     cls = next((s for s in request.scopes if s.kind in _CLASS_KINDS), None)
     if cls is None:
         return []
-    function = next((s for s in request.scopes if s.kind in _FUNCTION_KINDS), None)
+    function = next((s for s in request.scopes if s.kind in FUNCTION_KINDS), None)
     first, last = visible
     found = [
         (_CLASS, 0, d)
@@ -365,7 +364,7 @@ def _snippets(
     line_start = text.rfind("\n", 0, offset) + 1
     line_end = text.find("\n", offset)
     line_end = len(text) if line_end < 0 else line_end
-    function = next((s for s in request.scopes if s.kind in _FUNCTION_KINDS), None)
+    function = next((s for s in request.scopes if s.kind in FUNCTION_KINDS), None)
     if function is not None:
         query_text = text[function.start : line_start] + text[line_end : function.end]
     else:
