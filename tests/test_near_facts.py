@@ -255,29 +255,6 @@ async def test_a_call_passing_a_function_and_hex_numbers_reads_only_its_variable
 
 
 @pytest.mark.asyncio
-async def test_after_a_member_lines_elsewhere_that_begin_the_same_way_are_near_facts(
-    tmp_path: Path,
-):
-    """``table.`` ends no callee: cart.py's line that begins as this one does names the
-    member the project reaches for there (``same_start``). Not after a bare ``table.`` (any of
-    its uses), not after ``self.`` (another class's), not when the line reads a name this
-    place lacks, not with the option off."""
-    head = "from .pricing import TaxTable\n\n\ndef taxed(table, line, price):\n    taxed = 0.0\n"
-    text = head + "    taxed += price * (1 + table."
-    found = await _near(tmp_path / "a", text, (0, 6), RetrievalOptions())
-    assert found == ("elsewhere: taxed += price * (1 + table.rate_for(line.category))",)
-    typed = await _near(tmp_path / "b", text + "ra", (0, 6), RetrievalOptions())
-    assert typed == found  # a member begun: its definition is not known by that name
-    assert await _near(tmp_path / "c", head + "    table.", (0, 6), RetrievalOptions()) == ()
-    own = head + "    taxed += price * (1 + self."
-    assert await _near(tmp_path / "d", own, (0, 6), RetrievalOptions()) == ()
-    lacking = text.replace("table, line, price", "table, item, price")
-    assert await _near(tmp_path / "e", lacking, (0, 6), RetrievalOptions()) == ()
-    off = RetrievalOptions(same_start=0)
-    assert await _near(tmp_path / "f", text, (0, 6), off) == ()
-
-
-@pytest.mark.asyncio
 async def test_the_call_that_begins_as_the_cursor_line_does_is_shown_first(tmp_path: Path):
     """Of two calls in the same chunk, the one whose line begins as the cursor's does comes
     first, though the other comes first in the file."""

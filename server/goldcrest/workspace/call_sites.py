@@ -1,5 +1,4 @@
-"""Lines elsewhere in the workspace that call a function, or that begin as the cursor's line
-does, for the near fact (``near``).
+"""Lines elsewhere in the workspace that call a function, for the near fact (``near``).
 
 A signature says what a callee takes; a call site says what the project passes it, often the
 very arguments the line being typed needs (``handleResult(result, verboseInfo, options)`` in the
@@ -42,16 +41,15 @@ _KEPT = 1_024  # names whose call lines are kept per index
 _WORD = re.compile(r"[\w$]+")  # a name, or a number (``0x20``: no name ``x20``)
 #: The parameters a call's own function argument declares: ``(char) =>``, ``lambda a, b:``.
 _PARAMETERS = re.compile(r"\(([^()]*)\)\s*=>|\blambda\b([^:]*):")
-_MEMBER = re.compile(r"^\s*[\w$]+")  # the rest of the member's name after ``util.``
 _STRING = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"|`(?:\\.|[^`\\])*`")
 _LITERALS = frozenset({
     "true", "false", "null", "undefined", "None", "True", "False", "this", "self", "new",
     "await", "typeof", "instanceof", "void", "in", "of", "not", "and", "or", "is", "if", "else",
     "lambda", "function", "async", "yield",
 })  # fmt: skip
-# (the lines' pattern, the chunks read) -> lines. Chunk ids are never reused while an index
-# lives (the store's AUTOINCREMENT; a rebuild makes a new index), so the same ids mean the same
-# texts and a changed file, whose chunks get new ids, misses the cache by itself.
+# (name, the chunks read) -> call lines. Chunk ids are never reused while an index lives (the
+# store's AUTOINCREMENT; a rebuild makes a new index), so the same ids mean the same texts and a
+# changed file, whose chunks get new ids, misses the cache by itself.
 _found: WeakKeyDictionary[SymbolIndex, dict[tuple[object, ...], tuple[str, ...]]] = (
     WeakKeyDictionary()
 )
@@ -74,34 +72,11 @@ def call_sites(
     cursor's line does (``start``, stripped: ``return !!this[kState].body && util.isDisturbed``)
     before the others."""
     call = re.compile(rf"(?<![\w.$]){re.escape(name)}\s*\(|\.{re.escape(name)}\s*\(")
-    lines = sorted(_lines(ws, name, call, near), key=lambda line: not line.startswith(start))
+    lines = sorted(_call_lines(ws, name, call, near), key=lambda line: not line.startswith(start))
     shown = []
     for line in lines:
         if here is None or _reads(line, call) <= here:
             shown.append(f"called as: {line}")
-            if len(shown) == count:
-                break
-    return tuple(shown)
-
-
-def same_start(
-    ws: Workspace,
-    word: str,
-    start: str,
-    count: int,
-    here: frozenset[str] | None,
-    near: Sequence[str] = (),
-) -> tuple[str, ...]:
-    """Up to ``count`` fact lines (``elsewhere: ...``) that begin as the cursor's line does
-    (``start``, stripped: ``this[kUrl] = util.``) and read only names in ``here`` (None: any),
-    from the chunks that mention ``word`` (``util``) most like ``near`` first. With no callee
-    at the cursor there are no calls to show, and the lines that begin the same way say what
-    the project writes there."""
-    begins = re.compile(rf"^{re.escape(start)}\s*[\w$]")
-    shown = []
-    for line in _lines(ws, word, begins, near):
-        if here is None or _reads(line[len(start) :], _MEMBER) <= here:
-            shown.append(f"elsewhere: {line}")
             if len(shown) == count:
                 break
     return tuple(shown)
@@ -156,11 +131,11 @@ def _by_likeness(index: SymbolIndex, chunk_ids: Sequence[int], near: Sequence[st
     return [chunk_ids[i] for i in sorted(range(len(chunk_ids)), key=scores.__getitem__)]
 
 
-def _reads(line: str, call: re.Pattern[str] | None) -> set[str]:
-    """The plain names the call (from the callee on; no ``call``: the whole line) reads: not
-    attributes after ``.``, not keyword names or object keys before ``=`` or ``:``, not the
-    parameters of a function it passes, nothing inside string literals."""
-    found = call.search(line) if call is not None else None
+def _reads(line: str, call: re.Pattern[str]) -> set[str]:
+    """The plain names the call (from the callee on) reads: not attributes after ``.``, not
+    keyword names or object keys before ``=`` or ``:``, not the parameters of a function it
+    passes, nothing inside string literals."""
+    found = call.search(line)
     rest = _STRING.sub('""', line[found.end() if found else 0 :])
     declared = {n for group in _PARAMETERS.findall(rest) for n in _WORD.findall("".join(group))}
     reads = set()
@@ -175,12 +150,11 @@ def _reads(line: str, call: re.Pattern[str] | None) -> set[str]:
     return reads - declared
 
 
-def _lines(
-    ws: Workspace, name: str, pattern: re.Pattern[str], near: Sequence[str]
+def _call_lines(
+    ws: Workspace, name: str, call: re.Pattern[str], near: Sequence[str]
 ) -> tuple[str, ...]:
-    """Whole one-line statements that ``pattern`` finds (calls of ``name``, reads of its
-    members) in the chunks that mention ``name`` (not its definition's), those most like
-    ``near`` first, read from the store once per set of chunks."""
+    """Whole one-line calls of ``name`` in the chunks that mention it (not its definition's),
+    those most like ``near`` first, read from the store once per set of chunks."""
     mentioning = tuple(ws.index.chunks_with(name.lower())[:_RANKED])
     chosen = _chosen.setdefault(ws.index, {})
     if (chunk_ids := chosen.get(ranking := (name, tuple(near), mentioning))) is None:
@@ -194,7 +168,7 @@ def _lines(
             chosen.clear()
         chosen[ranking] = chunk_ids
     kept = _found.setdefault(ws.index, {})
-    key = (pattern.pattern, *chunk_ids)
+    key = (name, *chunk_ids)
     if (lines := kept.get(key)) is not None:
         return lines
     texts = ws.texts(chunk_ids) if chunk_ids else {}
@@ -203,7 +177,7 @@ def _lines(
         for line in texts.get(chunk_id, "").split("\n"):
             line = line.strip()
             if (
-                pattern.search(line)
+                call.search(line)
                 and len(line) <= _CHARS
                 and line.count("(") == line.count(")")  # the whole call, not its first line
                 and not line.startswith(("def ", "class ", "function ", "#", "//"))

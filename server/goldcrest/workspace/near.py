@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from goldcrest.context.symbols import Definition
 from goldcrest.documents import Document
 
-from .call_sites import call_sites, names_here, same_start, surroundings
+from .call_sites import call_sites, names_here, surroundings
 from .imports import unused_imports
 from .lookup import Request, path_of_uri
 from .members import lookup, member_line, members_at_cursor
@@ -34,8 +34,6 @@ _UNUSED_MAX = 3  # more unused imports than this say nothing about the line
 _IMPORTING = re.compile(r"\s*(?:import|from|export)\b")  # an import not parsed as one yet
 _TYPED = re.compile(r"[\w$]+$")
 _MEMBER_TYPED = re.compile(r"\.\s*[\w$]*$")  # after ``name.``: an attribute, not an import
-_RECEIVER = re.compile(r"(?<![\w$.])([^\W\d][\w$]*)\s*\.\s*[\w$]*$")  # ``util.`` typed last
-_OWN = frozenset({"self", "this", "cls"})  # the enclosing class: another class elsewhere
 
 
 def definition_at_cursor(
@@ -66,16 +64,10 @@ def near_facts(
     options: RetrievalOptions,
 ) -> tuple[str, ...]:
     """The fact lines for just above the cursor's line, as ``options`` asks: the definition
-    of the name being typed, else lines elsewhere that begin as the cursor's does
-    (``begun_alike``), else the members offered after ``name.`` (``members``), else the names
-    imported for code not written yet (``imported_unused``)."""
+    of the name being typed, else the members offered after ``name.`` (``members``), else
+    the names imported for code not written yet (``imported_unused``)."""
     path = path_of_uri(doc.uri)
-    wanted = (
-        options.near_definition
-        or options.members_at_cursor
-        or options.near_unused
-        or options.same_start
-    )
+    wanted = options.near_definition or options.members_at_cursor or options.near_unused
     if path is None or not ws.index.files or not wanted:
         return ()
     request = Request(ws, doc, min(max(offset, 0), len(doc.text)), path, open_docs)
@@ -88,8 +80,6 @@ def near_facts(
             near = surroundings(request)
             lines += call_sites(ws, name, options.near_usages, here, near, line.strip())
         return lines
-    if options.same_start and (begun := begun_alike(ws, request, line, options)):
-        return begun
     if options.members_at_cursor and (offered := members_at_cursor(request)):
         line = member_line(*offered, ws.index.mentions)
         return (line,) if line else ()
@@ -98,23 +88,6 @@ def near_facts(
             : options.near_unused
         ]
     return ()
-
-
-def begun_alike(
-    ws: Workspace, request: Request, line: str, options: RetrievalOptions
-) -> tuple[str, ...]:
-    """Lines elsewhere that begin as the cursor's ``line`` does (``call_sites.same_start``)
-    when it stops at a member (``this[kUrl] = util.``): the project's idiom for what follows.
-    Not after a bare ``receiver.`` (its uses elsewhere are any of its members: ``ctx.exit()``
-    for ``ctx.abort()`` on the tune project) nor after ``self.`` or ``this.``, another class's
-    elsewhere. (After an assignment's ``=`` the tune projects' items all had the unused imports'
-    fact, ``imported_unused``, which named the answer where lines elsewhere did not.)"""
-    found = _RECEIVER.search(line)
-    if found is None or found.group(1) in _OWN or not line[: found.start()].strip():
-        return ()
-    here = None if options.usages_any_names else names_here(request)
-    near = surroundings(request)
-    return same_start(ws, found.group(1), line.strip(), options.same_start, here, near)
 
 
 def imported_unused(request: Request) -> list[tuple[str, Definition]]:

@@ -79,10 +79,6 @@ class RetrievalOptions:
     #: show those lines whatever names they read (since then, an answer reading a name the
     #: file lacks is withheld and asked again: ``names_at``)
     usages_any_names: bool = False
-    #: after ``name.``, how many lines elsewhere that begin as the cursor's line does
-    #: (``call_sites.same_start``: ``this[kUrl] = util.parseOrigin(origin)``), of those
-    #: whose names the cursor's place has
-    same_start: int = 2
     #: where the cursor's line names nothing known yet, the signatures of at most this many
     #: names the file imports but does not use yet (``near``)
     near_unused: int = 2

@@ -67,7 +67,6 @@ TUNINGS = {
     "no-growth-check": RetrievalOptions(growth_check=False),
     "no-arity-check": RetrievalOptions(arity_check=False),
     "no-usages": RetrievalOptions(near_usages=0),
-    "no-same-start": RetrievalOptions(same_start=0),
     "no-unused": RetrievalOptions(near_unused=0),
     "usages-any-names": RetrievalOptions(usages_any_names=True),
 }
