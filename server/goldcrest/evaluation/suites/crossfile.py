@@ -60,6 +60,7 @@ TUNINGS = {
     "no-module-members": RetrievalOptions(module_members=False),
     "no-imported": RetrievalOptions(imported=False),
     "snippets-0": RetrievalOptions(snippets=0),
+    "lean-head": RetrievalOptions(max_definitions=4, snippets=0),
     "no-members": RetrievalOptions(class_members=False),
     "no-near-def": RetrievalOptions(near_definition=False),
     "members-at-cursor": RetrievalOptions(members_at_cursor=True),
