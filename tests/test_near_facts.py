@@ -21,10 +21,17 @@ from goldcrest.workspace.retrieval import RetrievalOptions
 
 
 async def _near(
-    tmp_path: Path, text: str, visible: tuple[int, int], options: RetrievalOptions
+    tmp_path: Path,
+    text: str,
+    visible: tuple[int, int],
+    options: RetrievalOptions,
+    more: dict[str, str] | None = None,
 ) -> tuple[str, ...]:
-    """Near facts at the end of ``text``, written as ``shop/report.py``."""
+    """Near facts at the end of ``text``, written as ``shop/report.py``; ``more``: other files
+    of the shop, by name."""
     root = write_project(tmp_path / "project")
+    for name, other in (more or {}).items():
+        (root / "shop" / name).write_text(other)
     path = root / "shop" / "report.py"
     path.write_text(text)
     ws = WorkspaceIndex([root], tmp_path / "index.sqlite", IndexOptions())
@@ -258,26 +265,17 @@ async def test_a_call_passing_a_function_and_hex_numbers_reads_only_its_variable
 async def test_the_call_that_begins_as_the_cursor_line_does_is_shown_first(tmp_path: Path):
     """Of two calls in the same chunk, the one whose line begins as the cursor's does comes
     first, though the other comes first in the file."""
-    root = write_project(tmp_path / "project")
-    (root / "shop" / "sale.py").write_text(
-        "from .pricing import apply_discount\n\n\ndef sale(price):\n"
+    sale = {
+        "sale.py": "from .pricing import apply_discount\n\n\ndef sale(price):\n"
         "    total = apply_discount(price, 5)\n    return round(apply_discount(price, 10), 2)\n"
-    )
+    }
     text = "from .pricing import apply_discount\n\n\ndef h(price):\n    return round(apply_discount"
-    path = root / "shop" / "report.py"
-    path.write_text(text)
-    ws = WorkspaceIndex([root], tmp_path / "index.sqlite", IndexOptions())
-    await ws.build()
-    try:
-        doc = Document(path.as_uri(), language_for(None, "report.py"), 1, text)
-        found = near_facts(ws, doc, len(text), [doc], (0, 4), RetrievalOptions(near_usages=1))
-        assert found[-1] == "called as: return round(apply_discount(price, 10), 2)"
-        other = text.replace("return round(apply_discount", "total = apply_discount")
-        doc = Document(path.as_uri(), language_for(None, "report.py"), 2, other)
-        found = near_facts(ws, doc, len(other), [doc], (0, 4), RetrievalOptions(near_usages=1))
-        assert found[-1] == "called as: total = apply_discount(price, 5)"
-    finally:
-        await ws.aclose()
+    one = RetrievalOptions(near_usages=1)
+    found = await _near(tmp_path / "a", text, (0, 4), one, sale)
+    assert found[-1] == "called as: return round(apply_discount(price, 10), 2)"
+    other = text.replace("return round(apply_discount", "total = apply_discount")
+    found = await _near(tmp_path / "b", other, (0, 4), one, sale)
+    assert found[-1] == "called as: total = apply_discount(price, 5)"
 
 
 @pytest.mark.asyncio
@@ -285,30 +283,23 @@ async def test_a_call_site_shows_only_where_its_names_are_variables(tmp_path: Pa
     """``names_here``: a method's own name, or a word in a comment, is no variable the call's
     ``region`` could be (undici's getter ``get url ()`` showed ``URLSerializer(url, true)``); a
     parameter is, and so is a module imported from outside the workspace (``sys``)."""
-    root = write_project(tmp_path / "project")
-    (root / "shop" / "sale.py").write_text(
-        "import sys\n\nfrom .pricing import TaxTable\n\n\n"
+    sale = {
+        "sale.py": "import sys\n\nfrom .pricing import TaxTable\n\n\n"
         "def local(region):\n    return TaxTable(region, {})\n\n\n"
         "def native():\n    return TaxTable(sys.platform, {})\n"
-    )
-    path = root / "shop" / "report.py"
-    ws = WorkspaceIndex([root], tmp_path / "index.sqlite", IndexOptions())
-    await ws.build()
+    }
 
-    def calls(text: str) -> list[str]:
-        doc = Document(path.as_uri(), language_for(None, "report.py"), 1, text)
-        found = near_facts(ws, doc, len(text), [doc], (0, 9), RetrievalOptions(near_usages=3))
+    async def calls(where: str, text: str) -> list[str]:
+        options = RetrievalOptions(near_usages=3)
+        found = await _near(tmp_path / where, text, (0, 9), options, sale)
         return [line for line in found if line.startswith("called as:")]
 
     head = "from .pricing import TaxTable\n\n\n"
-    try:
-        method = "class Report:\n    def region(self):\n        # the region's table\n"
-        assert calls(head + method + "        return TaxTable") == []
-        parameter = "def build(region):\n    # the region's table\n"
-        assert calls(head + parameter + "    return TaxTable") == [
-            "called as: return TaxTable(region, {})"
-        ]
-        native = calls("import sys\n" + head + "def build():\n    return TaxTable")
-        assert native == ["called as: return TaxTable(sys.platform, {})"]
-    finally:
-        await ws.aclose()
+    method = "class Report:\n    def region(self):\n        # the region's table\n"
+    assert await calls("a", head + method + "        return TaxTable") == []
+    parameter = "def build(region):\n    # the region's table\n"
+    assert await calls("b", head + parameter + "    return TaxTable") == [
+        "called as: return TaxTable(region, {})"
+    ]
+    native = await calls("c", "import sys\n" + head + "def build():\n    return TaxTable")
+    assert native == ["called as: return TaxTable(sys.platform, {})"]
