@@ -262,7 +262,7 @@ class CrossfileSuite:
         doc = store.open(path.as_uri(), language_for(None, path.name).id, 1, item.text)
         offset = len(item.prefix)
         settings = engine.settings.completion
-        source = None
+        source, sure = None, None
         if variant == FIM_RAW:
             raw = await self._fim_raw(item, doc, engine)
             shown = raw if raw is not None and raw.strip() else None
@@ -304,12 +304,12 @@ class CrossfileSuite:
                 doc, offset, store, engine, TypeAhead(), retriever, settings
             )
             if suggestion is not None:
-                source = (suggestion.backend, suggestion.model)
+                source, sure = (suggestion.backend, suggestion.model), suggestion.confidence
             shown = suggestion.text if suggestion is not None else None
             raw = engine.answers[0].text if engine.answers else None
         detail = "" if shown is not None else ("no model answer" if raw is None else "withheld")
         raw_ok, shown_ok = validates(doc, offset, raw), validates(doc, offset, shown)
-        return Attempt(shown, raw, raw_ok, shown_ok, detail, source)
+        return Attempt(shown, raw, raw_ok, shown_ok, detail, source, confidence=sure)
 
     async def _fim_raw(
         self, item: CrossfileItem, doc: Document, engine: ObservedEngine
