@@ -43,3 +43,19 @@ async def test_each_token_comes_with_its_log_probability_when_asked():
         assert plain.logprobs == []
     finally:
         await backend.aclose()
+
+
+async def test_the_last_token_before_the_reader_stops_is_scored_too():
+    """The stopping rules close the stream as soon as the answer is complete, before the step
+    that would score its last token: a one-token answer had no confidence at all and could
+    never be withheld."""
+    backend = EmbeddedBackend(EmbeddedSettings(), models_dir())
+    try:
+        usage = Usage()
+        stream = backend.stream(_request(True), usage)
+        first = await anext(stream)
+        await stream.aclose()
+        assert [token for token, _ in usage.logprobs] == [first]
+        assert -math.log(151_936) <= usage.logprobs[0][1] <= 0
+    finally:
+        await backend.aclose()

@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,7 @@ class _TokenLogprobs:
     llama.cpp's own ``logprobs`` needs logits kept for every position (``logits_all``: 2.5 GB
     for a 4k context with a 150k vocabulary); this keeps one distribution. A processor sees the
     logits before the token is sampled, so each token is scored at the next step, when it is the
-    last input; the token that ends the answer is not scored.
+    last input; the last token written, which no step follows, is scored by ``settle``.
     """
 
     def __init__(self, llama: Any, usage: Usage) -> None:
@@ -84,6 +85,19 @@ class _TokenLogprobs:
         shifted = scores - np.max(scores)
         self._last = shifted - np.log(np.sum(np.exp(shifted)))
         return scores
+
+    def settle(self, written: str) -> None:
+        """Score the last token of ``written`` (the answer as streamed until its reader closed
+        the stream: the stopping rules found it complete), which no next step scored. Without
+        it a one-token answer (``()``) has no confidence and is never withheld. The text the
+        scored tokens do not cover must be one token, else nothing is added."""
+        scored = sum(len(text) for text, _ in self._usage.logprobs)
+        rest = written[scored:]
+        if self._last is None or not rest:
+            return
+        tokens = self._llama.tokenize(rest.encode(), add_bos=False, special=False)
+        if len(tokens) == 1 and self._llama.detokenize(tokens).decode(errors="replace") == rest:
+            self._usage.logprobs.append((rest, float(self._last[tokens[0]])))
 
 
 class EmbeddedBackend(Backend):
@@ -105,6 +119,7 @@ class EmbeddedBackend(Backend):
         #: one stream at a time (see turn.py); its llama.cpp generator, worker thread only
         self._turn = Turn()
         self._pieces: Iterator[str] | None = None
+        self._scorer: _TokenLogprobs | None = None  # the stream's, when it was asked to score
         #: calls, cancelled, tokens, tokens_after_cancel, aborted (evaluations cut short by a
         #: cancel), prompt_tokens, reused_prompt_tokens (in place or moved), moved_prompt_tokens
         #: (see kv_moves.py), read_ahead_tokens (see ``read``)
@@ -194,7 +209,8 @@ class EmbeddedBackend(Backend):
         if request.logprobs and usage is not None:
             from llama_cpp import LogitsProcessorList
 
-            common["logits_processor"] = LogitsProcessorList([_TokenLogprobs(llama, usage)])
+            self._scorer = _TokenLogprobs(llama, usage)
+            common["logits_processor"] = LogitsProcessorList([self._scorer])
         if request.is_fim:
             if not request.fim_template:
                 raise BackendError(f"Model family '{self.family}' has no FIM template.")
@@ -219,12 +235,18 @@ class EmbeddedBackend(Backend):
         self._pieces = (c["choices"][0]["delta"].get("content") or "" for c in chunks)
         return self._pieces
 
-    def _close(self) -> None:
+    def _close(self, written: str | None) -> None:
         """End the llama.cpp stream begun last, if any (worker thread): closing the generator
-        ends its loop. Also the one begun for a request cancelled while it was begun."""
+        ends its loop. Also the one begun for a request cancelled while it was begun.
+        ``written``: what the stream gave before its reader closed it, whose last token is
+        scored now (``settle``); None when it ended on its own (a stop sequence ends it inside
+        a token, whose text was cut)."""
         if self._pieces is not None:
             pieces, self._pieces = self._pieces, None
             pieces.close()
+        scorer, self._scorer = self._scorer, None
+        if scorer is not None and written is not None:
+            scorer.settle(written)
 
     async def read(self, request: GenerationRequest) -> None:
         """Evaluate the prompt of a FIM request that may follow soon (all of it but the last
@@ -322,6 +344,8 @@ class EmbeddedBackend(Backend):
             if task is not None:
                 task.cancel()
 
+        written: list[str] = []
+        ended = False  # on its own, not closed by the reader
         async with self._turn.hold(give_way, BACKGROUND.get()):
             try:
                 pieces = await loop.run_in_executor(
@@ -330,6 +354,7 @@ class EmbeddedBackend(Backend):
                 while pieces is not None:
                     piece = await loop.run_in_executor(self._worker, self._next, pieces, call)
                     if piece is _DONE:
+                        ended = True
                         if usage is not None and not usage.prompt_tokens:
                             # chat streams report no usage: the context holds prompt + answer
                             usage.prompt_tokens = max(0, llama.n_tokens - usage.completion_tokens)
@@ -337,6 +362,7 @@ class EmbeddedBackend(Backend):
                     if piece:  # (chat streams also send an empty role chunk and a closing one)
                         if usage is not None:
                             usage.completion_tokens += 1
+                        written.append(piece)
                         yield piece  # type: ignore[misc]
             except asyncio.CancelledError:
                 self.counters["cancelled"] += 1
@@ -345,7 +371,8 @@ class EmbeddedBackend(Backend):
                 call.cancelled.set()  # the worker stops at its next step
                 # Closing the generator on the worker thread ends llama.cpp's loop; queued
                 # there, it runs before the next stream begins even if this wait is cancelled.
-                await asyncio.shield(loop.run_in_executor(self._worker, self._close))
+                closing = partial(self._close, None if ended else "".join(written))
+                await asyncio.shield(loop.run_in_executor(self._worker, closing))
 
     async def status(self) -> BackendStatus:
         if not _llama_available():
