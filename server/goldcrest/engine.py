@@ -202,7 +202,10 @@ class Engine:
 
         ``stop_when`` sees the text so far and may end the stream early (the answer is complete).
         ``request.predict_s`` ends it too, keeping the complete lines (not cached: it is not the
-        model's whole answer). Cancelling the calling task closes the backend stream.
+        model's whole answer). With ``stop_when``, an answer that used all of
+        ``request.max_tokens`` before it settled keeps its complete lines only: its last line
+        is unfinished, most often a loop (``a || b || a || b ...``). Cancelling the calling
+        task closes the backend stream.
         """
         # (no cache, no fingerprint: hashing the prompt costs a keystroke tens of µs)
         cacheable = request.temperature <= 0.2 and self.cache.directory is not None
@@ -219,7 +222,7 @@ class Engine:
         usage, parts = Usage(), []
         waited = backend.busy  # behind another request: a timeout then says nothing of speed
         began = time.perf_counter()
-        first_token_at, cut = 0.0, False
+        first_token_at, cut, settled = 0.0, False, False
         self.stats.add(backend.model, task, "requests")
         self.reporter.status("thinking", backend.name, backend.model)
         try:
@@ -232,6 +235,7 @@ class Engine:
                             continue  # (an action's long answer: no join per chunk)
                         so_far = "".join(parts)
                         if stop_when is not None and stop_when(so_far):
+                            settled = True
                             break
                         first_token_at = first_token_at or time.perf_counter()
                         if request.predict_s is not None and _out_of_time(
@@ -270,6 +274,11 @@ class Engine:
         if cut:
             text = text[: text.rfind("\n")]
             self.stats.add(backend.model, task, "cut_short")
+        elif (
+            stop_when is not None and not settled and usage.completion_tokens >= request.max_tokens
+        ):
+            text = text[: max(0, text.rfind("\n"))]
+            self.stats.add(backend.model, task, "ran_out")
         if cacheable and not cut:
             self.answer_cache.put(key, text)
             if usage.logprobs:  # a withheld unlikely answer stays withheld when it comes back
