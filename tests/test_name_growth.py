@@ -40,10 +40,18 @@ def test_a_called_or_dotted_name_nothing_has_is_caught() -> None:
     assert _grown("Number(fdName);") == "parseFdNumber"
     assert _grown("(fdName);") is None  # goes on from the name: nothing grown
     assert _grown("Number;") is None  # neither called nor dotted: a value being named
+    assert _grown("Name === 'ipc' ? 3 : 0;") == "parseFdName"  # a comparison reads it
+    assert _grown("Name && x;") == "parseFdName"
+    assert _grown("Name = 1;") is None  # assigned, not read
+    assert _grown("Name, x) =>") is None  # a parameter
     py = "from .specific import parse_fd\n\nn = parse_fd\n"
     assert grown_unknown("n = parse_fd", "_name(x)", "python", [py], lambda n: False) == (
         "parse_fd_name"
     )
+    assert grown_unknown("n = parse_fd", "_name or 1", "python", [py], lambda n: False) == (
+        "parse_fd_name"
+    )
+    assert grown_unknown("n = parse_fd", "_name=1)", "python", [py], lambda n: False) is None
 
 
 def test_names_that_something_has_are_not_judged() -> None:
@@ -153,13 +161,13 @@ async def shown_in_js_project(
 async def test_through_the_server_a_grown_name_is_never_shown(
     start_server, fake_ollama, tmp_path: Path
 ):
-    answers = ["Name.toLowerCase();", "(fdName);"]
+    answers = ["Name.toLowerCase();", "Name === 'ipc' ? 3 : 0;", "(fdName);"]
     shown = await shown_in_js_project(
         start_server, fake_ollama, tmp_path / "proj", {"specific.js": SPECIFIC}, OPTIONS,
         "= parseFd", answers, "parseFd",
     )  # fmt: skip
-    assert shown == [[], ["(fdName);"]]
-    assert len(fake_ollama.bodies("/api/generate")) == 2  # Ollama takes no grammar: no retry
+    assert shown == [[], [], ["(fdName);"]]
+    assert len(fake_ollama.bodies("/api/generate")) == 3  # Ollama takes no grammar: no retry
 
 
 @pytest.mark.model

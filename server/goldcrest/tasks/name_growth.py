@@ -2,9 +2,9 @@
 
 After a whole name (``isVerbose``), a small model sometimes takes it for the start of a longer
 one and writes ``Info(verbose) ? 'short' : 'full'`` (``isVerboseInfo``, which the project lacks).
-Where the workspace knows every name (the index), a called or dotted name that neither it, the
-file, the open files nor the language has is wrong; ``complete`` asks once more with a grammar
-that goes on from the name as typed (``GOES_ON``).
+Where the workspace knows every name (the index), a called, dotted or compared name that neither
+it, the file, the open files nor the language has is wrong; ``complete`` asks once more with a
+grammar that goes on from the name as typed (``GOES_ON``).
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ from ..workspace.offer import AFTER_NAME
 GOES_ON = f"root ::= {AFTER_NAME}\n"
 _TYPED = re.compile(r"[A-Za-z_$][\w$]*$")
 _LEAD = re.compile(r"[\w$]+")
+#: What reads the name before it: a call, a member, or a comparison or logical operator (a
+#: comma, a bracket or nothing may end a parameter, a key or a name being destructured).
+_READ = re.compile(r"[(.]|\s*(?:===?|!==?|&&|\|\||\?\?|(?:and|or)\b)")
 #: Words before a name that make it a new one (a declaration), not a use.
 _DECLARING = frozenset({
     "def", "class", "function", "const", "let", "var", "import", "as", "from", "async",
@@ -36,15 +39,16 @@ def grown_unknown(
     file_scoped: bool = False,
 ) -> str | None:
     """The name ``text`` (the answer) makes of the name ending ``line_before`` (the cursor's
-    line up to it) when that is a name called or dotted that nothing defines, while the typed
-    name is known; else None. ``texts``: the document's text first, then the open files';
+    line up to it) when that is a name called, dotted or compared (``parseFd`` + ``Name ===
+    'ipc'``) that nothing defines, while the typed name is known; else None. ``texts``: the
+    document's text first, then the open files';
     ``knows``: whether the workspace uses a name (None: cannot say, and nothing is judged).
     ``file_scoped`` (JavaScript, TypeScript): a name the file reads must be declared or
     imported in it, so a grown name the document lacks is unknown even where another module
     defines it (``parseFd`` grown into ``parseFdName``, a helper ``specific.js`` keeps to
     itself)."""
     typed, lead = _TYPED.search(line_before), _LEAD.match(text)
-    if typed is None or lead is None or not text[lead.end() :].startswith(("(", ".")):
+    if typed is None or lead is None or not _READ.match(text, lead.end()):
         return None
     if "$" in typed.group(0) + lead.group(0):
         return None  # the index's words leave ``$`` out
