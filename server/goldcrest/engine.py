@@ -66,6 +66,7 @@ class Answer:
     #: seconds spent waiting on the backend (0 for a cache hit): the model's share of a request
     wait_s: float = 0.0
     cut: bool = False  # ended by ``predict_s`` with more to come: the complete lines only
+    ran_out: bool = False  # ended by ``max_tokens`` before it settled: the complete lines only
 
 
 #: The cache key suffix under which an answer's token log-probabilities are kept.
@@ -203,9 +204,10 @@ class Engine:
         ``stop_when`` sees the text so far and may end the stream early (the answer is complete).
         ``request.predict_s`` ends it too, keeping the complete lines (not cached: it is not the
         model's whole answer). With ``stop_when``, an answer that used all of
-        ``request.max_tokens`` before it settled keeps its complete lines only: its last line
-        is unfinished, most often a loop (``a || b || a || b ...``). Cancelling the calling
-        task closes the backend stream.
+        ``request.max_tokens`` before it settled keeps its complete lines only and says it
+        ``ran_out`` (not cached): its last line is unfinished, most often a loop (``a || b ||
+        a || b ...``), and so may be the statement it was in. Cancelling the calling task
+        closes the backend stream.
         """
         # (no cache, no fingerprint: hashing the prompt costs a keystroke tens of µs)
         cacheable = request.temperature <= 0.2 and self.cache.directory is not None
@@ -271,20 +273,17 @@ class Engine:
         self.stats.add(backend.model, task, "prompt_tokens", usage.prompt_tokens)
         self.stats.add(backend.model, task, "completion_tokens", usage.completion_tokens)
         text = "".join(parts)
-        if cut:
-            text = text[: text.rfind("\n")]
-            self.stats.add(backend.model, task, "cut_short")
-        elif (
-            stop_when is not None and not settled and usage.completion_tokens >= request.max_tokens
-        ):
+        ran_out = stop_when is not None and not settled and not cut
+        ran_out = ran_out and usage.completion_tokens >= request.max_tokens
+        if cut or ran_out:
             text = text[: max(0, text.rfind("\n"))]
-            self.stats.add(backend.model, task, "ran_out")
-        if cacheable and not cut:
+            self.stats.add(backend.model, task, "cut_short" if cut else "ran_out")
+        if cacheable and not (cut or ran_out):
             self.answer_cache.put(key, text)
             if usage.logprobs:  # a withheld unlikely answer stays withheld when it comes back
                 self.answer_cache.put(key + _LOGPROBS, json.dumps(usage.logprobs))
         return Answer(
-            text, backend.name, backend.model, cached=False, usage=usage, wait_s=wait_s, cut=cut
+            text, backend.name, backend.model, False, usage, wait_s=wait_s, cut=cut, ran_out=ran_out
         )
 
     async def read_ahead(self, build: cascade.Build) -> None:

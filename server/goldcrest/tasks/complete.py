@@ -225,9 +225,14 @@ def _first_valid(
     unknown: list[str],
 ) -> Checked[Suggestion] | None:
     """The first candidate the model was sure enough of that parses; a shortened one (its
-    first statement or line) scores lower (a higher tier may give the whole). The names a
-    candidate read that nothing defines go to ``unknown``."""
-    for rank, candidate in enumerate(candidates(text, ctx.cursor)):
+    first statement or line) scores lower (a higher tier may give the whole). Of an answer
+    that ran out of tokens (``Answer.ran_out``) only the shortened one is tried: the model
+    found no end, and its last complete line may open what it never wrote (``if n == 5:``).
+    The names a candidate read that nothing defines go to ``unknown``."""
+    tried = candidates(text, ctx.cursor)
+    for rank, candidate in enumerate(tried):
+        if rank == 0 and answer.ran_out and len(tried) > 1:
+            continue
         sure = confidence(answer.text, candidate, answer.usage.logprobs)
         if unlikely(sure):
             engine.stats.add(backend.model, TASK, "unlikely")
