@@ -36,6 +36,29 @@ def test_python_code_already_broken_around_the_cursor_keeps_tree_sitters_verdict
     assert verdict(text, len(text) - 1, " 1").ok
 
 
+def test_python_code_broken_at_the_hole_must_not_stay_broken_there():
+    """The hole is a line whose absence breaks the code after it (an ``if`` line, an ``if``'s
+    body): an answer that leaves the next line without the body it needs, or writes a header
+    of its own without one, does not compile where it meets that code (HumanEval/127, /130)."""
+    text = 'def f(r):\n    length = r\n        return "YES"\n    return "NO"\n'
+    hole = text.index('        return "YES"')
+    nested = "    if length > 0:\n        if length > 1:\n"
+    assert not verdict(text, hole, nested).ok
+    assert verdict(text, hole, "    if length > 0:\n").ok
+    body = "def tri(n):\n    if n == 0:\n    return [1, 3]\n"
+    hole = body.index("    return [1, 3]")
+    ramble = "        return [1]\n    if n == 1:\n        return [1, 3]\n    if n == 2:\n"
+    assert not verdict(body, hole, ramble).ok
+    assert verdict(body, hole, "        return [1]\n").ok
+
+
+def test_python_code_broken_elsewhere_keeps_its_error():
+    text = "def f(x):\n    y = x\n\n    z = (1,\n"  # mid-edit below the cursor
+    at = text.index("\n\n") + 1
+    assert verdict(text, at, "    w = y\n").ok  # the error below is the one that was there
+    assert not verdict(text, at, "    w = [y\n").ok  # an error of its own
+
+
 def test_only_the_statements_around_the_edit_are_compiled():
     broken_elsewhere = "def g(:\n    pass\n\n\n" + HEAD + TAIL
     wrong = "        if y:\n            return True\n        else:"

@@ -12,6 +12,7 @@ same unit (tree-sitter forgives some indentation mistakes that Python does not).
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -181,27 +182,79 @@ def syntax_error(source: str) -> tuple[int, str] | None:
     return None
 
 
-@lru_cache(maxsize=16)
-def _compiles(source: str) -> bool:
-    """Whether ``source`` compiles (remembered: each candidate of a request asks again)."""
-    return syntax_error(source) is None
-
-
 def _python_verdict(
     doc: Document, lines: tuple[tuple[int, int], ...], start: int, end: int, new_text: str
 ) -> Verdict:
     """Python's compiler on the unit around the edit (inside its class headers): what compiled
-    before must compile after. Only those lines are compiled, so a long file costs no more."""
+    before must compile after, and code broken before (mid-edit) may keep its error, but not
+    get one in the new text or where it meets the code after it (HumanEval/127's hole, an
+    ``if`` line: the answer ``if length > 0:`` + ``if is_prime(length):`` left the next line
+    without its body). Only those lines are compiled, so a long file costs no more."""
     pieces = [(doc.offset_at(a, 0), _line_end(doc, b)) for a, b in lines]
-    after = "".join(
-        doc.text[a:start] + new_text + doc.text[end:b] if a <= start <= b else doc.text[a:b]
-        for a, b in pieces
-    )
+    before, after, at = "", "", -1
+    for a, b in pieces:
+        if at < 0 and a <= start <= b:
+            at = len(after) + start - a
+            after += doc.text[a:start] + new_text + doc.text[end:b]
+        else:
+            after += doc.text[a:b]
+        before += doc.text[a:b]
     error = syntax_error(after)
-    if error is None or not _compiles("".join(doc.text[a:b] for a, b in pieces)):
-        return Verdict(True)  # (mid-edit already: tree-sitter's verdict stands)
+    if error is None:
+        return Verdict(True)
+    was = _first_error(before)
+    if was is not None:
+        first = after.count("\n", 0, max(0, at)) + 1  # the edit's first line, 1-based
+        edit = _Lines(first, new_text.count("\n"), doc.text.count("\n", start, end))
+        if not edit.near(error[0]) or edit.unchanged(error, was):
+            return Verdict(True)  # mid-edit already: an error the edit did not make
     line, message = error
     return Verdict(False, f"Python does not compile it: {message} (line {_doc_line(lines, line)})")
+
+
+@lru_cache(maxsize=16)
+def _first_error(source: str) -> tuple[int, str] | None:
+    """``syntax_error``, remembered: each candidate of a request compiles the same code before."""
+    return syntax_error(source)
+
+
+@dataclass(frozen=True)
+class _Lines:
+    """Where an edit's lines are in the compiled unit: from ``first`` (1-based), ``added``
+    line breaks written in place of ``removed``."""
+
+    first: int
+    added: int
+    removed: int
+
+    def near(self, line: int) -> bool:
+        """Whether ``line`` (after the edit) is in the new text or the line just after it."""
+        return self.first <= line <= self.first + self.added + 1
+
+    def before(self, line: int) -> int | None:
+        """Which line ``line`` (after the edit) was before it; None for one the edit wrote."""
+        if line <= self.first:
+            return line
+        last = self.first + self.added
+        return None if line <= last else line - self.added + self.removed
+
+    def unchanged(self, error: tuple[int, str], was: tuple[int, str]) -> bool:
+        """Whether ``error`` is ``was``, the error before the edit, at the same place: its line
+        and the lines its message names (``after 'if' statement on line 6``) map back."""
+
+        def back(match: re.Match[str]) -> str:
+            line = self.before(int(match.group(1)))
+            return match.group(0) if line is None else f"line {line}"
+
+        if self.before(error[0]) != was[0]:
+            return False
+        message = _LINE_IN_MESSAGE.sub(back, error[1])
+        return message == was[1] and not any(
+            self.before(int(n)) is None for n in _LINE_IN_MESSAGE.findall(error[1])
+        )
+
+
+_LINE_IN_MESSAGE = re.compile(r"line (\d+)")
 
 
 def _line_end(doc: Document, line: int) -> int:
