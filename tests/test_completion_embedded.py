@@ -83,7 +83,11 @@ def _stats(value: Any) -> Any:
 
 
 async def test_the_suggestion_after_an_accepted_one_is_ready_at_once(start_server, tmp_path):
-    completion = {"timeout_s": 600, "max_tokens": 16, "temperature": 0.0}
+    completion = {
+        "timeout_s": 600,
+        "max_tokens": 48,
+        "temperature": 0.0,
+    }  # the prepared answer must end within it: one that runs out is not offered
     lsp = await start_server({"backend": "embedded", "completion": completion})
     text = "def fibonacci(n):\n    if n < 2:\n        return n\n    return "
     uri = open_doc(lsp, tmp_path / "fib.py", text, "python")
